@@ -1,0 +1,120 @@
+//! SAC-ALaM (PAPER.md §3): the augmented Lagrangian policy loss ψ_ρ, the dual target
+//! λ̂ = max(0, λ + ρh), and λ_ξ regressed to it — three visible steps.
+
+use burn::tensor::activation::relu;
+use burn::tensor::Tensor;
+
+use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
+use crate::agent::nets::MultiplierNet;
+use crate::config::{Algo, TrainConfig};
+
+/// (a) ψ_ρ(h, λ) = (max(0, λ + ρh)² − λ²) / (2ρ): λh + ρh²/2 where the constraint is active,
+/// the constant −λ²/(2ρ) where it is slack. ∂ψ/∂h = max(0, λ + ρh): the policy already feels
+/// the updated multiplier, which compensates for the multiplier's delay.
+pub fn psi(h: Tensor<2>, lambda: Tensor<2>, rho: f64) -> Tensor<2> {
+    (relu(lambda.clone() + h.mul_scalar(rho)).square() - lambda.square()).div_scalar(2.0 * rho)
+}
+
+/// (b) λ̂(s) = max(0, λ_ξ(s) + ρ·h(s)), capped at λ_max (§3e), all detached: one step of the
+/// method of multipliers.
+pub fn dual_target(lambda: Tensor<2>, h: Tensor<2>, rho: f64, lambda_max: f64) -> Tensor<2> {
+    (lambda + h.mul_scalar(rho)).clamp(0.0, lambda_max).detach()
+}
+
+/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²]: a target, not an ascent direction, so a
+/// step cannot overshoot past it.
+pub fn regression_loss(lambda: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+    (lambda - target).square().mean()
+}
+
+/// Policy updates per window of the optional ρ schedule (§3d).
+const RHO_WINDOW: u64 = 1000;
+
+#[derive(Clone)]
+pub struct AlamHandler {
+    multiplier: MultiplierTrainer,
+    rho: f64,
+    rho_growth: f64,
+    rho_max: f64,
+    /// Mean positive violation over the current and the previous window (ρ schedule).
+    window_sum: f64,
+    window_n: u64,
+    prev_window_mean: Option<f64>,
+}
+
+impl AlamHandler {
+    pub fn new(cfg: &TrainConfig, multiplier: MultiplierTrainer) -> Self {
+        AlamHandler {
+            multiplier,
+            rho: cfg.rho,
+            rho_growth: cfg.rho_growth,
+            rho_max: cfg.rho_max,
+            window_sum: 0.0,
+            window_n: 0,
+            prev_window_mean: None,
+        }
+    }
+
+    pub fn rho(&self) -> f64 {
+        self.rho
+    }
+}
+
+impl ConstraintHandler for AlamHandler {
+    fn algo(&self) -> Algo {
+        Algo::Alam
+    }
+
+    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+        let lambda = self.multiplier.lambda(obs.clone());
+        Some((psi(h, lambda.clone(), self.rho), lambda))
+    }
+
+    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+        if !self.multiplier.due(policy_update) {
+            return None;
+        }
+        let target = dual_target(self.multiplier.lambda(obs.clone()), h, self.rho, self.multiplier.lambda_max);
+        Some(self.multiplier.train(obs, |lambda| regression_loss(lambda, target.clone())))
+    }
+
+    /// The classic method-of-multipliers schedule: grow ρ when a window's mean violation did
+    /// not shrink against the previous window. Off when rho_growth = 1 (the default).
+    fn observe_violation(&mut self, mean_violation: f64) {
+        if self.rho_growth <= 1.0 {
+            return;
+        }
+        self.window_sum += mean_violation;
+        self.window_n += 1;
+        if self.window_n == RHO_WINDOW {
+            let mean = self.window_sum / RHO_WINDOW as f64;
+            if self.prev_window_mean.is_some_and(|prev| mean >= prev) {
+                self.rho = (self.rho * self.rho_growth).min(self.rho_max);
+            }
+            self.prev_window_mean = Some(mean);
+            self.window_sum = 0.0;
+            self.window_n = 0;
+        }
+    }
+
+    fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {
+        self.multiplier.lambda(obs)
+    }
+    fn state(&self) -> HandlerState {
+        HandlerState { rho: self.rho, ..Default::default() }
+    }
+    fn restore_state(&mut self, state: HandlerState) {
+        if state.rho > 0.0 {
+            self.rho = state.rho;
+        }
+    }
+    fn multiplier_net(&self) -> Option<&MultiplierNet> {
+        Some(&self.multiplier.net)
+    }
+    fn set_multiplier_net(&mut self, net: MultiplierNet) {
+        self.multiplier.net = net;
+    }
+    fn box_clone(&self) -> Box<dyn ConstraintHandler> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,61 @@
+//! FAC (Ma et al. 2021): a multiplier network λ_ξ(s) in the plain Lagrangian, trained by dual
+//! gradient ascent every m policy updates (PAPER.md §2). The baseline whose oscillation ALaM
+//! is meant to remove.
+
+use burn::tensor::Tensor;
+
+use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
+use crate::agent::nets::MultiplierNet;
+use crate::config::{Algo, TrainConfig};
+
+#[derive(Clone)]
+pub struct FacHandler {
+    multiplier: MultiplierTrainer,
+}
+
+impl FacHandler {
+    pub fn new(_cfg: &TrainConfig, multiplier: MultiplierTrainer) -> Self {
+        FacHandler { multiplier }
+    }
+}
+
+/// Dual ascent as a loss to minimise: −E_s[λ_ξ(s)·h(s)], with h detached.
+pub fn ascent_loss(lambda: Tensor<2>, h: Tensor<2>) -> Tensor<1> {
+    (lambda * h).mean().neg()
+}
+
+impl ConstraintHandler for FacHandler {
+    fn algo(&self) -> Algo {
+        Algo::Fac
+    }
+
+    /// λ(s)·h: the plain Lagrangian term, λ without gradient.
+    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+        let lambda = self.multiplier.lambda(obs.clone());
+        Some((lambda.clone() * h, lambda))
+    }
+
+    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+        if !self.multiplier.due(policy_update) {
+            return None;
+        }
+        Some(self.multiplier.train(obs, |lambda| ascent_loss(lambda, h.clone())))
+    }
+
+    fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {
+        self.multiplier.lambda(obs)
+    }
+    fn state(&self) -> HandlerState {
+        HandlerState::default()
+    }
+    fn restore_state(&mut self, _state: HandlerState) {}
+    fn multiplier_net(&self) -> Option<&MultiplierNet> {
+        Some(&self.multiplier.net)
+    }
+    fn set_multiplier_net(&mut self, net: MultiplierNet) {
+        self.multiplier.net = net;
+    }
+    fn box_clone(&self) -> Box<dyn ConstraintHandler> {
+        Box::new(self.clone())
+    }
+}

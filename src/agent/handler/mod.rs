@@ -1,0 +1,146 @@
+//! Constraint handlers: how each algorithm turns the cost critic into a policy penalty and
+//! how it learns its multiplier (PAPER.md §5). One file each, one shape each, so that a diff
+//! between `fac.rs` and `alam.rs` shows exactly what ALaM changes.
+
+mod alam;
+mod fac;
+mod lag;
+mod pid_lag;
+mod sac;
+
+pub use alam::{dual_target, psi, AlamHandler};
+pub use fac::FacHandler;
+pub use lag::LagHandler;
+pub use pid_lag::PidLagHandler;
+pub use sac::NoConstraint;
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use crate::Rng64;
+use serde::{Deserialize, Serialize};
+
+use super::nets::MultiplierNet;
+use crate::config::{Algo, TrainConfig};
+
+/// The scalar state a handler carries besides its network, saved with the weights.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct HandlerState {
+    /// The scalar multiplier (Lag, PID-Lag).
+    pub lambda: f64,
+    /// The PID integral term.
+    pub integral: f64,
+    /// Last episode cost seen (PID derivative term).
+    pub prev_cost: f64,
+    /// Current ρ (ALaM).
+    pub rho: f64,
+}
+
+/// What one algorithm adds to SAC.
+pub trait ConstraintHandler: Send {
+    fn algo(&self) -> Algo;
+
+    /// The term added per sample to the actor loss, given h = Q_c(s, a) − d (with gradient into
+    /// the action) for the batch states `obs`, and λ used for it `[batch, 1]` (no gradient).
+    /// `None` for plain SAC.
+    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)>;
+
+    /// Called after every policy update with h detached; returns the multiplier loss when it
+    /// trained the multiplier on this call.
+    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+        let _ = (obs, h, policy_update);
+        None
+    }
+
+    /// Called with each finished training episode's total cost (the scalar baselines' signal).
+    fn end_episode(&mut self, episode_cost: f64) {
+        let _ = episode_cost;
+    }
+
+    /// Called with the mean positive violation of a batch once it has been read back (ρ schedule).
+    fn observe_violation(&mut self, mean_violation: f64) {
+        let _ = mean_violation;
+    }
+
+    /// λ(s) for any states `[n, 1]`, without gradient: the heat map and calibration read this.
+    fn lambda(&self, obs: Tensor<2>) -> Tensor<2>;
+
+    fn state(&self) -> HandlerState;
+    fn restore_state(&mut self, state: HandlerState);
+
+    fn multiplier_net(&self) -> Option<&MultiplierNet> {
+        None
+    }
+    fn set_multiplier_net(&mut self, net: MultiplierNet) {
+        let _ = net;
+    }
+
+    fn box_clone(&self) -> Box<dyn ConstraintHandler>;
+}
+
+/// Builds the handler of `cfg.algo`; network handlers draw their initial weights from `rng`.
+pub fn make_handler(cfg: &TrainConfig, obs_dim: usize, rng: &mut Rng64, device: &Device) -> Box<dyn ConstraintHandler> {
+    match cfg.algo {
+        Algo::Sac => Box::new(NoConstraint),
+        Algo::Lag => Box::new(LagHandler::new(cfg)),
+        Algo::PidLag => Box::new(PidLagHandler::new(cfg)),
+        Algo::Fac => Box::new(FacHandler::new(cfg, MultiplierTrainer::new(cfg, obs_dim, rng, device))),
+        Algo::Alam => Box::new(AlamHandler::new(cfg, MultiplierTrainer::new(cfg, obs_dim, rng, device))),
+    }
+}
+
+/// A scalar λ broadcast to a batch: what the expected-cost baselines report as λ(s).
+fn constant_lambda(lambda: f64, obs: &Tensor<2>) -> Tensor<2> {
+    let [n, _] = obs.dims();
+    Tensor::<2>::ones([n, 1], &obs.device()).mul_scalar(lambda)
+}
+
+/// The multiplier network with its optimiser and schedule: shared by FAC and ALaM, which
+/// differ only in the loss they minimise (ascent vs regression).
+#[derive(Clone)]
+pub struct MultiplierTrainer {
+    pub net: MultiplierNet,
+    optim: ModuleOptimizer,
+    lr: f64,
+    pub lambda_max: f64,
+    pub cost_threshold: f64,
+    /// m and k of PAPER.md §3c.
+    every: u64,
+    steps: u64,
+}
+
+impl MultiplierTrainer {
+    pub fn new(cfg: &TrainConfig, obs_dim: usize, rng: &mut Rng64, device: &Device) -> Self {
+        MultiplierTrainer {
+            net: MultiplierNet::new(rng, obs_dim, cfg.hidden, device),
+            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            lr: cfg.multiplier_lr,
+            lambda_max: cfg.lambda_max,
+            cost_threshold: cfg.cost_threshold,
+            every: cfg.multiplier_every,
+            steps: cfg.multiplier_steps,
+        }
+    }
+
+    /// λ(s) without gradient into ξ.
+    pub fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {
+        self.net.forward(obs, self.lambda_max).detach()
+    }
+
+    /// Whether this policy update is one of every m-th.
+    pub fn due(&self, policy_update: u64) -> bool {
+        policy_update % self.every == 0
+    }
+
+    /// k Adam steps on `loss(λ_ξ(s))`; returns the last loss.
+    pub fn train(&mut self, obs: &Tensor<2>, loss: impl Fn(Tensor<2>) -> Tensor<1>) -> Tensor<1> {
+        let mut last = None;
+        for _ in 0..self.steps {
+            let l = loss(self.net.forward(obs.clone(), self.lambda_max));
+            let grads = GradientsParams::from_grads(l.backward(), &self.net);
+            self.net = self.optim.step(self.lr, self.net.clone(), grads);
+            last = Some(l.detach());
+        }
+        // steps ≥ 1 is checked by the config.
+        last.unwrap_or_else(|| Tensor::zeros([1], &obs.device()))
+    }
+}

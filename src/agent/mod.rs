@@ -1,0 +1,409 @@
+//! SAC with a cost critic and a pluggable constraint handler (PAPER.md §4), device-generic:
+//! the same code runs on burn's pure-Rust CPU device, in wasm and on WebGPU.
+//!
+//! One update reads top to bottom in the paper's order: critics, actor (with the handler's
+//! penalty), temperature, multiplier, targets. All randomness (replay indices, Gaussian noise)
+//! comes from one seeded host RNG, so a seed fixes a run on every device.
+
+pub mod handler;
+pub mod nets;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
+use crate::Rng64;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::error::{AlamError, Result};
+use crate::replay::Batch;
+use handler::{make_handler, ConstraintHandler};
+use nets::{Actor, CriticEnsemble, MultiplierNet, Temperature};
+
+/// Losses and multiplier statistics of one update, in the order [`UpdateStats::NAMES`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateStats {
+    /// Twin reward critics' MSE, summed.
+    pub critic_loss: f64,
+    pub cost_critic_loss: f64,
+    pub actor_loss: f64,
+    pub alpha_loss: f64,
+    pub alpha: f64,
+    /// Mean and max of λ over the batch states.
+    pub lambda_mean: f64,
+    pub lambda_max: f64,
+    /// Multiplier loss when the multiplier was trained this update, else 0.
+    pub multiplier_loss: f64,
+    /// Mean Q_c(s, π(s)) over the batch.
+    pub cost_value: f64,
+    /// Mean max(0, h): how far the batch's constraint is violated.
+    pub violation: f64,
+}
+
+impl UpdateStats {
+    pub const NAMES: [&'static str; 10] = [
+        "critic_loss",
+        "cost_critic_loss",
+        "actor_loss",
+        "alpha_loss",
+        "alpha",
+        "lambda_mean",
+        "lambda_max",
+        "multiplier_loss",
+        "cost_value",
+        "violation",
+    ];
+
+    fn from_values(v: &[f32]) -> Self {
+        let g = |i: usize| v.get(i).copied().unwrap_or(f32::NAN) as f64;
+        UpdateStats {
+            critic_loss: g(0),
+            cost_critic_loss: g(1),
+            actor_loss: g(2),
+            alpha_loss: g(3),
+            alpha: g(4),
+            lambda_mean: g(5),
+            lambda_max: g(6),
+            multiplier_loss: g(7),
+            cost_value: g(8),
+            violation: g(9),
+        }
+    }
+
+    pub fn values(&self) -> [f64; 10] {
+        [
+            self.critic_loss,
+            self.cost_critic_loss,
+            self.actor_loss,
+            self.alpha_loss,
+            self.alpha,
+            self.lambda_mean,
+            self.lambda_max,
+            self.multiplier_loss,
+            self.cost_value,
+            self.violation,
+        ]
+    }
+}
+
+/// An update whose statistics are still on the device. Reading them is the one host
+/// round-trip per update: sync natively ([`Agent::finish_update`]), async in the browser.
+pub struct PendingUpdate {
+    pub stats: Tensor<1>,
+    rollback: Box<Snapshot>,
+}
+
+/// Everything an update changes, kept so a diverged update can be undone.
+#[derive(Clone)]
+struct Snapshot {
+    actor: Actor,
+    critics: CriticEnsemble,
+    critics_target: CriticEnsemble,
+    temperature: Temperature,
+    actor_opt: ModuleOptimizer,
+    critic_opt: ModuleOptimizer,
+    alpha_opt: ModuleOptimizer,
+    handler: Box<dyn ConstraintHandler>,
+}
+
+impl Clone for Box<dyn ConstraintHandler> {
+    fn clone(&self) -> Self {
+        self.box_clone()
+    }
+}
+
+/// The networks of an agent, as one module so they save and load as one record.
+#[derive(Module, Debug)]
+pub struct AgentNets {
+    pub actor: Actor,
+    pub critics: CriticEnsemble,
+    pub critics_target: CriticEnsemble,
+    pub temperature: Temperature,
+    pub multiplier: Option<MultiplierNet>,
+}
+
+pub struct Agent {
+    cfg: TrainConfig,
+    obs_dim: usize,
+    act_dim: usize,
+    /// The autodiff device the online networks live on.
+    device: Device,
+    actor: Actor,
+    critics: CriticEnsemble,
+    /// Target critics never need gradients: they live on the plain device.
+    critics_target: CriticEnsemble,
+    temperature: Temperature,
+    actor_opt: ModuleOptimizer,
+    critic_opt: ModuleOptimizer,
+    alpha_opt: ModuleOptimizer,
+    handler: Box<dyn ConstraintHandler>,
+    rng: Rng64,
+    updates: u64,
+}
+
+impl Agent {
+    /// A fresh agent on `device` (the plain device; autodiff is turned on here).
+    pub fn new(cfg: &TrainConfig, obs_dim: usize, act_dim: usize, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let mut rng = Rng64::seed_from_u64(cfg.seed ^ 0xA1A4_5EED);
+        let actor = Actor::new(&mut rng, obs_dim, act_dim, cfg.hidden, &device);
+        let critics = CriticEnsemble::new(&mut rng, obs_dim + act_dim, cfg.hidden, &device);
+        let critics_target = critics.valid();
+        let handler = make_handler(cfg, obs_dim, &mut rng, &device);
+        let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+        Agent {
+            cfg: cfg.clone(),
+            obs_dim,
+            act_dim,
+            temperature: Temperature::new(cfg.init_alpha, &device),
+            device,
+            actor,
+            critics,
+            critics_target,
+            actor_opt: adam(),
+            critic_opt: adam(),
+            alpha_opt: adam(),
+            handler,
+            rng,
+            updates: 0,
+        }
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.cfg
+    }
+    pub fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+    pub fn act_dim(&self) -> usize {
+        self.act_dim
+    }
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+    pub fn handler(&self) -> &dyn ConstraintHandler {
+        self.handler.as_ref()
+    }
+    pub fn handler_mut(&mut self) -> &mut dyn ConstraintHandler {
+        self.handler.as_mut()
+    }
+
+    fn noise(&mut self, rows: usize) -> Tensor<2> {
+        let data: Vec<f32> = (0..rows * self.act_dim).map(|_| StandardNormal.sample(&mut self.rng)).collect();
+        Tensor::from_data(TensorData::new(data, [rows, self.act_dim]), &self.device)
+    }
+
+    fn tensor(&self, data: &[f32], cols: usize) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(data.to_vec(), [data.len() / cols, cols]), &self.device)
+    }
+
+    /// One SAC update with the handler's constraint, as in PAPER.md §3–§4. The networks are
+    /// updated now; the statistics stay on the device until read.
+    pub fn update(&mut self, batch: &Batch) -> PendingUpdate {
+        let rollback = Box::new(self.snapshot());
+        let cfg = self.cfg.clone();
+        let (gamma, cost_gamma, d) = (cfg.gamma, cfg.cost_gamma, cfg.cost_threshold);
+        let b = batch.len();
+        let obs = self.tensor(&batch.obs, self.obs_dim);
+        let act = self.tensor(&batch.act, self.act_dim);
+        let next_obs = self.tensor(&batch.next_obs, self.obs_dim);
+        let reward = self.tensor(&batch.reward, 1);
+        let cost = self.tensor(&batch.cost, 1);
+        let not_done = self.tensor(&batch.done, 1).neg() + 1.0;
+        let next_noise = self.noise(b);
+        let noise = self.noise(b);
+        let alpha = self.temperature.log_alpha.val().detach().exp().unsqueeze::<2>();
+
+        // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
+        let (next_act, next_logp) = self.actor.valid().sample(next_obs.clone().inner(), next_noise.inner());
+        let q_next = self.critics_target.forward(next_obs.inner(), next_act);
+        let head = |q: &Tensor<3>, i: usize| q.clone().narrow(0, i, 1).reshape([b, 1]);
+        let soft_v = head(&q_next, 0).min_pair(head(&q_next, 1)) - next_logp * alpha.clone().inner();
+        let y_r = reward + not_done.clone() * soft_v.autodiff().mul_scalar(gamma);
+        let y_c = cost + not_done * head(&q_next, 2).autodiff().mul_scalar(cost_gamma);
+        let targets = Tensor::stack::<3>(vec![y_r.clone(), y_r, y_c], 0).detach();
+
+        // 2. Critic regression: twin reward critics and the cost critic in one ensemble step.
+        let per_head = (self.critics.forward(obs.clone(), act) - targets).square().mean_dim(1).reshape([3]);
+        let critic_loss = per_head.clone().sum();
+        let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critics);
+        self.critics = self.critic_opt.step(cfg.critic_lr, self.critics.clone(), grads);
+
+        // 3. Actor: α log π − min Q_r + the handler's penalty on h = Q_c(s, a) − d. The critics
+        //    enter as constants (plain device), so only the actor's gradient is computed.
+        let (new_act, logp) = self.actor.sample(obs.clone(), noise);
+        let q_pi = self.critics.valid().forward(obs.clone().inner(), new_act.clone());
+        let _ = new_act;
+        let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
+        let h = head(&q_pi, 2).sub_scalar(d);
+        let obs_plain = obs.clone().inner();
+        let (penalty, lambda) = match self.handler.policy_penalty(h.clone(), &obs_plain) {
+            Some((p, l)) => (Some(p), l),
+            None => (None, Tensor::zeros([b, 1], &obs_plain.device())),
+        };
+        let mut per_sample = logp.clone() * alpha.clone() - min_q;
+        if let Some(p) = penalty {
+            per_sample = per_sample + p;
+        }
+        let actor_loss = per_sample.mean();
+        let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
+        self.actor = self.actor_opt.step(cfg.actor_lr, self.actor.clone(), grads);
+
+        // 4. Temperature: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
+        let target_entropy = -(self.act_dim as f64);
+        let entropy_gap = logp.detach().add_scalar(target_entropy).mean();
+        let alpha_loss = (self.temperature.log_alpha.val() * entropy_gap).neg();
+        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.temperature);
+        self.temperature = self.alpha_opt.step(cfg.alpha_lr, self.temperature.clone(), grads);
+
+        // 5. Multiplier (handler-specific: FAC ascends, ALaM regresses to the dual target).
+        self.updates += 1;
+        let h = h.detach().inner();
+        let multiplier_loss = self
+            .handler
+            .update_multiplier(&obs, h.clone().autodiff(), self.updates)
+            .map(|l| l.inner())
+            .unwrap_or_else(|| Tensor::zeros([1], &obs_plain.device()));
+
+        // 6. Polyak-averaged targets.
+        self.critics_target = self.critics_target.clone().soft_update(&self.critics, cfg.tau);
+
+        let stats = Tensor::cat(
+            vec![
+                per_head.clone().narrow(0, 0, 2).sum().inner(),
+                per_head.narrow(0, 2, 1).inner(),
+                actor_loss.inner(),
+                alpha_loss.inner(),
+                alpha.inner().reshape([1]),
+                lambda.clone().inner().mean(),
+                lambda.inner().max().reshape([1]),
+                multiplier_loss,
+                h.clone().mean().add_scalar(d),
+                burn::tensor::activation::relu(h).mean(),
+            ],
+            0,
+        );
+        PendingUpdate { stats, rollback }
+    }
+
+    /// Reads an update's statistics and applies the divergence guard: a non-finite value undoes
+    /// the update (networks, optimisers, handler) and is reported as an error.
+    pub fn settle(&mut self, pending: PendingUpdate, values: &[f32]) -> Result<UpdateStats> {
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            self.restore(*pending.rollback);
+            return Err(AlamError::Diverged {
+                update: self.updates + 1,
+                what: UpdateStats::NAMES.get(i).copied().unwrap_or("a statistic").to_string(),
+            });
+        }
+        let stats = UpdateStats::from_values(values);
+        self.handler.observe_violation(stats.violation);
+        Ok(stats)
+    }
+
+    /// `update` + a sync read + `settle`: the native path.
+    pub fn update_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
+        let pending = self.update(batch);
+        let values = read_floats(pending.stats.clone())?;
+        self.settle(pending, &values)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            actor: self.actor.clone(),
+            critics: self.critics.clone(),
+            critics_target: self.critics_target.clone(),
+            temperature: self.temperature.clone(),
+            actor_opt: self.actor_opt.clone(),
+            critic_opt: self.critic_opt.clone(),
+            alpha_opt: self.alpha_opt.clone(),
+            handler: self.handler.clone(),
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.actor = s.actor;
+        self.critics = s.critics;
+        self.critics_target = s.critics_target;
+        self.temperature = s.temperature;
+        self.actor_opt = s.actor_opt;
+        self.critic_opt = s.critic_opt;
+        self.alpha_opt = s.alpha_opt;
+        self.handler = s.handler;
+        self.updates -= 1;
+    }
+
+    /// The policy's pre-squash mean and log σ for a batch of observations (row-major).
+    pub fn policy_tensor(&self, obs: &[f32]) -> (Tensor<2>, Tensor<2>) {
+        self.actor.valid().forward(self.tensor(obs, self.obs_dim).inner())
+    }
+
+    /// An action for one observation: tanh(μ) when deterministic, else a sample drawn with
+    /// `rng` (the trainer's exploration RNG).
+    pub fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {
+        let (mean, log_std) = self.policy_tensor(obs);
+        let stats = read_floats(Tensor::cat(vec![mean, log_std], 1))?;
+        Ok(squash_action(&stats, self.act_dim, deterministic, rng))
+    }
+
+    /// λ(s) for rows of observations (heat map, probe set, calibration).
+    pub fn lambda_tensor(&self, obs: &[f32]) -> Tensor<2> {
+        self.handler.lambda(self.tensor(obs, self.obs_dim).inner())
+    }
+
+    /// Q_c(s, tanh μ(s)) for rows of observations: the cost critic as a risk detector (§8).
+    pub fn cost_value_tensor(&self, obs: &[f32]) -> Tensor<2> {
+        let obs = self.tensor(obs, self.obs_dim).inner();
+        let (mean, _) = self.actor.valid().forward(obs.clone());
+        let [n, _] = obs.dims();
+        self.critics.valid().forward(obs, mean.tanh()).narrow(0, 2, 1).reshape([n, 1])
+    }
+
+    /// All networks as one module (for saving).
+    pub fn nets(&self) -> AgentNets {
+        AgentNets {
+            actor: self.actor.clone(),
+            critics: self.critics.clone(),
+            critics_target: self.critics_target.clone(),
+            temperature: self.temperature.clone(),
+            multiplier: self.handler.multiplier_net().cloned(),
+        }
+    }
+
+    /// Replaces the networks (after loading); optimiser moments restart from zero.
+    pub fn set_nets(&mut self, nets: AgentNets) {
+        self.actor = nets.actor;
+        self.critics = nets.critics;
+        self.critics_target = nets.critics_target;
+        self.temperature = nets.temperature;
+        if let Some(m) = nets.multiplier {
+            self.handler.set_multiplier_net(m);
+        }
+    }
+
+    pub fn set_updates(&mut self, updates: u64) {
+        self.updates = updates;
+    }
+}
+
+/// Turns [μ | log σ] into an action in [−1, 1]: tanh(μ) or tanh(μ + σε).
+pub fn squash_action(mean_logstd: &[f32], act_dim: usize, deterministic: bool, rng: &mut Rng64) -> Vec<f32> {
+    (0..act_dim)
+        .map(|i| {
+            let mean = mean_logstd[i];
+            if deterministic {
+                mean.tanh()
+            } else {
+                let eps: f32 = StandardNormal.sample(rng);
+                (mean + mean_logstd[act_dim + i].exp() * eps).tanh()
+            }
+        })
+        .collect()
+}
+
+/// Reads a tensor to the host as f32 (sync; natively only — the browser uses the async read).
+pub fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data().try_to_vec::<f32>().map_err(|e| AlamError::Device(format!("{e:?}")))
+}

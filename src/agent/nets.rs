@@ -1,0 +1,179 @@
+//! The networks of SAC-ALaM, kept apart from the update (burn's examples do the same).
+//!
+//! Weights are initialised on the host from our own seeded RNG (PyTorch's default
+//! U(−1/√fan_in, 1/√fan_in)) rather than from the device's RNG: the same seed then gives the
+//! same network on the CPU, in wasm and on WebGPU, and parallel tests cannot race on a
+//! backend's global seed.
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::activation::{relu, softplus};
+use burn::tensor::{Device, Tensor, TensorData};
+use crate::Rng64;
+use rand::Rng;
+
+/// U(−k, k) with k = 1/√fan_in, as PyTorch's `nn.Linear` default.
+fn uniform(rng: &mut Rng64, n: usize, fan_in: usize) -> Vec<f32> {
+    let k = 1.0 / (fan_in as f32).sqrt();
+    (0..n).map(|_| rng.random_range(-k..k)).collect()
+}
+
+fn linear(rng: &mut Rng64, d_in: usize, d_out: usize, device: &Device) -> Linear {
+    let w = Tensor::<2>::from_data(TensorData::new(uniform(rng, d_in * d_out, d_in), [d_in, d_out]), device);
+    let b = Tensor::<1>::from_data(TensorData::new(uniform(rng, d_out, d_in), [d_out]), device);
+    Linear { weight: Param::from_tensor(w), bias: Some(Param::from_tensor(b)) }
+}
+
+/// Two hidden ReLU layers: the shape of every network here.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    l1: Linear,
+    l2: Linear,
+    l3: Linear,
+}
+
+impl Mlp {
+    pub fn new(rng: &mut Rng64, d_in: usize, hidden: usize, d_out: usize, device: &Device) -> Self {
+        Mlp {
+            l1: linear(rng, d_in, hidden, device),
+            l2: linear(rng, hidden, hidden, device),
+            l3: linear(rng, hidden, d_out, device),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let x = relu(self.l1.forward(x));
+        let x = relu(self.l2.forward(x));
+        self.l3.forward(x)
+    }
+}
+
+/// Tanh-squashed Gaussian policy: outputs the mean and log-std of the pre-squash action.
+#[derive(Module, Debug)]
+pub struct Actor {
+    net: Mlp,
+}
+
+/// log σ is clamped to this range (CleanRL's bounds) so the policy can neither collapse to a
+/// point nor explode.
+pub const LOG_STD_MIN: f64 = -5.0;
+pub const LOG_STD_MAX: f64 = 2.0;
+
+impl Actor {
+    pub fn new(rng: &mut Rng64, obs_dim: usize, act_dim: usize, hidden: usize, device: &Device) -> Self {
+        Actor { net: Mlp::new(rng, obs_dim, hidden, 2 * act_dim, device) }
+    }
+
+    /// (mean, log_std), each `[batch, act_dim]`.
+    pub fn forward(&self, obs: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let out = self.net.forward(obs);
+        let [_, two_a] = out.dims();
+        let act_dim = two_a / 2;
+        let mean = out.clone().narrow(1, 0, act_dim);
+        let log_std = out.narrow(1, act_dim, act_dim).clamp(LOG_STD_MIN, LOG_STD_MAX);
+        (mean, log_std)
+    }
+
+    /// Reparameterised sample a = tanh(μ + σ·ε) and its log-probability `[batch, 1]`
+    /// (with the tanh change-of-variables term). `noise` is ε ~ N(0, 1), drawn by the caller
+    /// so that every source of randomness is one seeded host RNG.
+    pub fn sample(&self, obs: Tensor<2>, noise: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let (mean, log_std) = self.forward(obs);
+        let pre = mean + log_std.clone().exp() * noise.clone();
+        let action = pre.tanh();
+        let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let log_prob = noise.square().mul_scalar(-0.5) - log_std - half_log_2pi
+            - (action.clone().square().neg() + 1.0 + 1e-6).log();
+        (action, log_prob.sum_dim(1))
+    }
+}
+
+/// E critics evaluated as one batched matmul per layer: the twin reward critics and the cost
+/// critic share their input (s, a), so running them as an ensemble of 3 turns 9 small
+/// matmuls into 3 larger ones (NOTES.md: the update is launch-bound on a GPU, and on the CPU
+/// fewer, fatter kernels pay too).
+#[derive(Module, Debug)]
+pub struct CriticEnsemble {
+    w1: Param<Tensor<3>>,
+    b1: Param<Tensor<3>>,
+    w2: Param<Tensor<3>>,
+    b2: Param<Tensor<3>>,
+    w3: Param<Tensor<3>>,
+    b3: Param<Tensor<3>>,
+}
+
+/// Head 0 and 1: reward twins; head 2: the cost critic Q_c.
+pub const CRITIC_HEADS: usize = 3;
+
+impl CriticEnsemble {
+    pub fn new(rng: &mut Rng64, d_in: usize, hidden: usize, device: &Device) -> Self {
+        let e = CRITIC_HEADS;
+        let mut p = |fan_in: usize, shape: [usize; 3]| {
+            let n = shape.iter().product();
+            Param::from_tensor(Tensor::<3>::from_data(TensorData::new(uniform(rng, n, fan_in), shape), device))
+        };
+        CriticEnsemble {
+            w1: p(d_in, [e, d_in, hidden]),
+            b1: p(d_in, [e, 1, hidden]),
+            w2: p(hidden, [e, hidden, hidden]),
+            b2: p(hidden, [e, 1, hidden]),
+            w3: p(hidden, [e, hidden, 1]),
+            b3: p(hidden, [e, 1, 1]),
+        }
+    }
+
+    /// Q-values `[heads, batch, 1]` for observations and actions `[batch, _]`.
+    pub fn forward(&self, obs: Tensor<2>, action: Tensor<2>) -> Tensor<3> {
+        let x = Tensor::cat(vec![obs, action], 1).unsqueeze_dim::<3>(0);
+        let x = relu(x.matmul(self.w1.val()) + self.b1.val());
+        let x = relu(x.matmul(self.w2.val()) + self.b2.val());
+        x.matmul(self.w3.val()) + self.b3.val()
+    }
+
+    /// Polyak averaging θ_target ← τ·θ + (1 − τ)·θ_target, for the target copy (no autodiff).
+    pub fn soft_update(self, online: &CriticEnsemble, tau: f64) -> Self {
+        let mix = |t: Param<Tensor<3>>, o: &Param<Tensor<3>>| {
+            let (id, target, _) = t.consume();
+            let mixed = target.mul_scalar(1.0 - tau) + o.val().inner().mul_scalar(tau);
+            Param::initialized(id, mixed)
+        };
+        CriticEnsemble {
+            w1: mix(self.w1, &online.w1),
+            b1: mix(self.b1, &online.b1),
+            w2: mix(self.w2, &online.w2),
+            b2: mix(self.b2, &online.b2),
+            w3: mix(self.w3, &online.w3),
+            b3: mix(self.b3, &online.b3),
+        }
+    }
+}
+
+/// The multiplier network λ_ξ(s) ≥ 0 (PAPER.md §1): softplus keeps it non-negative and the
+/// cap λ_max keeps the penalty finite in infeasible states (§3e).
+#[derive(Module, Debug)]
+pub struct MultiplierNet {
+    net: Mlp,
+}
+
+impl MultiplierNet {
+    pub fn new(rng: &mut Rng64, obs_dim: usize, hidden: usize, device: &Device) -> Self {
+        MultiplierNet { net: Mlp::new(rng, obs_dim, hidden, 1, device) }
+    }
+
+    /// λ(s), `[batch, 1]`, in [0, λ_max].
+    pub fn forward(&self, obs: Tensor<2>, lambda_max: f64) -> Tensor<2> {
+        softplus(self.net.forward(obs), 1.0).clamp_max(lambda_max)
+    }
+}
+
+/// The learned entropy temperature, as log α so that α stays positive.
+#[derive(Module, Debug)]
+pub struct Temperature {
+    pub log_alpha: Param<Tensor<1>>,
+}
+
+impl Temperature {
+    pub fn new(init_alpha: f64, device: &Device) -> Self {
+        Temperature { log_alpha: Param::from_tensor(Tensor::from_floats([init_alpha.ln() as f32], device)) }
+    }
+}

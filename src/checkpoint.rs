@@ -1,0 +1,101 @@
+//! One file per run: the config, the handler's scalar state and every network's weights.
+//!
+//! Layout: `ALAMRUN1` | u32 header length | header JSON | burnpack record of [`AgentNets`] |
+//! u32 CRC-32 of everything before it. The header lets a reader check env and network shape
+//! *before* touching weights, and the checksum turns a truncated or corrupted download into a
+//! clear error rather than silently wrong weights. The same bytes are written by the CLI and
+//! (in the browser) by the page.
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::handler::HandlerState;
+use crate::agent::Agent;
+use crate::config::TrainConfig;
+use crate::error::{AlamError, Result};
+
+const MAGIC: &[u8; 8] = b"ALAMRUN1";
+/// Larger files are refused before parsing: no network here comes near this.
+pub const MAX_BYTES: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub config: TrainConfig,
+    pub obs_dim: usize,
+    pub act_dim: usize,
+    pub handler: HandlerState,
+    pub updates: u64,
+    pub steps: u64,
+}
+
+fn bad(msg: impl Into<String>) -> AlamError {
+    AlamError::Weights(msg.into())
+}
+
+/// Serialises an agent with its config and progress counters.
+pub fn save(agent: &Agent, steps: u64) -> Result<Vec<u8>> {
+    let header = Header {
+        config: agent.config().clone(),
+        obs_dim: agent.obs_dim(),
+        act_dim: agent.act_dim(),
+        handler: agent.handler().state(),
+        updates: agent.updates(),
+        steps,
+    };
+    let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
+    let record = agent.nets().into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::with_capacity(16 + header.len() + record.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&record);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+/// Checks magic, length and checksum and returns the header and the weights' bytes.
+pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
+    if bytes.len() > MAX_BYTES {
+        return Err(bad(format!("{} bytes is larger than the {} MiB limit", bytes.len(), MAX_BYTES >> 20)));
+    }
+    if bytes.len() < MAGIC.len() + 8 || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(bad("not an ALaM Playground run file (wrong magic bytes)"));
+    }
+    let (body, crc) = bytes.split_at(bytes.len() - 4);
+    let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if crc32fast::hash(body) != stored {
+        return Err(bad("checksum mismatch: the file is truncated or corrupted"));
+    }
+    let len = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
+    let rest = &body[12..];
+    if len > rest.len() {
+        return Err(bad("header length runs past the end of the file"));
+    }
+    let header: Header = serde_json::from_slice(&rest[..len]).map_err(|e| bad(format!("header: {e}")))?;
+    header.config.validate()?;
+    Ok((header, &rest[len..]))
+}
+
+/// Rebuilds the agent a file describes, on `device`. `expect` (env obs/act dims) is checked
+/// first so a file for another env or shape is refused before any weight is read.
+pub fn load(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Result<(Agent, Header)> {
+    let (header, weights) = read_header(bytes)?;
+    if let Some((obs_dim, act_dim)) = expect {
+        if (obs_dim, act_dim) != (header.obs_dim, header.act_dim) {
+            return Err(bad(format!(
+                "made for obs/act dims {}/{} (env {}), this env has {obs_dim}/{act_dim}",
+                header.obs_dim, header.act_dim, header.config.env
+            )));
+        }
+    }
+    let mut agent = Agent::new(&header.config, header.obs_dim, header.act_dim, device);
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).map_err(|e| bad(e.to_string()))?;
+    let nets = agent.nets().try_load_record(record).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+    agent.set_nets(nets);
+    agent.handler_mut().restore_state(header.handler);
+    agent.set_updates(header.updates);
+    Ok((agent, header))
+}

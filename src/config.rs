@@ -1,0 +1,312 @@
+//! Every hyper-parameter in one place, with the defaults the runs use (CleanRL's `Args`).
+//!
+//! The paper (arXiv 2605.00667) is known to us through its abstract only: where it does not
+//! fix a value, the default below is ours and says so. Validation happens before any training
+//! so a bad value fails fast with the field's name and its allowed range.
+
+use serde::{Deserialize, Serialize};
+
+use crate::env::EnvKind;
+use crate::error::{AlamError, Result};
+
+/// Which constraint handler sits on top of SAC (PAPER.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algo {
+    /// Plain SAC: no constraint, shows the unconstrained return and its violations.
+    Sac,
+    /// SAC-Lag: one scalar λ, dual ascent on mean episode cost − budget.
+    Lag,
+    /// SAC-PID-Lag: one scalar λ from a PID controller on the same error (Stooke et al. 2020).
+    PidLag,
+    /// FAC: a multiplier network λ(s) trained by dual gradient ascent (Ma et al. 2021).
+    Fac,
+    /// SAC-ALaM: augmented Lagrangian policy loss + λ(s) regressed to the dual target.
+    Alam,
+}
+
+impl Algo {
+    pub const ALL: [Algo; 5] = [Algo::Sac, Algo::Lag, Algo::PidLag, Algo::Fac, Algo::Alam];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algo::Sac => "sac",
+            Algo::Lag => "lag",
+            Algo::PidLag => "pid-lag",
+            Algo::Fac => "fac",
+            Algo::Alam => "alam",
+        }
+    }
+
+    /// Whether λ is a network of the state (and so has a heat map and a calibration score).
+    pub fn has_multiplier_net(self) -> bool {
+        matches!(self, Algo::Fac | Algo::Alam)
+    }
+}
+
+impl std::fmt::Display for Algo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Algo {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let s = s.to_ascii_lowercase();
+        let s = s.strip_prefix("sac-").filter(|r| !r.is_empty()).unwrap_or(&s);
+        Algo::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown algorithm `{s}` (allowed: sac, lag, pid-lag, fac, alam)"))
+    }
+}
+
+/// One training run. `deny_unknown_fields` turns a typo in a config file into an error
+/// instead of a silently ignored setting; every field is required in a file (see
+/// [`TrainConfig::from_json`]) so a file always says exactly what ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub env: EnvKind,
+    pub algo: Algo,
+    pub seed: u64,
+    /// Environment steps in total.
+    pub total_steps: u64,
+
+    // --- SAC (PAPER.md §4) ---
+    /// Width of both hidden layers of every network (2×256 in the paper's family; the
+    /// browser presets use 64).
+    pub hidden: usize,
+    pub batch_size: usize,
+    /// Replay capacity in transitions; the oldest are overwritten.
+    pub buffer_size: usize,
+    /// Random-action steps before the first update.
+    pub learning_starts: u64,
+    /// Gradient updates per environment step (update-to-data ratio); fractions accumulate.
+    pub utd_ratio: f64,
+    pub gamma: f64,
+    /// Discount of the cost value Q_c; Q_c ≤ 1/(1 − cost_gamma) bounds the constraint's scale.
+    pub cost_gamma: f64,
+    /// Polyak rate of the target critics.
+    pub tau: f64,
+    pub actor_lr: f64,
+    pub critic_lr: f64,
+    pub alpha_lr: f64,
+    /// Initial entropy temperature α (learned; target entropy −|A|).
+    pub init_alpha: f64,
+
+    // --- the constraint (PAPER.md §1) ---
+    /// Threshold d of the state-wise constraint Q_c(s, a) − d ≤ 0 (0 = no violation ahead).
+    pub cost_threshold: f64,
+    /// Episode-cost budget of the expected-cost baselines (Lag, PID-Lag).
+    pub cost_budget: f64,
+    /// Cap on every multiplier (PAPER.md §3e): keeps the penalty finite in infeasible states.
+    pub lambda_max: f64,
+
+    // --- ALaM / FAC multiplier network (PAPER.md §3) ---
+    /// Penalty coefficient ρ of the augmented Lagrangian (ALaM only; 0 would be FAC's loss).
+    pub rho: f64,
+    /// ρ ← min(rho_max, rho_growth·ρ) at each multiplier update where the mean violation did
+    /// not shrink; 1.0 keeps ρ fixed (the default, §3d).
+    pub rho_growth: f64,
+    pub rho_max: f64,
+    /// Learning rate of the multiplier network (regression for ALaM, ascent for FAC).
+    pub multiplier_lr: f64,
+    /// m: policy updates between multiplier updates.
+    pub multiplier_every: u64,
+    /// k: gradient steps per multiplier update.
+    pub multiplier_steps: u64,
+
+    // --- scalar baselines ---
+    /// Dual ascent step of SAC-Lag per finished episode.
+    pub lag_lr: f64,
+    pub pid_kp: f64,
+    pub pid_ki: f64,
+    pub pid_kd: f64,
+
+    // --- bookkeeping ---
+    /// Environment steps between deterministic evaluations (0 = never).
+    pub eval_every: u64,
+    pub eval_episodes: u64,
+    /// Updates averaged into one `update` metrics record.
+    pub log_every: u64,
+    /// Environment steps between evaluations of λ on the fixed probe grid (PAPER.md §8).
+    pub probe_every: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam)
+    }
+}
+
+impl TrainConfig {
+    /// Defaults for an env × algo. Only the run length and warm-up depend on the env.
+    pub fn preset(env: EnvKind, algo: Algo) -> Self {
+        let (total_steps, learning_starts) = match env {
+            EnvKind::DoubleIntegrator => (20_000, 1_000),
+            EnvKind::PointGoal => (50_000, 2_000),
+            EnvKind::CarFollowing => (40_000, 2_000),
+        };
+        TrainConfig {
+            env,
+            algo,
+            seed: 0,
+            total_steps,
+            hidden: 256,
+            batch_size: 256,
+            buffer_size: 200_000,
+            learning_starts,
+            utd_ratio: 1.0,
+            gamma: 0.99,
+            cost_gamma: 0.97,
+            tau: 0.005,
+            actor_lr: 3e-4,
+            critic_lr: 3e-4,
+            alpha_lr: 3e-4,
+            init_alpha: 0.2,
+            cost_threshold: 0.0,
+            cost_budget: 0.0,
+            lambda_max: 100.0,
+            rho: 1.0,
+            rho_growth: 1.0,
+            rho_max: 100.0,
+            multiplier_lr: 3e-4,
+            multiplier_every: 1,
+            multiplier_steps: 1,
+            lag_lr: 0.05,
+            pid_kp: 0.05,
+            pid_ki: 0.01,
+            pid_kd: 0.05,
+            eval_every: 5_000,
+            eval_episodes: 5,
+            log_every: 250,
+            probe_every: 1_000,
+        }
+    }
+
+    /// Parses a config file. Every field must be present: a missing one is named.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let cfg: TrainConfig =
+            serde_json::from_str(text).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn to_json(&self) -> String {
+        // A struct of plain numbers and enums always serialises.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks every field against its allowed range before anything runs.
+    pub fn validate(&self) -> Result<()> {
+        fn bad(field: &'static str, value: impl ToString, allowed: &'static str) -> AlamError {
+            AlamError::Config { field, value: value.to_string(), allowed }
+        }
+        fn pos_int(field: &'static str, v: u64) -> Result<()> {
+            if v == 0 { Err(bad(field, v, "must be at least 1")) } else { Ok(()) }
+        }
+        fn finite_in(field: &'static str, v: f64, lo: f64, hi: f64, allowed: &'static str) -> Result<()> {
+            if v.is_finite() && v >= lo && v <= hi { Ok(()) } else { Err(bad(field, v, allowed)) }
+        }
+        fn positive(field: &'static str, v: f64) -> Result<()> {
+            if v.is_finite() && v > 0.0 { Ok(()) } else { Err(bad(field, v, "must be a finite number > 0")) }
+        }
+        pos_int("total_steps", self.total_steps)?;
+        if !(1..=4096).contains(&self.hidden) {
+            return Err(bad("hidden", self.hidden, "must be in 1..=4096"));
+        }
+        if !(1..=65_536).contains(&self.batch_size) {
+            return Err(bad("batch_size", self.batch_size, "must be in 1..=65536"));
+        }
+        if self.buffer_size < self.batch_size || self.buffer_size > 50_000_000 {
+            return Err(bad("buffer_size", self.buffer_size, "must be ≥ batch_size and ≤ 50,000,000"));
+        }
+        if self.learning_starts < self.batch_size as u64 {
+            return Err(bad("learning_starts", self.learning_starts, "must be ≥ batch_size"));
+        }
+        finite_in("utd_ratio", self.utd_ratio, 1e-3, 64.0, "must be in [0.001, 64]")?;
+        finite_in("gamma", self.gamma, 0.0, 0.9999, "must be in [0, 0.9999]")?;
+        finite_in("cost_gamma", self.cost_gamma, 0.0, 0.9999, "must be in [0, 0.9999]")?;
+        finite_in("tau", self.tau, 1e-6, 1.0, "must be in (0, 1]")?;
+        positive("actor_lr", self.actor_lr)?;
+        positive("critic_lr", self.critic_lr)?;
+        positive("alpha_lr", self.alpha_lr)?;
+        positive("init_alpha", self.init_alpha)?;
+        finite_in("cost_threshold", self.cost_threshold, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        finite_in("cost_budget", self.cost_budget, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        positive("lambda_max", self.lambda_max)?;
+        if self.algo == Algo::Alam {
+            positive("rho", self.rho)?;
+        } else {
+            finite_in("rho", self.rho, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        }
+        finite_in("rho_growth", self.rho_growth, 1.0, 100.0, "must be in [1, 100] (1 = fixed ρ)")?;
+        if !(self.rho_max.is_finite() && self.rho_max >= self.rho) {
+            return Err(bad("rho_max", self.rho_max, "must be finite and ≥ rho"));
+        }
+        positive("multiplier_lr", self.multiplier_lr)?;
+        pos_int("multiplier_every", self.multiplier_every)?;
+        pos_int("multiplier_steps", self.multiplier_steps)?;
+        finite_in("lag_lr", self.lag_lr, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        finite_in("pid_kp", self.pid_kp, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        finite_in("pid_ki", self.pid_ki, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        finite_in("pid_kd", self.pid_kd, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        pos_int("eval_episodes", self.eval_episodes)?;
+        pos_int("log_every", self.log_every)?;
+        pos_int("probe_every", self.probe_every)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_valid_and_round_trips() {
+        for env in EnvKind::ALL {
+            for algo in Algo::ALL {
+                let cfg = TrainConfig::preset(env, algo);
+                cfg.validate().unwrap();
+                assert_eq!(TrainConfig::from_json(&cfg.to_json()).unwrap(), cfg);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut TrainConfig)>)> = vec![
+            ("rho", Box::new(|c| c.rho = -1.0)),
+            ("batch_size", Box::new(|c| c.batch_size = 0)),
+            ("actor_lr", Box::new(|c| c.actor_lr = f64::NAN)),
+            ("gamma", Box::new(|c| c.gamma = 1.5)),
+            ("multiplier_every", Box::new(|c| c.multiplier_every = 0)),
+        ];
+        for (field, mutate) in cases {
+            let mut cfg = TrainConfig::default();
+            mutate(&mut cfg);
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains(&format!("`{field}`")), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_unknown_field_is_named() {
+        let mut v: serde_json::Value = serde_json::from_str(&TrainConfig::default().to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("rho");
+        let err = TrainConfig::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(err.contains("missing field `rho`"), "{err}");
+        let err = TrainConfig::from_json(r#"{"env":"moon-lander"}"#).unwrap_err().to_string();
+        assert!(err.contains("moon-lander"), "{err}");
+    }
+
+    #[test]
+    fn algo_names_parse_with_or_without_sac_prefix() {
+        assert_eq!("sac-alam".parse::<Algo>().unwrap(), Algo::Alam);
+        assert_eq!("PID-Lag".parse::<Algo>().unwrap(), Algo::PidLag);
+        assert_eq!("sac".parse::<Algo>().unwrap(), Algo::Sac);
+        assert!("ppo".parse::<Algo>().unwrap_err().contains("allowed"));
+    }
+}

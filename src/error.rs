@@ -1,0 +1,31 @@
+//! Errors a person can act on: each names what was wrong and what is allowed.
+
+use thiserror::Error;
+
+/// Everything that can go wrong outside a bug.
+#[derive(Debug, Error)]
+pub enum AlamError {
+    /// A hyper-parameter is out of its range; `field` is its name in the config file.
+    #[error("invalid config: `{field}` = {value} ({allowed})")]
+    Config {
+        field: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
+    /// A config file that is not valid JSON for [`crate::config::TrainConfig`].
+    #[error("cannot read config: {0}")]
+    ConfigParse(String),
+    /// A weights file that is corrupt, truncated, or made for another env or network shape.
+    #[error("bad weights file: {0}")]
+    Weights(String),
+    /// Training produced a non-finite loss; the last good weights were kept.
+    #[error("training diverged at update {update}: {what} is not finite; kept the last good weights")]
+    Diverged { update: u64, what: String },
+    /// Reading a tensor back from the device failed.
+    #[error("device readback failed: {0}")]
+    Device(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, AlamError>;

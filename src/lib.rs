@@ -1,0 +1,28 @@
+//! ALaM Playground: safe reinforcement learning with state-wise constraints.
+//!
+//! SAC-ALaM ("Augmented Lagrangian Multiplier Network for State-wise Safety in Reinforcement
+//! Learning", arXiv 2605.00667) and its baselines on burn, for the CPU, wasm and WebGPU.
+//! Data flows one way: [`env`] → [`agent`] (act) → [`replay`] → [`trainer`] (update) →
+//! [`metrics`] → the CLI or the page.
+
+pub mod agent;
+pub mod bench;
+pub mod checkpoint;
+pub mod config;
+pub mod env;
+pub mod error;
+pub mod metrics;
+pub mod replay;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod run;
+pub mod sweep;
+pub mod trainer;
+
+/// The one RNG of the crate: ChaCha8 gives the same stream on every platform (rand's
+/// SmallRng does not: it is a different generator on wasm32), so a seed fixes a run natively
+/// and in the browser alike.
+pub type Rng64 = rand_chacha::ChaCha8Rng;
+
+pub use config::{Algo, TrainConfig};
+pub use env::EnvKind;
+pub use error::{AlamError, Result};

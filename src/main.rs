@@ -1,0 +1,296 @@
+//! `alam`: headless training, evaluation, sweeps and benchmarks (native only; the browser
+//! build has its own entry).
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::path::{Path, PathBuf};
+    use std::process::ExitCode;
+    use std::time::Duration;
+
+    use alam::config::{Algo, TrainConfig};
+    use alam::env::{make_env, EnvKind};
+    use alam::metrics::Record;
+    use alam::run::{train_to_dir, WEIGHTS_FILE};
+    use alam::sweep::{apply_overrides, grid, parse_override, parse_shard, shard};
+    use alam::{bench, checkpoint, AlamError, Result, Rng64};
+    use clap::{Parser, Subcommand};
+    use indicatif::{ProgressBar, ProgressStyle};
+    use rand::SeedableRng;
+
+    #[derive(Parser)]
+    #[command(name = "alam", version, about = "ALaM Playground: safe RL with state-wise constraints (SAC-ALaM and baselines)")]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    /// Settings shared by `train` and `sweep`: a config file, then flags, then `--set`.
+    #[derive(clap::Args, Clone)]
+    struct ConfigArgs {
+        /// JSON config file with every field of the config (see `alam config`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Environment steps.
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Override any config field, e.g. `--set rho=10 --set hidden=64`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Train one agent; writes metrics.jsonl, config.json and weights.alam into --out.
+        Train {
+            #[arg(long, default_value = "double-integrator")]
+            env: EnvKind,
+            #[arg(long, default_value = "alam")]
+            algo: Algo,
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            #[command(flatten)]
+            cfg: ConfigArgs,
+            #[arg(long, default_value = "runs/train")]
+            out: PathBuf,
+            /// No progress bar (for logs and CI).
+            #[arg(long)]
+            quiet: bool,
+        },
+        /// Evaluate saved weights with the deterministic policy.
+        Eval {
+            #[arg(long)]
+            weights: PathBuf,
+            #[arg(long, default_value_t = 10)]
+            episodes: u64,
+            /// Seed of the evaluation env.
+            #[arg(long, default_value_t = 12345)]
+            seed: u64,
+        },
+        /// Run a grid of envs × algos × seeds (× variants), optionally one shard of it.
+        Sweep {
+            #[arg(long, value_delimiter = ',', default_value = "double-integrator")]
+            envs: Vec<EnvKind>,
+            #[arg(long, value_delimiter = ',', default_value = "sac,lag,pid-lag,fac,alam")]
+            algos: Vec<Algo>,
+            #[arg(long, value_delimiter = ',', default_value = "0")]
+            seeds: Vec<u64>,
+            /// Named override sets, each a run of its own: `rho10:rho=10,multiplier_every=4`.
+            #[arg(long = "variant")]
+            variants: Vec<String>,
+            #[command(flatten)]
+            cfg: ConfigArgs,
+            /// Run only shard i of n (0-based), e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
+            #[arg(long, default_value = "0/1")]
+            shard: String,
+            #[arg(long, default_value = "runs/sweep")]
+            out: PathBuf,
+        },
+        /// Throughput: one JSON object on stdout.
+        Bench {
+            /// Timed SAC-ALaM updates.
+            #[arg(long, default_value_t = 300)]
+            updates: u64,
+            #[arg(long, default_value_t = 32)]
+            obs_dim: usize,
+            #[arg(long, default_value_t = 2)]
+            act_dim: usize,
+            #[arg(long, default_value_t = 256)]
+            batch: usize,
+            #[arg(long, default_value_t = 256)]
+            hidden: usize,
+            /// Environment steps timed per env.
+            #[arg(long, default_value_t = 2_000_000)]
+            env_steps: u64,
+        },
+        /// Print the default config of an env × algo as JSON (a starting point for --config).
+        Config {
+            #[arg(long, default_value = "double-integrator")]
+            env: EnvKind,
+            #[arg(long, default_value = "alam")]
+            algo: Algo,
+        },
+    }
+
+    pub fn main() -> ExitCode {
+        let cli = Cli::parse();
+        match run(cli.command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        }
+    }
+
+    fn run(command: Command) -> Result<()> {
+        match command {
+            Command::Train { env, algo, seed, cfg, out, quiet } => {
+                let cfg = build_config(env, algo, seed, &cfg, &[])?;
+                train(&cfg, &out, quiet)
+            }
+            Command::Eval { weights, episodes, seed } => eval(&weights, episodes, seed),
+            Command::Sweep { envs, algos, seeds, variants, cfg, shard: s, out } => {
+                let (i, n) = parse_shard(&s)?;
+                let cells = shard(grid(&envs, &algos, &seeds, &variants)?, i, n);
+                eprintln!("shard {i}/{n}: {} runs into {}", cells.len(), out.display());
+                for (k, cell) in cells.iter().enumerate() {
+                    let dir = out.join(cell.dir_name());
+                    if dir.join("done").exists() {
+                        eprintln!("[{}/{}] {} already done, skipped", k + 1, cells.len(), cell.dir_name());
+                        continue;
+                    }
+                    let c = build_config(cell.env, cell.algo, cell.seed, &cfg, &cell.overrides)?;
+                    eprintln!("[{}/{}] {}", k + 1, cells.len(), cell.dir_name());
+                    train(&c, &dir, true)?;
+                    std::fs::write(dir.join("done"), "")?;
+                }
+                Ok(())
+            }
+            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps } => {
+                let device = burn::tensor::Device::flex();
+                let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, &device)?;
+                let envs: serde_json::Map<String, serde_json::Value> = EnvKind::ALL
+                    .iter()
+                    .map(|&k| (k.name().to_string(), bench::env_throughput(k, env_steps).into()))
+                    .collect();
+                let out = serde_json::json!({
+                    "impl": "burn",
+                    "device": "flex (pure-Rust CPU)",
+                    "machine": machine(),
+                    "obs_dim": upd.obs_dim, "act_dim": upd.act_dim, "batch": upd.batch, "hidden": upd.hidden,
+                    "updates": upd.updates,
+                    "sac_alam_updates_per_s": upd.sac_alam_updates_per_s,
+                    "env_steps_per_s": envs,
+                });
+                println!("{out}");
+                Ok(())
+            }
+            Command::Config { env, algo } => {
+                println!("{}", TrainConfig::preset(env, algo).to_json());
+                Ok(())
+            }
+        }
+    }
+
+    /// Preset of env × algo, then the config file, then `--steps`, then `--set` overrides.
+    fn build_config(env: EnvKind, algo: Algo, seed: u64, args: &ConfigArgs, extra: &[(String, String)]) -> Result<TrainConfig> {
+        let mut cfg = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| AlamError::ConfigParse(format!("{}: {e}", path.display())))?;
+                TrainConfig::from_json(&text).map_err(|e| AlamError::ConfigParse(format!("{}: {e}", path.display())))?
+            }
+            None => TrainConfig::preset(env, algo),
+        };
+        // Flags name the run; a config file gives the hyper-parameters.
+        cfg.env = env;
+        cfg.algo = algo;
+        cfg.seed = seed;
+        if let Some(steps) = args.steps {
+            cfg.total_steps = steps;
+        }
+        let mut overrides = args.set.iter().map(|s| parse_override(s)).collect::<Result<Vec<_>>>()?;
+        overrides.extend_from_slice(extra);
+        apply_overrides(&cfg, &overrides)
+    }
+
+    fn train(cfg: &TrainConfig, out: &Path, quiet: bool) -> Result<()> {
+        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.total_steps) };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps {per_sec} | {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        // Last 10 episodes: the live return / cost / violations the bar shows.
+        let mut recent: std::collections::VecDeque<(f64, f64, u64)> = Default::default();
+        let mut lambda = 0.0;
+        let trainer = train_to_dir(cfg, out, |t, records| {
+            bar.set_position(t.steps_done());
+            for r in records {
+                match r {
+                    Record::Episode { ret, cost, violations, .. } => {
+                        recent.push_back((*ret, *cost, *violations));
+                        if recent.len() > 10 {
+                            recent.pop_front();
+                        }
+                    }
+                    Record::Update { stats, .. } => lambda = stats.lambda_mean,
+                    Record::Diverged { message, .. } => bar.println(format!("warning: {message}")),
+                    _ => {}
+                }
+            }
+            if !recent.is_empty() {
+                let n = recent.len() as f64;
+                let (r, c, v) = recent.iter().fold((0.0, 0.0, 0u64), |a, e| (a.0 + e.0, a.1 + e.1, a.2 + e.2));
+                bar.set_message(format!(
+                    "ep {} return {:.1} cost {:.1} violations/ep {:.1} λ {:.3}",
+                    t.episodes_done(),
+                    r / n,
+                    c / n,
+                    v as f64 / n,
+                    lambda
+                ));
+            }
+        })?;
+        bar.finish();
+        let weights = out.join(WEIGHTS_FILE);
+        match trainer.diverged() {
+            Some(msg) => eprintln!("stopped early: {msg}; last good weights in {}", weights.display()),
+            None => eprintln!("done: {} steps, {} episodes; weights in {}", trainer.steps_done(), trainer.episodes_done(), weights.display()),
+        }
+        Ok(())
+    }
+
+    fn eval(weights: &Path, episodes: u64, seed: u64) -> Result<()> {
+        let bytes = std::fs::read(weights).map_err(|e| AlamError::Weights(format!("{}: {e}", weights.display())))?;
+        let device = burn::tensor::Device::flex();
+        let (agent, header) = checkpoint::load(&bytes, &device, None)?;
+        let mut env = make_env(header.config.env, seed);
+        if (env.obs_dim(), env.act_dim()) != (header.obs_dim, header.act_dim) {
+            return Err(AlamError::Weights(format!("weights do not fit env {}", header.config.env)));
+        }
+        let mut rng = Rng64::seed_from_u64(seed);
+        let mut obs = vec![0.0; env.obs_dim()];
+        let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
+        for _ in 0..episodes {
+            env.reset(&mut obs);
+            loop {
+                let a = agent.act(&obs, true, &mut rng)?;
+                let o = env.step(&a, &mut obs);
+                ret += o.reward as f64;
+                cost += o.cost as f64;
+                viol += (o.cost > 0.0) as u64;
+                if o.terminated || o.truncated {
+                    break;
+                }
+            }
+        }
+        let n = episodes.max(1) as f64;
+        println!(
+            "{}",
+            serde_json::json!({
+                "env": header.config.env, "algo": header.config.algo, "episodes": episodes,
+                "return_mean": ret / n, "cost_mean": cost / n, "violations_mean": viol as f64 / n,
+            })
+        );
+        Ok(())
+    }
+
+    /// CPU model and core count, so every bench figure names its machine.
+    fn machine() -> String {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        format!("{cpu}, {cores} cores")
+    }
+}

@@ -1,0 +1,101 @@
+//! What a run reports, one JSON object per line (`metrics.jsonl`): the CLI's progress bar,
+//! the report and the page all read these records and nothing else (data flows one way).
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::UpdateStats;
+
+/// One line of `metrics.jsonl`, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// A finished training episode.
+    Episode {
+        step: u64,
+        episode: u64,
+        #[serde(rename = "return")]
+        ret: f64,
+        cost: f64,
+        /// Steps with cost > 0.
+        violations: u64,
+        length: u64,
+    },
+    /// Means over the last `log_every` updates, with throughput since the previous record.
+    Update {
+        step: u64,
+        updates: u64,
+        #[serde(flatten)]
+        stats: UpdateStats,
+        updates_per_s: f64,
+        env_steps_per_s: f64,
+    },
+    /// Deterministic evaluation episodes on a separate env instance.
+    Eval { step: u64, return_mean: f64, cost_mean: f64, violations_mean: f64, episodes: u64 },
+    /// λ(s) and Q_c(s, π(s)) on the fixed probe grid (PAPER.md §8): the oscillation measure
+    /// uses these, not the noisy per-batch means.
+    Probe { step: u64, lambda_mean: f64, lambda_std: f64, lambda_max: f64, cost_value_mean: f64, flagged_frac: f64 },
+    /// Training stopped on a non-finite loss; the last good weights were kept.
+    Diverged { step: u64, message: String },
+}
+
+impl Record {
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Running mean of update statistics between two `Update` records.
+#[derive(Debug, Default, Clone)]
+pub struct StatsWindow {
+    sum: [f64; 10],
+    max_lambda: f64,
+    n: u64,
+}
+
+impl StatsWindow {
+    pub fn push(&mut self, s: &UpdateStats) {
+        for (acc, v) in self.sum.iter_mut().zip(s.values()) {
+            *acc += v;
+        }
+        self.max_lambda = self.max_lambda.max(s.lambda_max);
+        self.n += 1;
+    }
+
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The mean of each statistic (λ max: the max over the window), and resets.
+    pub fn take(&mut self) -> UpdateStats {
+        let n = self.n.max(1) as f64;
+        let m = |i: usize| self.sum[i] / n;
+        let out = UpdateStats {
+            critic_loss: m(0),
+            cost_critic_loss: m(1),
+            actor_loss: m(2),
+            alpha_loss: m(3),
+            alpha: m(4),
+            lambda_mean: m(5),
+            lambda_max: self.max_lambda,
+            multiplier_loss: m(7),
+            cost_value: m(8),
+            violation: m(9),
+        };
+        *self = StatsWindow::default();
+        out
+    }
+}
+
+/// Summary statistics of λ over a probe set.
+pub fn summarize(values: &[f32], lambda_max: f64) -> (f64, f64, f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let max = values.iter().fold(0.0f64, |m, &v| m.max(v as f64));
+    // "At the cap" counts as flagged (PAPER.md §3e); 0.99 leaves room for float rounding.
+    let flagged = values.iter().filter(|&&v| v as f64 >= 0.99 * lambda_max).count() as f64 / n;
+    (mean, var.sqrt(), max, flagged)
+}

@@ -1,0 +1,124 @@
+//! A bounded replay buffer: fixed capacity, the oldest transitions overwritten, so memory
+//! stops growing however long a run (or a browser tab) trains.
+
+use crate::Rng64;
+use rand::Rng;
+
+/// One sampled minibatch, row-major, ready to become tensors.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub obs: Vec<f32>,
+    pub act: Vec<f32>,
+    pub reward: Vec<f32>,
+    pub cost: Vec<f32>,
+    pub next_obs: Vec<f32>,
+    /// 1.0 where the episode terminated (not where it was truncated: a time limit is no end
+    /// of the task, so bootstrapping continues there).
+    pub done: Vec<f32>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.reward.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.reward.is_empty()
+    }
+}
+
+pub struct ReplayBuffer {
+    obs_dim: usize,
+    act_dim: usize,
+    capacity: usize,
+    len: usize,
+    next: usize,
+    data: Batch,
+}
+
+impl ReplayBuffer {
+    pub fn new(capacity: usize, obs_dim: usize, act_dim: usize) -> Self {
+        ReplayBuffer { obs_dim, act_dim, capacity, len: 0, next: 0, data: Batch::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Stores one transition, overwriting the oldest once full.
+    pub fn push(&mut self, obs: &[f32], act: &[f32], reward: f32, cost: f32, next_obs: &[f32], terminated: bool) {
+        let (o, a, i) = (self.obs_dim, self.act_dim, self.next);
+        let d = &mut self.data;
+        if self.len < self.capacity {
+            d.obs.extend_from_slice(obs);
+            d.act.extend_from_slice(act);
+            d.reward.push(reward);
+            d.cost.push(cost);
+            d.next_obs.extend_from_slice(next_obs);
+            d.done.push(terminated as u8 as f32);
+            self.len += 1;
+        } else {
+            d.obs[i * o..(i + 1) * o].copy_from_slice(obs);
+            d.act[i * a..(i + 1) * a].copy_from_slice(act);
+            d.reward[i] = reward;
+            d.cost[i] = cost;
+            d.next_obs[i * o..(i + 1) * o].copy_from_slice(next_obs);
+            d.done[i] = terminated as u8 as f32;
+        }
+        self.next = (self.next + 1) % self.capacity;
+    }
+
+    /// Uniform sample with replacement of `n` stored transitions.
+    pub fn sample(&self, n: usize, rng: &mut Rng64) -> Batch {
+        let (o, a) = (self.obs_dim, self.act_dim);
+        let mut b = Batch {
+            obs: Vec::with_capacity(n * o),
+            act: Vec::with_capacity(n * a),
+            reward: Vec::with_capacity(n),
+            cost: Vec::with_capacity(n),
+            next_obs: Vec::with_capacity(n * o),
+            done: Vec::with_capacity(n),
+        };
+        let d = &self.data;
+        for _ in 0..n {
+            let i = rng.random_range(0..self.len.max(1));
+            b.obs.extend_from_slice(&d.obs[i * o..(i + 1) * o]);
+            b.act.extend_from_slice(&d.act[i * a..(i + 1) * a]);
+            b.reward.push(d.reward[i]);
+            b.cost.push(d.cost[i]);
+            b.next_obs.extend_from_slice(&d.next_obs[i * o..(i + 1) * o]);
+            b.done.push(d.done[i]);
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn overwrites_the_oldest_once_full() {
+        let mut buf = ReplayBuffer::new(3, 1, 1);
+        for i in 0..5 {
+            let x = i as f32;
+            buf.push(&[x], &[x], x, 0.0, &[x + 1.0], false);
+        }
+        assert_eq!(buf.len(), 3);
+        let mut seen: Vec<f32> = buf.data.reward.clone();
+        seen.sort_by(f32::total_cmp);
+        assert_eq!(seen, vec![2.0, 3.0, 4.0]);
+        let batch = buf.sample(64, &mut Rng64::seed_from_u64(0));
+        assert_eq!(batch.len(), 64);
+        assert!(batch.reward.iter().all(|r| (2.0..=4.0).contains(r)));
+        for (o, n) in batch.obs.iter().zip(&batch.next_obs) {
+            assert_eq!(*n, o + 1.0, "a sampled row keeps its transition together");
+        }
+    }
+}

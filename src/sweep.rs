@@ -1,0 +1,131 @@
+//! The grid of a sweep (envs × algos × seeds × variants) and its split into shards, so that a
+//! Slurm array job or GNU parallel can run `--shard i/n` on n machines with no coordination.
+
+use serde_json::Value;
+
+use crate::config::{Algo, TrainConfig};
+use crate::env::EnvKind;
+use crate::error::{AlamError, Result};
+
+/// One run of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub env: EnvKind,
+    pub algo: Algo,
+    pub seed: u64,
+    /// Name of the override set ("" for none) and its key=value pairs.
+    pub variant: String,
+    pub overrides: Vec<(String, String)>,
+}
+
+impl Cell {
+    /// The run's folder name: stable, so a re-run finds and skips finished cells.
+    pub fn dir_name(&self) -> String {
+        let v = if self.variant.is_empty() { String::new() } else { format!("-{}", self.variant) };
+        format!("{}-{}{}-s{}", self.env, self.algo, v, self.seed)
+    }
+}
+
+/// Parses `i/n` (0-based shard i of n).
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let bad = || AlamError::Config { field: "shard", value: s.to_string(), allowed: "must be i/n with 0 ≤ i < n, e.g. 0/4" };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// The full grid in a fixed order; variants are `name:key=value,key=value` strings.
+pub fn grid(envs: &[EnvKind], algos: &[Algo], seeds: &[u64], variants: &[String]) -> Result<Vec<Cell>> {
+    let parsed: Vec<(String, Vec<(String, String)>)> = if variants.is_empty() {
+        vec![(String::new(), Vec::new())]
+    } else {
+        variants.iter().map(|v| parse_variant(v)).collect::<Result<_>>()?
+    };
+    let mut cells = Vec::new();
+    for &env in envs {
+        for &algo in algos {
+            for (variant, overrides) in &parsed {
+                for &seed in seeds {
+                    cells.push(Cell { env, algo, seed, variant: variant.clone(), overrides: overrides.clone() });
+                }
+            }
+        }
+    }
+    Ok(cells)
+}
+
+/// Round-robin: cell k belongs to shard k mod n, so shards get equal shares of every env.
+pub fn shard(cells: Vec<Cell>, i: usize, n: usize) -> Vec<Cell> {
+    cells.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, c)| c).collect()
+}
+
+fn parse_variant(s: &str) -> Result<(String, Vec<(String, String)>)> {
+    let (name, pairs) = s.split_once(':').ok_or(AlamError::Config {
+        field: "variant",
+        value: s.to_string(),
+        allowed: "must be name:key=value[,key=value], e.g. rho10:rho=10",
+    })?;
+    let pairs = pairs.split(',').map(parse_override).collect::<Result<_>>()?;
+    Ok((name.to_string(), pairs))
+}
+
+/// Parses one `key=value`.
+pub fn parse_override(s: &str) -> Result<(String, String)> {
+    let (k, v) = s.split_once('=').ok_or(AlamError::Config {
+        field: "set",
+        value: s.to_string(),
+        allowed: "must be key=value with a config field name, e.g. rho=10",
+    })?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+/// Applies `key=value` overrides to a config through its JSON form, so every field can be set
+/// and an unknown key or a value of the wrong type is refused with the field's name.
+pub fn apply_overrides(cfg: &TrainConfig, overrides: &[(String, String)]) -> Result<TrainConfig> {
+    let mut v = serde_json::to_value(cfg).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+    let obj = v.as_object_mut().ok_or_else(|| AlamError::ConfigParse("config is not an object".into()))?;
+    for (key, value) in overrides {
+        if !obj.contains_key(key) {
+            return Err(AlamError::ConfigParse(format!("unknown config field `{key}`")));
+        }
+        let parsed = serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.clone()));
+        obj.insert(key.clone(), parsed);
+    }
+    let cfg: TrainConfig = serde_json::from_value(v).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_grid() {
+        let cells = grid(&EnvKind::ALL, &Algo::ALL, &[0, 1, 2], &["a:rho=1".into(), "b:rho=10".into()]).unwrap();
+        assert_eq!(cells.len(), 3 * 5 * 3 * 2);
+        let mut seen: Vec<String> = (0..4).flat_map(|i| shard(cells.clone(), i, 4)).map(|c| c.dir_name()).collect();
+        seen.sort();
+        let mut all: Vec<String> = cells.iter().map(|c| c.dir_name()).collect();
+        all.sort();
+        assert_eq!(seen, all, "every cell in exactly one shard");
+        assert!(shard(cells, 3, 4).len() >= 22);
+    }
+
+    #[test]
+    fn shard_and_overrides_are_checked() {
+        assert_eq!(parse_shard("1/3").unwrap(), (1, 3));
+        assert!(parse_shard("3/3").is_err());
+        assert!(parse_shard("x").is_err());
+        let cfg = TrainConfig::default();
+        let c = apply_overrides(&cfg, &[("rho".into(), "10".into()), ("algo".into(), "fac".into())]).unwrap();
+        assert_eq!((c.rho, c.algo), (10.0, Algo::Fac));
+        let err = apply_overrides(&cfg, &[("rhoo".into(), "1".into())]).unwrap_err().to_string();
+        assert!(err.contains("rhoo"), "{err}");
+        let err = apply_overrides(&cfg, &[("rho".into(), "-2".into())]).unwrap_err().to_string();
+        assert!(err.contains("`rho`"), "{err}");
+    }
+}

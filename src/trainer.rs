@@ -1,0 +1,235 @@
+//! The training loop: env → agent (act) → replay → agent (update) → metrics records.
+//!
+//! Our own small loop (burn's training crate does not fit wasm). One call of
+//! [`Trainer::step`] is one environment step plus the updates the update-to-data ratio makes
+//! due, so the CLI and the page drive the same loop at their own pace.
+
+use crate::Rng64;
+use rand::{Rng, SeedableRng};
+use web_time::Instant;
+
+use crate::agent::{read_floats, Agent, UpdateStats};
+use crate::config::TrainConfig;
+use crate::env::{make_env, Env, ProbeGrid};
+use crate::error::{AlamError, Result};
+use crate::metrics::{summarize, Record, StatsWindow};
+use crate::replay::ReplayBuffer;
+
+/// Side of the λ probe grid (PAPER.md §8: a fixed set of states, evaluated at intervals).
+pub const PROBE_GRID: usize = 21;
+
+pub struct Trainer {
+    cfg: TrainConfig,
+    env: Box<dyn Env>,
+    eval_env: Box<dyn Env>,
+    agent: Agent,
+    replay: ReplayBuffer,
+    /// Exploration noise and replay sampling.
+    rng: Rng64,
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    step: u64,
+    episode: u64,
+    ep_return: f64,
+    ep_cost: f64,
+    ep_violations: u64,
+    ep_len: u64,
+    /// Fractional updates owed (utd_ratio < 1 accumulates).
+    update_credit: f64,
+    window: StatsWindow,
+    last_log: (Instant, u64, u64),
+    probe: Option<ProbeGrid>,
+    diverged: Option<String>,
+}
+
+impl Trainer {
+    pub fn new(cfg: TrainConfig, device: &burn::tensor::Device) -> Result<Self> {
+        cfg.validate()?;
+        let mut env = make_env(cfg.env, cfg.seed);
+        let eval_env = make_env(cfg.env, cfg.seed.wrapping_add(1_000_003));
+        let (obs_dim, act_dim) = (env.obs_dim(), env.act_dim());
+        let agent = Agent::new(&cfg, obs_dim, act_dim, device);
+        let mut obs = vec![0.0; obs_dim];
+        env.reset(&mut obs);
+        let probe = env.probe_grid(PROBE_GRID, PROBE_GRID);
+        Ok(Trainer {
+            replay: ReplayBuffer::new(cfg.buffer_size, obs_dim, act_dim),
+            rng: Rng64::seed_from_u64(cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED),
+            next_obs: vec![0.0; obs_dim],
+            obs,
+            env,
+            eval_env,
+            agent,
+            step: 0,
+            episode: 0,
+            ep_return: 0.0,
+            ep_cost: 0.0,
+            ep_violations: 0,
+            ep_len: 0,
+            update_credit: 0.0,
+            window: StatsWindow::default(),
+            last_log: (Instant::now(), 0, 0),
+            probe,
+            diverged: None,
+            cfg,
+        })
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.cfg
+    }
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+    pub fn agent_mut(&mut self) -> &mut Agent {
+        &mut self.agent
+    }
+    pub fn env(&self) -> &dyn Env {
+        self.env.as_ref()
+    }
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+    pub fn episodes_done(&self) -> u64 {
+        self.episode
+    }
+    pub fn is_done(&self) -> bool {
+        self.step >= self.cfg.total_steps || self.diverged.is_some()
+    }
+    /// Why training stopped early, if it did.
+    pub fn diverged(&self) -> Option<&str> {
+        self.diverged.as_deref()
+    }
+
+    /// One environment step and the updates it makes due; returns the records it produced.
+    pub fn step(&mut self) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        if self.is_done() {
+            return Ok(out);
+        }
+        let action = if self.step < self.cfg.learning_starts {
+            (0..self.env.act_dim()).map(|_| self.rng.random_range(-1.0f32..1.0)).collect()
+        } else {
+            self.agent.act(&self.obs, false, &mut self.rng)?
+        };
+        let o = self.env.step(&action, &mut self.next_obs);
+        self.replay.push(&self.obs, &action, o.reward, o.cost, &self.next_obs, o.terminated);
+        std::mem::swap(&mut self.obs, &mut self.next_obs);
+        self.step += 1;
+        self.ep_return += o.reward as f64;
+        self.ep_cost += o.cost as f64;
+        self.ep_violations += (o.cost > 0.0) as u64;
+        self.ep_len += 1;
+        if o.terminated || o.truncated {
+            self.episode += 1;
+            out.push(Record::Episode {
+                step: self.step,
+                episode: self.episode,
+                ret: self.ep_return,
+                cost: self.ep_cost,
+                violations: self.ep_violations,
+                length: self.ep_len,
+            });
+            self.agent.handler_mut().end_episode(self.ep_cost);
+            self.ep_return = 0.0;
+            self.ep_cost = 0.0;
+            self.ep_violations = 0;
+            self.ep_len = 0;
+            self.env.reset(&mut self.obs);
+        }
+
+        if self.step >= self.cfg.learning_starts {
+            self.update_credit += self.cfg.utd_ratio;
+            while self.update_credit >= 1.0 {
+                self.update_credit -= 1.0;
+                let batch = self.replay.sample(self.cfg.batch_size, &mut self.rng);
+                match self.agent.update_sync(&batch) {
+                    Ok(stats) => self.window.push(&stats),
+                    Err(e @ AlamError::Diverged { .. }) => {
+                        let message = e.to_string();
+                        self.diverged = Some(message.clone());
+                        out.push(Record::Diverged { step: self.step, message });
+                        return Ok(out);
+                    }
+                    Err(e) => return Err(e),
+                }
+                if self.window.len() >= self.cfg.log_every {
+                    out.push(self.update_record());
+                }
+            }
+        }
+        if self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0 {
+            out.push(self.evaluate(self.cfg.eval_episodes)?);
+        }
+        if self.step % self.cfg.probe_every == 0 {
+            if let Some(r) = self.probe_record()? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn update_record(&mut self) -> Record {
+        let stats: UpdateStats = self.window.take();
+        let (t0, step0, upd0) = self.last_log;
+        let dt = t0.elapsed().as_secs_f64().max(1e-9);
+        let updates = self.agent.updates();
+        self.last_log = (Instant::now(), self.step, updates);
+        Record::Update {
+            step: self.step,
+            updates,
+            stats,
+            updates_per_s: (updates - upd0) as f64 / dt,
+            env_steps_per_s: (self.step - step0) as f64 / dt,
+        }
+    }
+
+    /// Deterministic episodes (tanh of the mean action) on the separate evaluation env.
+    pub fn evaluate(&mut self, episodes: u64) -> Result<Record> {
+        let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
+        let mut obs = vec![0.0; self.eval_env.obs_dim()];
+        for _ in 0..episodes {
+            self.eval_env.reset(&mut obs);
+            loop {
+                let a = self.agent.act(&obs, true, &mut self.rng)?;
+                let o = self.eval_env.step(&a, &mut obs);
+                ret += o.reward as f64;
+                cost += o.cost as f64;
+                viol += (o.cost > 0.0) as u64;
+                if o.terminated || o.truncated {
+                    break;
+                }
+            }
+        }
+        let n = episodes.max(1) as f64;
+        Ok(Record::Eval {
+            step: self.step,
+            return_mean: ret / n,
+            cost_mean: cost / n,
+            violations_mean: viol as f64 / n,
+            episodes,
+        })
+    }
+
+    /// λ and Q_c on the fixed probe grid, if the env has one.
+    pub fn probe_record(&self) -> Result<Option<Record>> {
+        let Some(grid) = &self.probe else { return Ok(None) };
+        let lambda = read_floats(self.agent.lambda_tensor(&grid.obs))?;
+        let qc = read_floats(self.agent.cost_value_tensor(&grid.obs))?;
+        let (mean, std, max, flagged) = summarize(&lambda, self.cfg.lambda_max);
+        let cost_value_mean = qc.iter().map(|&v| v as f64).sum::<f64>() / qc.len().max(1) as f64;
+        Ok(Some(Record::Probe {
+            step: self.step,
+            lambda_mean: mean,
+            lambda_std: std,
+            lambda_max: max,
+            cost_value_mean,
+            flagged_frac: flagged,
+        }))
+    }
+
+    /// The probe grid (for heat maps), fixed at the start of the run.
+    pub fn probe_grid(&self) -> Option<&ProbeGrid> {
+        self.probe.as_ref()
+    }
+}
