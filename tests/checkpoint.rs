@@ -1,0 +1,82 @@
+//! Saved weights come back exactly, and every kind of bad file is refused with a message.
+
+use alam::agent::read_floats;
+use alam::checkpoint;
+use alam::config::{Algo, TrainConfig};
+use alam::trainer::Trainer;
+use alam::EnvKind;
+use burn::tensor::Device;
+
+fn small(env: EnvKind, algo: Algo, hidden: usize) -> TrainConfig {
+    let mut cfg = TrainConfig::preset(env, algo);
+    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.log_every) = (hidden, 32, 64, 120, 10);
+    cfg
+}
+
+/// A briefly trained agent's file (so weights differ from a fresh init).
+fn trained_file(env: EnvKind, algo: Algo, hidden: usize) -> (Vec<u8>, Trainer) {
+    let mut t = Trainer::new(small(env, algo, hidden), &Device::flex()).unwrap();
+    while !t.is_done() {
+        t.step().unwrap();
+    }
+    (checkpoint::save(t.agent(), t.steps_done()).unwrap(), t)
+}
+
+#[test]
+fn save_then_load_gives_the_same_policy_and_multiplier() {
+    let (bytes, t) = trained_file(EnvKind::DoubleIntegrator, Algo::Alam, 16);
+    let (agent, header) = checkpoint::load(&bytes, &Device::flex(), Some((2, 1))).unwrap();
+    assert_eq!(header.config, *t.agent().config());
+    assert_eq!(header.steps, 120);
+    assert_eq!(agent.updates(), t.agent().updates());
+    let obs = [0.3f32, -0.2, 0.9, 0.8, -1.0, 0.1];
+    let (m0, s0) = t.agent().policy_tensor(&obs);
+    let (m1, s1) = agent.policy_tensor(&obs);
+    assert_eq!(read_floats(m0).unwrap(), read_floats(m1).unwrap());
+    assert_eq!(read_floats(s0).unwrap(), read_floats(s1).unwrap());
+    assert_eq!(
+        read_floats(t.agent().lambda_tensor(&obs)).unwrap(),
+        read_floats(agent.lambda_tensor(&obs)).unwrap()
+    );
+}
+
+#[test]
+fn scalar_multiplier_state_survives_a_save() {
+    let (bytes, t) = trained_file(EnvKind::DoubleIntegrator, Algo::PidLag, 8);
+    let (agent, _) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();
+    assert_eq!(agent.handler().state(), t.agent().handler().state());
+}
+
+#[test]
+fn bad_files_are_refused_with_a_reason() {
+    let (bytes, _) = trained_file(EnvKind::DoubleIntegrator, Algo::Fac, 8);
+    let dev = Device::flex();
+    let err = |b: &[u8], expect| checkpoint::load(b, &dev, expect).err().expect("must be refused").to_string();
+
+    assert!(err(&bytes[..bytes.len() / 2], None).contains("truncated or corrupted"));
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    assert!(err(&flipped, None).contains("truncated or corrupted"));
+    assert!(err(b"{\"not\": \"weights\"}", None).contains("magic"));
+    assert!(err(&[], None).contains("magic"));
+    // A file for the double integrator (obs 2, act 1) offered to point-goal (obs 34, act 2).
+    assert!(err(&bytes, Some((34, 2))).contains("obs/act dims"));
+}
+
+#[test]
+fn weights_of_another_width_are_refused() {
+    // Same env and header, but the weights of a wider network spliced in: the header's
+    // config says hidden 8, the record holds hidden 16 tensors.
+    let (narrow, _) = trained_file(EnvKind::DoubleIntegrator, Algo::Sac, 8);
+    let (wide, _) = trained_file(EnvKind::DoubleIntegrator, Algo::Sac, 16);
+    let (_, w_narrow) = checkpoint::read_header(&narrow).unwrap();
+    let (_, w_wide) = checkpoint::read_header(&wide).unwrap();
+    let head_len = narrow.len() - 4 - w_narrow.len();
+    let mut spliced = narrow[..head_len].to_vec();
+    spliced.extend_from_slice(w_wide);
+    let crc = crc32fast::hash(&spliced);
+    spliced.extend_from_slice(&crc.to_le_bytes());
+    let msg = checkpoint::load(&spliced, &Device::flex(), None).err().expect("must be refused").to_string();
+    assert!(msg.contains("do not fit"), "{msg}");
+}
