@@ -171,6 +171,10 @@ def main():
         qc_opt.step()
 
         # d. actor with the augmented-Lagrangian penalty psi_rho(h, lambda)
+        # The critics are constants here: freezing them skips their weight gradients, as the
+        # Rust side does by evaluating them without autodiff.
+        for p in online_params:
+            p.requires_grad_(False)
         a, logp = actor.sample(obs)
         q = torch.min(q1(obs, a), q2(obs, a))
         qc_pi = qc(obs, a)
@@ -180,8 +184,10 @@ def main():
         psi = (F.relu(lam + RHO * h).pow(2) - lam.pow(2)) / (2.0 * RHO)
         actor_loss = (alpha * logp - q + psi).mean()
         actor_opt.zero_grad()
-        actor_loss.backward()  # critics' grads are zeroed before their own next step (CleanRL)
+        actor_loss.backward()
         actor_opt.step()
+        for p in online_params:
+            p.requires_grad_(True)
 
         # e. entropy temperature
         alpha_loss = -(log_alpha * (logp.detach() + target_entropy)).mean()

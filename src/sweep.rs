@@ -93,6 +93,9 @@ pub fn apply_overrides(cfg: &TrainConfig, overrides: &[(String, String)]) -> Res
         }
         let parsed = serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.clone()));
         obj.insert(key.clone(), parsed);
+        // Checked per key so that a value of the wrong type names its field.
+        serde_json::from_value::<TrainConfig>(Value::Object(obj.clone()))
+            .map_err(|e| AlamError::ConfigParse(format!("`{key}` = {value}: {e}")))?;
     }
     let cfg: TrainConfig = serde_json::from_value(v).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
     cfg.validate()?;

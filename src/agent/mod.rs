@@ -263,7 +263,7 @@ impl Agent {
         let h = h.detach().inner();
         let multiplier_loss = self
             .handler
-            .update_multiplier(&obs, h.clone().autodiff(), self.updates)
+            .update_multiplier(&obs, h.clone().autodiff(), lambda.clone(), self.updates)
             .map(|l| l.inner())
             .unwrap_or_else(|| Tensor::zeros([1], &obs_plain.device()));
 

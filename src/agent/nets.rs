@@ -88,14 +88,15 @@ impl Actor {
     }
 }
 
-/// E critics evaluated as one batched matmul per layer: the twin reward critics and the cost
-/// critic share their input (s, a), so running them as an ensemble of 3 turns 9 small
-/// matmuls into 3 larger ones (NOTES.md: the update is launch-bound on a GPU, and on the CPU
-/// fewer, fatter kernels pay too).
+/// E critics evaluated together: the twin reward critics and the cost critic share their
+/// input (s, a), so their first layers are one `[in, E·h]` matmul and the later layers one
+/// batched matmul each — 3 kernels where separate critics need 9 (NOTES.md: the update is
+/// launch-bound on a GPU, and on the CPU fewer, fatter kernels pay too).
 #[derive(Module, Debug)]
 pub struct CriticEnsemble {
-    w1: Param<Tensor<3>>,
-    b1: Param<Tensor<3>>,
+    /// First layer of every head side by side: head e owns columns e·h..(e+1)·h.
+    w1: Param<Tensor<2>>,
+    b1: Param<Tensor<2>>,
     w2: Param<Tensor<3>>,
     b2: Param<Tensor<3>>,
     w3: Param<Tensor<3>>,
@@ -105,45 +106,50 @@ pub struct CriticEnsemble {
 /// Head 0 and 1: reward twins; head 2: the cost critic Q_c.
 pub const CRITIC_HEADS: usize = 3;
 
+fn param<const D: usize>(rng: &mut Rng64, fan_in: usize, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+    let n = shape.iter().product();
+    Param::from_tensor(Tensor::<D>::from_data(TensorData::new(uniform(rng, n, fan_in), shape), device))
+}
+
+/// θ_target ← τ·θ + (1 − τ)·θ_target for one parameter (the target lives without autodiff).
+fn polyak<const D: usize>(target: Param<Tensor<D>>, online: &Param<Tensor<D>>, tau: f64) -> Param<Tensor<D>> {
+    let (id, t, _) = target.consume();
+    Param::initialized(id, t.mul_scalar(1.0 - tau) + online.val().inner().mul_scalar(tau))
+}
+
 impl CriticEnsemble {
     pub fn new(rng: &mut Rng64, d_in: usize, hidden: usize, device: &Device) -> Self {
         let e = CRITIC_HEADS;
-        let mut p = |fan_in: usize, shape: [usize; 3]| {
-            let n = shape.iter().product();
-            Param::from_tensor(Tensor::<3>::from_data(TensorData::new(uniform(rng, n, fan_in), shape), device))
-        };
         CriticEnsemble {
-            w1: p(d_in, [e, d_in, hidden]),
-            b1: p(d_in, [e, 1, hidden]),
-            w2: p(hidden, [e, hidden, hidden]),
-            b2: p(hidden, [e, 1, hidden]),
-            w3: p(hidden, [e, hidden, 1]),
-            b3: p(hidden, [e, 1, 1]),
+            w1: param(rng, d_in, [d_in, e * hidden], device),
+            b1: param(rng, d_in, [1, e * hidden], device),
+            w2: param(rng, hidden, [e, hidden, hidden], device),
+            b2: param(rng, hidden, [e, 1, hidden], device),
+            w3: param(rng, hidden, [e, hidden, 1], device),
+            b3: param(rng, hidden, [e, 1, 1], device),
         }
     }
 
     /// Q-values `[heads, batch, 1]` for observations and actions `[batch, _]`.
     pub fn forward(&self, obs: Tensor<2>, action: Tensor<2>) -> Tensor<3> {
-        let x = Tensor::cat(vec![obs, action], 1).unsqueeze_dim::<3>(0);
+        let [b, _] = obs.dims();
+        let [_, eh] = self.w1.dims();
+        let x = Tensor::cat(vec![obs, action], 1);
         let x = relu(x.matmul(self.w1.val()) + self.b1.val());
+        let x = x.reshape([b, CRITIC_HEADS, eh / CRITIC_HEADS]).swap_dims(0, 1);
         let x = relu(x.matmul(self.w2.val()) + self.b2.val());
         x.matmul(self.w3.val()) + self.b3.val()
     }
 
-    /// Polyak averaging θ_target ← τ·θ + (1 − τ)·θ_target, for the target copy (no autodiff).
+    /// Polyak averaging of the target copy toward `online`.
     pub fn soft_update(self, online: &CriticEnsemble, tau: f64) -> Self {
-        let mix = |t: Param<Tensor<3>>, o: &Param<Tensor<3>>| {
-            let (id, target, _) = t.consume();
-            let mixed = target.mul_scalar(1.0 - tau) + o.val().inner().mul_scalar(tau);
-            Param::initialized(id, mixed)
-        };
         CriticEnsemble {
-            w1: mix(self.w1, &online.w1),
-            b1: mix(self.b1, &online.b1),
-            w2: mix(self.w2, &online.w2),
-            b2: mix(self.b2, &online.b2),
-            w3: mix(self.w3, &online.w3),
-            b3: mix(self.b3, &online.b3),
+            w1: polyak(self.w1, &online.w1, tau),
+            b1: polyak(self.b1, &online.b1, tau),
+            w2: polyak(self.w2, &online.w2, tau),
+            b2: polyak(self.b2, &online.b2, tau),
+            w3: polyak(self.w3, &online.w3, tau),
+            b3: polyak(self.b3, &online.b3, tau),
         }
     }
 }

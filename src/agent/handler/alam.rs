@@ -70,11 +70,11 @@ impl ConstraintHandler for AlamHandler {
         Some((psi(h, lambda.clone(), self.rho), lambda))
     }
 
-    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
         if !self.multiplier.due(policy_update) {
             return None;
         }
-        let target = dual_target(self.multiplier.lambda(obs.clone()), h, self.rho, self.multiplier.lambda_max);
+        let target = dual_target(lambda, h, self.rho, self.multiplier.lambda_max);
         Some(self.multiplier.train(obs, |lambda| regression_loss(lambda, target.clone())))
     }
 

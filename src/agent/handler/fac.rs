@@ -35,7 +35,7 @@ impl ConstraintHandler for FacHandler {
         Some((lambda.clone() * h, lambda))
     }
 
-    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, _lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
         if !self.multiplier.due(policy_update) {
             return None;
         }

@@ -44,10 +44,10 @@ pub trait ConstraintHandler: Send {
     /// `None` for plain SAC.
     fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)>;
 
-    /// Called after every policy update with h detached; returns the multiplier loss when it
-    /// trained the multiplier on this call.
-    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
-        let _ = (obs, h, policy_update);
+    /// Called after every policy update with h and the λ the penalty used (both detached);
+    /// returns the multiplier loss when it trained the multiplier on this call.
+    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+        let _ = (obs, h, lambda, policy_update);
         None
     }
 

@@ -1,0 +1,149 @@
+//! The `alam` binary as a user meets it: bad input exits non-zero with a message (never a
+//! panic), a run writes its files, and the same seed writes the same metrics.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn alam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_alam")).args(args).output().expect("the alam binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("alam-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Fails unless the command failed cleanly with a message containing `needle`.
+fn refused(out: Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(!stderr.contains("panicked at"), "a panic is a bug: {stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+}
+
+const TINY: [&str; 8] = ["--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100", "--set", "eval_every=200"];
+
+fn train(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--env", "double-integrator", "--algo", "alam", "--steps", "400", "--quiet", "--out"];
+    let out = out.to_str().unwrap();
+    args.push(out);
+    args.extend_from_slice(&TINY);
+    args.extend_from_slice(extra);
+    alam(&args)
+}
+
+#[test]
+fn bad_flags_and_values_are_refused() {
+    refused(alam(&["train", "--env", "moon-lander"]), "moon-lander");
+    refused(alam(&["train", "--algo", "ppo"]), "ppo");
+    refused(alam(&["train", "--set", "rho=-1"]), "`rho`");
+    refused(alam(&["train", "--set", "batch_size=0"]), "`batch_size`");
+    refused(alam(&["train", "--set", "actor_lr=NaN"]), "actor_lr");
+    refused(alam(&["train", "--set", "rhoo=1"]), "rhoo");
+    refused(alam(&["sweep", "--shard", "4/4"]), "shard");
+}
+
+#[test]
+fn bad_config_files_are_refused() {
+    let dir = tmp("config");
+    let missing = dir.join("missing-field.json");
+    let mut cfg: serde_json::Value = serde_json::from_slice(&alam(&["config"]).stdout).unwrap();
+    cfg.as_object_mut().unwrap().remove("multiplier_lr");
+    std::fs::write(&missing, cfg.to_string()).unwrap();
+    refused(alam(&["train", "--config", missing.to_str().unwrap()]), "missing field `multiplier_lr`");
+    let garbage = dir.join("garbage.json");
+    std::fs::write(&garbage, "{ not json").unwrap();
+    refused(alam(&["train", "--config", garbage.to_str().unwrap()]), "garbage.json");
+    refused(alam(&["train", "--config", dir.join("absent.json").to_str().unwrap()]), "absent.json");
+}
+
+#[test]
+fn bad_weights_are_refused() {
+    let dir = tmp("weights");
+    let junk = dir.join("junk.alam");
+    std::fs::write(&junk, b"definitely not weights").unwrap();
+    refused(alam(&["eval", "--weights", junk.to_str().unwrap()]), "bad weights file");
+    refused(alam(&["eval", "--weights", dir.join("absent.alam").to_str().unwrap()]), "absent.alam");
+
+    let run = dir.join("run");
+    assert!(train(&run, &[]).status.success());
+    let bytes = std::fs::read(run.join("weights.alam")).unwrap();
+    let truncated = dir.join("truncated.alam");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 100]).unwrap();
+    refused(alam(&["eval", "--weights", truncated.to_str().unwrap()]), "truncated or corrupted");
+}
+
+#[test]
+fn train_writes_its_files_and_eval_reads_them() {
+    let run = tmp("train");
+    let out = train(&run, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in ["metrics.jsonl", "config.json", "weights.alam"] {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let kinds: Vec<String> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_string())
+        .collect();
+    for k in ["episode", "update", "eval", "probe"] {
+        assert!(kinds.iter().any(|x| x == k), "no `{k}` record");
+    }
+    let out = alam(&["eval", "--weights", run.join("weights.alam").to_str().unwrap(), "--episodes", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["episodes"], 2);
+    assert!(v["return_mean"].as_f64().unwrap().is_finite());
+}
+
+/// Throughput fields are wall-clock measurements; everything else must match bit for bit.
+fn without_timing(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("updates_per_s");
+            o.remove("env_steps_per_s");
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn same_seed_same_metrics() {
+    let (a, b, c) = (tmp("seed-a"), tmp("seed-b"), tmp("seed-c"));
+    for (dir, seed) in [(&a, "7"), (&b, "7"), (&c, "8")] {
+        assert!(train(dir, &["--seed", seed]).status.success());
+    }
+    let (ma, mb, mc) = (without_timing(&a.join("metrics.jsonl")), without_timing(&b.join("metrics.jsonl")), without_timing(&c.join("metrics.jsonl")));
+    assert!(ma.len() > 10);
+    assert_eq!(ma, mb, "same seed, different metrics");
+    assert_ne!(ma, mc, "a different seed should give a different run");
+}
+
+#[test]
+fn sweep_shards_split_the_grid_and_resume() {
+    let out = tmp("sweep");
+    let o = out.to_str().unwrap();
+    let base = ["sweep", "--envs", "double-integrator", "--algos", "sac,alam", "--seeds", "0,1", "--steps", "150", "--out", o];
+    for shard in ["0/2", "1/2"] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(&["--shard", shard]);
+        args.extend_from_slice(&TINY);
+        let r = alam(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    let mut runs: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    runs.sort();
+    assert_eq!(runs, ["double-integrator-alam-s0", "double-integrator-alam-s1", "double-integrator-sac-s0", "double-integrator-sac-s1"]);
+    // Running shard 0 again skips what is done.
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--shard", "0/2"]);
+    args.extend_from_slice(&TINY);
+    let r = alam(&args);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("already done"));
+}
