@@ -60,8 +60,8 @@ fn bad_files_are_refused_with_a_reason() {
     assert!(err(&flipped, None).contains("truncated or corrupted"));
     assert!(err(b"{\"not\": \"weights\"}", None).contains("magic"));
     assert!(err(&[], None).contains("magic"));
-    // A file for the double integrator (obs 2, act 1) offered to point-goal (obs 34, act 2).
-    assert!(err(&bytes, Some((34, 2))).contains("obs/act dims"));
+    // A file for the double integrator (obs 2, act 1) offered to point-goal (obs 36, act 2).
+    assert!(err(&bytes, Some((36, 2))).contains("obs/act dims"));
 }
 
 #[test]

@@ -23,7 +23,10 @@ fn refused(out: Output, needle: &str) {
     assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
 }
 
-const TINY: [&str; 8] = ["--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100", "--set", "eval_every=200"];
+const TINY: [&str; 12] = [
+    "--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100",
+    "--set", "eval_every=200", "--set", "probe_every=100", "--set", "log_every=20",
+];
 
 fn train(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["train", "--env", "double-integrator", "--algo", "alam", "--steps", "400", "--quiet", "--out"];

@@ -39,19 +39,30 @@ fn run(env: EnvKind, algo: Algo, steps: u64) -> Episodes {
     e
 }
 
-/// Measured (seed 0, hidden 64, 8000 steps): SAC ends at 166 violating steps per episode
-/// with return 178; ALaM falls from 29 to 0.0 violations per episode with return 89.
-/// Asserted: SAC ≥ 20 (8× margin), ALaM's last quarter ≤ 2 and below a tenth of its first,
-/// and ALaM's return ≥ 40 — a safe policy that still moves toward the wall (random actions
-/// give about 30, hiding at the start position under 0).
+/// Measured (seed 0, hidden 64, 16000 steps, this 2-core machine; last quarter of episodes):
+/// SAC ends at 155 violating steps per episode (return 173.9); ALaM falls from 29.3 to
+/// 0.0 violations per episode with return 95.5. Asserted: SAC ≥ 20 (a wide margin), ALaM's last
+/// quarter ≤ 2 and below a tenth of its first, and ALaM's return ≥ 40% of SAC's (measured 55%) — SAC earns its
+/// return by sitting on and past the wall, which a safe policy may only approach.
 #[test]
 fn alam_stops_violating_where_sac_does_not() {
-    let sac = run(EnvKind::DoubleIntegrator, Algo::Sac, 8000);
-    let alam = run(EnvKind::DoubleIntegrator, Algo::Alam, 8000);
+    let sac = run(EnvKind::DoubleIntegrator, Algo::Sac, 16_000);
+    let alam = run(EnvKind::DoubleIntegrator, Algo::Alam, 16_000);
     let (_, sac_viol) = Episodes::quarters(&sac.violations);
+    let (_, sac_return) = Episodes::quarters(&sac.returns);
     let (alam_first, alam_last) = Episodes::quarters(&alam.violations);
     let (_, alam_return) = Episodes::quarters(&alam.returns);
     assert!(sac_viol >= 20.0, "plain SAC should violate: {sac_viol}");
     assert!(alam_last <= 2.0 && alam_last < 0.1 * alam_first, "ALaM violations {alam_first} → {alam_last}");
-    assert!(alam_return >= 40.0, "ALaM return {alam_return}");
+    assert!(alam_return >= 0.4 * sac_return, "ALaM return {alam_return} vs SAC {sac_return}");
+}
+
+/// Measured (seed 0, hidden 64, 10000 steps): SAC's mean episode return rises from 7.9 in
+/// the first quarter of episodes to 191.7 in the last. Asserted: the last quarter is at least
+/// 50 higher and above 100.
+#[test]
+fn point_goal_return_rises() {
+    let sac = run(EnvKind::PointGoal, Algo::Sac, 10_000);
+    let (first, last) = Episodes::quarters(&sac.returns);
+    assert!(last >= first + 50.0 && last >= 100.0, "return {first} → {last}");
 }

@@ -20,7 +20,7 @@ use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
 use crate::replay::Batch;
 use handler::{make_handler, ConstraintHandler};
-use nets::{Actor, CriticEnsemble, MultiplierNet, Temperature};
+use nets::{Actor, CriticEnsemble, MultiplierNet, Temperature, REWARD_HEADS};
 
 /// Losses and multiplier statistics of one update, in the order [`UpdateStats::NAMES`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -149,7 +149,8 @@ impl Agent {
         let device = device.clone().autodiff();
         let mut rng = Rng64::seed_from_u64(cfg.seed ^ 0xA1A4_5EED);
         let actor = Actor::new(&mut rng, obs_dim, act_dim, cfg.hidden, &device);
-        let critics = CriticEnsemble::new(&mut rng, obs_dim + act_dim, cfg.hidden, &device);
+        let heads = REWARD_HEADS + cost_heads(cfg);
+        let critics = CriticEnsemble::new(&mut rng, obs_dim + act_dim, cfg.hidden, heads, &device);
         let critics_target = critics.valid();
         let handler = make_handler(cfg, obs_dim, &mut rng, &device);
         let adam = || AdamConfig::new().with_epsilon(1e-8).init();
@@ -220,13 +221,20 @@ impl Agent {
         let (next_act, next_logp) = self.actor.valid().sample(next_obs.clone().inner(), next_noise.inner());
         let q_next = self.critics_target.forward(next_obs.inner(), next_act);
         let head = |q: &Tensor<3>, i: usize| q.clone().narrow(0, i, 1).reshape([b, 1]);
+        let n_cost = cost_heads(&cfg);
+        // Pessimistic cost value: the max of the cost twins, as the reward side takes the min,
+        // so the actor cannot exploit one critic's underestimate of the danger ahead.
+        let cost_value = |q: &Tensor<3>| q.clone().narrow(0, REWARD_HEADS, n_cost).max_dim(0).reshape([b, 1]);
         let soft_v = head(&q_next, 0).min_pair(head(&q_next, 1)) - next_logp * alpha.clone().inner();
         let y_r = reward + not_done.clone() * soft_v.autodiff().mul_scalar(gamma);
-        let y_c = cost + not_done * head(&q_next, 2).autodiff().mul_scalar(cost_gamma);
-        let targets = Tensor::stack::<3>(vec![y_r.clone(), y_r, y_c], 0).detach();
+        let y_c = cost + not_done * cost_value(&q_next).autodiff().mul_scalar(cost_gamma);
+        let mut rows = vec![y_r.clone(), y_r];
+        rows.extend(std::iter::repeat_n(y_c, n_cost));
+        let targets = Tensor::stack::<3>(rows, 0).detach();
 
-        // 2. Critic regression: twin reward critics and the cost critic in one ensemble step.
-        let per_head = (self.critics.forward(obs.clone(), act) - targets).square().mean_dim(1).reshape([3]);
+        // 2. Critic regression: reward twins and cost critic(s) in one ensemble step.
+        let heads = REWARD_HEADS + n_cost;
+        let per_head = (self.critics.forward(obs.clone(), act) - targets).square().mean_dim(1).reshape([heads]);
         let critic_loss = per_head.clone().sum();
         let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critics);
         self.critics = self.critic_opt.step(cfg.critic_lr, self.critics.clone(), grads);
@@ -237,7 +245,7 @@ impl Agent {
         let q_pi = self.critics.valid().forward(obs.clone().inner(), new_act.clone());
         let _ = new_act;
         let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
-        let h = head(&q_pi, 2).sub_scalar(d);
+        let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
         let (penalty, lambda) = match self.handler.policy_penalty(h.clone(), &obs_plain) {
             Some((p, l)) => (Some(p), l),
@@ -246,6 +254,12 @@ impl Agent {
         let mut per_sample = logp.clone() * alpha.clone() - min_q;
         if let Some(p) = penalty {
             per_sample = per_sample + p;
+            if cfg.normalize_penalty {
+                // Divide by (1 + λ(s)): the policy gradient keeps a bounded scale however large
+                // λ grows, so a big multiplier re-weights reward against cost instead of
+                // amplifying the cost critic's action-gradient noise.
+                per_sample = per_sample / (lambda.clone() + 1.0);
+            }
         }
         let actor_loss = per_sample.mean();
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
@@ -272,8 +286,8 @@ impl Agent {
 
         let stats = Tensor::cat(
             vec![
-                per_head.clone().narrow(0, 0, 2).sum().inner(),
-                per_head.narrow(0, 2, 1).inner(),
+                per_head.clone().narrow(0, 0, REWARD_HEADS).sum().inner(),
+                per_head.narrow(0, REWARD_HEADS, n_cost).sum().inner(),
                 actor_loss.inner(),
                 alpha_loss.inner(),
                 alpha.inner().reshape([1]),
@@ -358,7 +372,8 @@ impl Agent {
         let obs = self.tensor(obs, self.obs_dim).inner();
         let (mean, _) = self.actor.valid().forward(obs.clone());
         let [n, _] = obs.dims();
-        self.critics.valid().forward(obs, mean.tanh()).narrow(0, 2, 1).reshape([n, 1])
+        let q = self.critics.valid().forward(obs, mean.tanh());
+        q.narrow(0, REWARD_HEADS, cost_heads(&self.cfg)).max_dim(0).reshape([n, 1])
     }
 
     /// All networks as one module (for saving).
@@ -385,6 +400,14 @@ impl Agent {
 
     pub fn set_updates(&mut self, updates: u64) {
         self.updates = updates;
+    }
+}
+
+fn cost_heads(cfg: &TrainConfig) -> usize {
+    if cfg.twin_cost_critic {
+        2
+    } else {
+        1
     }
 }
 

@@ -103,8 +103,8 @@ pub struct CriticEnsemble {
     b3: Param<Tensor<3>>,
 }
 
-/// Head 0 and 1: reward twins; head 2: the cost critic Q_c.
-pub const CRITIC_HEADS: usize = 3;
+/// Heads 0 and 1 are the reward twins; the rest (one or two) are cost critics.
+pub const REWARD_HEADS: usize = 2;
 
 fn param<const D: usize>(rng: &mut Rng64, fan_in: usize, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
     let n = shape.iter().product();
@@ -118,8 +118,8 @@ fn polyak<const D: usize>(target: Param<Tensor<D>>, online: &Param<Tensor<D>>, t
 }
 
 impl CriticEnsemble {
-    pub fn new(rng: &mut Rng64, d_in: usize, hidden: usize, device: &Device) -> Self {
-        let e = CRITIC_HEADS;
+    pub fn new(rng: &mut Rng64, d_in: usize, hidden: usize, heads: usize, device: &Device) -> Self {
+        let e = heads;
         CriticEnsemble {
             w1: param(rng, d_in, [d_in, e * hidden], device),
             b1: param(rng, d_in, [1, e * hidden], device),
@@ -133,10 +133,10 @@ impl CriticEnsemble {
     /// Q-values `[heads, batch, 1]` for observations and actions `[batch, _]`.
     pub fn forward(&self, obs: Tensor<2>, action: Tensor<2>) -> Tensor<3> {
         let [b, _] = obs.dims();
-        let [_, eh] = self.w1.dims();
+        let [heads, _, hidden] = self.w2.dims();
         let x = Tensor::cat(vec![obs, action], 1);
         let x = relu(x.matmul(self.w1.val()) + self.b1.val());
-        let x = x.reshape([b, CRITIC_HEADS, eh / CRITIC_HEADS]).swap_dims(0, 1);
+        let x = x.reshape([b, heads, hidden]).swap_dims(0, 1);
         let x = relu(x.matmul(self.w2.val()) + self.b2.val());
         x.matmul(self.w3.val()) + self.b3.val()
     }
