@@ -204,6 +204,36 @@ impl TrainConfig {
         Ok(cfg)
     }
 
+    /// A config from a partial JSON object (the page's settings, a URL): the preset of its
+    /// `env` and `algo` (defaults: double-integrator, alam) overlaid with the fields it gives.
+    /// An unknown field or a bad value is refused with the field's name.
+    pub fn from_partial_json(value: &serde_json::Value) -> Result<Self> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| AlamError::ConfigParse("settings must be a JSON object".into()))?;
+        let pick = |key: &str, default: &str| -> String {
+            obj.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_string()
+        };
+        let env: EnvKind = pick("env", "double-integrator").parse().map_err(AlamError::ConfigParse)?;
+        let algo: Algo = pick("algo", "alam").parse().map_err(AlamError::ConfigParse)?;
+        let mut full = serde_json::to_value(TrainConfig::preset(env, algo))
+            .map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+        let fields = full.as_object_mut().ok_or_else(|| AlamError::ConfigParse("config is not an object".into()))?;
+        for (key, v) in obj {
+            if !fields.contains_key(key) {
+                return Err(AlamError::ConfigParse(format!("unknown config field `{key}`")));
+            }
+            if key != "env" && key != "algo" {
+                fields.insert(key.clone(), v.clone());
+            }
+            serde_json::from_value::<TrainConfig>(serde_json::Value::Object(fields.clone()))
+                .map_err(|e| AlamError::ConfigParse(format!("`{key}`: {e}")))?;
+        }
+        let cfg: TrainConfig = serde_json::from_value(full).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
     pub fn to_json(&self) -> String {
         // A struct of plain numbers and enums always serialises.
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -310,6 +340,19 @@ mod tests {
         assert!(err.contains("missing field `rho`"), "{err}");
         let err = TrainConfig::from_json(r#"{"env":"moon-lander"}"#).unwrap_err().to_string();
         assert!(err.contains("moon-lander"), "{err}");
+    }
+
+    #[test]
+    fn partial_settings_overlay_the_preset_and_name_bad_fields() {
+        let cfg = TrainConfig::from_partial_json(&serde_json::json!({"env": "point-goal", "algo": "fac", "rho": 3.0, "hidden": 64})).unwrap();
+        assert_eq!((cfg.env, cfg.algo, cfg.rho, cfg.hidden), (EnvKind::PointGoal, Algo::Fac, 3.0, 64));
+        assert_eq!(cfg.total_steps, TrainConfig::preset(EnvKind::PointGoal, Algo::Fac).total_steps);
+        let err = TrainConfig::from_partial_json(&serde_json::json!({"hidden": "wide"})).unwrap_err().to_string();
+        assert!(err.contains("`hidden`"), "{err}");
+        let err = TrainConfig::from_partial_json(&serde_json::json!({"rho": -1})).unwrap_err().to_string();
+        assert!(err.contains("`rho`"), "{err}");
+        let err = TrainConfig::from_partial_json(&serde_json::json!({"env": "mars"})).unwrap_err().to_string();
+        assert!(err.contains("mars"), "{err}");
     }
 
     #[test]

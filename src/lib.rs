@@ -17,6 +17,8 @@ pub mod replay;
 pub mod run;
 pub mod sweep;
 pub mod trainer;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 /// The one RNG of the crate: ChaCha8 gives the same stream on every platform (rand's
 /// SmallRng does not: it is a different generator on wasm32), so a seed fixes a run natively

@@ -269,7 +269,7 @@ mod cli {
         for _ in 0..episodes {
             env.reset(&mut obs);
             loop {
-                let a = agent.act(&obs, true, &mut rng)?;
+                let a = pollster::block_on(agent.act(&obs, true, &mut rng))?;
                 let o = env.step(&a, &mut obs);
                 ret += o.reward as f64;
                 cost += o.cost as f64;

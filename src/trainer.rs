@@ -8,7 +8,7 @@ use crate::Rng64;
 use rand::{Rng, SeedableRng};
 use web_time::Instant;
 
-use crate::agent::{read_floats, Agent, UpdateStats};
+use crate::agent::{read_floats_async, Agent, UpdateStats};
 use crate::config::TrainConfig;
 use crate::env::{make_env, Env, ProbeGrid};
 use crate::error::{AlamError, Result};
@@ -34,6 +34,8 @@ pub struct Trainer {
     ep_cost: f64,
     ep_violations: u64,
     ep_len: u64,
+    /// Violating steps since the start, finished episodes or not.
+    total_violations: u64,
     /// Fractional updates owed (utd_ratio < 1 accumulates).
     update_credit: f64,
     window: StatsWindow,
@@ -66,6 +68,7 @@ impl Trainer {
             ep_cost: 0.0,
             ep_violations: 0,
             ep_len: 0,
+            total_violations: 0,
             update_credit: 0.0,
             window: StatsWindow::default(),
             last_log: (Instant::now(), 0, 0),
@@ -93,6 +96,9 @@ impl Trainer {
     pub fn episodes_done(&self) -> u64 {
         self.episode
     }
+    pub fn total_violations(&self) -> u64 {
+        self.total_violations
+    }
     pub fn is_done(&self) -> bool {
         self.step >= self.cfg.total_steps || self.diverged.is_some()
     }
@@ -101,8 +107,14 @@ impl Trainer {
         self.diverged.as_deref()
     }
 
-    /// One environment step and the updates it makes due; returns the records it produced.
+    /// [`Self::step_async`], blocking: the native path.
     pub fn step(&mut self) -> Result<Vec<Record>> {
+        pollster::block_on(self.step_async())
+    }
+
+    /// One environment step and the updates it makes due; returns the records it produced.
+    /// Async only for the browser's WebGPU readback; on the CPU it never waits.
+    pub async fn step_async(&mut self) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         if self.is_done() {
             return Ok(out);
@@ -110,7 +122,7 @@ impl Trainer {
         let action = if self.step < self.cfg.learning_starts {
             (0..self.env.act_dim()).map(|_| self.rng.random_range(-1.0f32..1.0)).collect()
         } else {
-            self.agent.act(&self.obs, false, &mut self.rng)?
+            self.agent.act(&self.obs, false, &mut self.rng).await?
         };
         let o = self.env.step(&action, &mut self.next_obs);
         self.replay.push(&self.obs, &action, o.reward, o.cost, &self.next_obs, o.terminated);
@@ -119,6 +131,7 @@ impl Trainer {
         self.ep_return += o.reward as f64;
         self.ep_cost += o.cost as f64;
         self.ep_violations += (o.cost > 0.0) as u64;
+        self.total_violations += (o.cost > 0.0) as u64;
         self.ep_len += 1;
         if o.terminated || o.truncated {
             self.episode += 1;
@@ -143,7 +156,7 @@ impl Trainer {
             while self.update_credit >= 1.0 {
                 self.update_credit -= 1.0;
                 let batch = self.replay.sample(self.cfg.batch_size, &mut self.rng);
-                match self.agent.update_sync(&batch) {
+                match self.agent.update_and_settle(&batch).await {
                     Ok(stats) => self.window.push(&stats),
                     Err(e @ AlamError::Diverged { .. }) => {
                         let message = e.to_string();
@@ -159,10 +172,10 @@ impl Trainer {
             }
         }
         if self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0 {
-            out.push(self.evaluate(self.cfg.eval_episodes)?);
+            out.push(self.evaluate(self.cfg.eval_episodes).await?);
         }
         if self.step % self.cfg.probe_every == 0 {
-            if let Some(r) = self.probe_record()? {
+            if let Some(r) = self.probe_record().await? {
                 out.push(r);
             }
         }
@@ -185,13 +198,13 @@ impl Trainer {
     }
 
     /// Deterministic episodes (tanh of the mean action) on the separate evaluation env.
-    pub fn evaluate(&mut self, episodes: u64) -> Result<Record> {
+    pub async fn evaluate(&mut self, episodes: u64) -> Result<Record> {
         let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
         let mut obs = vec![0.0; self.eval_env.obs_dim()];
         for _ in 0..episodes {
             self.eval_env.reset(&mut obs);
             loop {
-                let a = self.agent.act(&obs, true, &mut self.rng)?;
+                let a = self.agent.act(&obs, true, &mut self.rng).await?;
                 let o = self.eval_env.step(&a, &mut obs);
                 ret += o.reward as f64;
                 cost += o.cost as f64;
@@ -212,10 +225,10 @@ impl Trainer {
     }
 
     /// λ and Q_c on the fixed probe grid, if the env has one.
-    pub fn probe_record(&self) -> Result<Option<Record>> {
+    pub async fn probe_record(&self) -> Result<Option<Record>> {
         let Some(grid) = &self.probe else { return Ok(None) };
-        let lambda = read_floats(self.agent.lambda_tensor(&grid.obs))?;
-        let qc = read_floats(self.agent.cost_value_tensor(&grid.obs))?;
+        let lambda = read_floats_async(self.agent.lambda_tensor(&grid.obs)).await?;
+        let qc = read_floats_async(self.agent.cost_value_tensor(&grid.obs)).await?;
         let (mean, std, max, flagged) = summarize(&lambda, self.cfg.lambda_max);
         let cost_value_mean = qc.iter().map(|&v| v as f64).sum::<f64>() / qc.len().max(1) as f64;
         Ok(Some(Record::Probe {

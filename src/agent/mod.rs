@@ -317,11 +317,17 @@ impl Agent {
         Ok(stats)
     }
 
-    /// `update` + a sync read + `settle`: the native path.
-    pub fn update_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
+    /// `update`, the one read of its statistics, `settle`. Async because the browser's WebGPU
+    /// device can only read back asynchronously; natively the future is ready at once.
+    pub async fn update_and_settle(&mut self, batch: &Batch) -> Result<UpdateStats> {
         let pending = self.update(batch);
-        let values = read_floats(pending.stats.clone())?;
+        let values = read_floats_async(pending.stats.clone()).await?;
         self.settle(pending, &values)
+    }
+
+    /// [`Self::update_and_settle`], blocking: the native path (CLI, bench, tests).
+    pub fn update_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
+        pollster::block_on(self.update_and_settle(batch))
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -356,9 +362,9 @@ impl Agent {
 
     /// An action for one observation: tanh(μ) when deterministic, else a sample drawn with
     /// `rng` (the trainer's exploration RNG).
-    pub fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {
+    pub async fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {
         let (mean, log_std) = self.policy_tensor(obs);
-        let stats = read_floats(Tensor::cat(vec![mean, log_std], 1))?;
+        let stats = read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?;
         Ok(squash_action(&stats, self.act_dim, deterministic, rng))
     }
 
@@ -426,7 +432,14 @@ pub fn squash_action(mean_logstd: &[f32], act_dim: usize, deterministic: bool, r
         .collect()
 }
 
-/// Reads a tensor to the host as f32 (sync; natively only — the browser uses the async read).
+/// Reads a tensor to the host as f32. The only read the library uses: sync readback panics on
+/// the browser's WebGPU device, and on the CPU device this future is ready at once.
+pub async fn read_floats_async<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    let data = t.into_data_async().await.map_err(|e| AlamError::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| AlamError::Device(format!("{e:?}")))
+}
+
+/// [`read_floats_async`], blocking: for native callers.
 pub fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| AlamError::Device(format!("{e:?}")))
+    pollster::block_on(read_floats_async(t))
 }

@@ -273,6 +273,7 @@ impl Env for CarFollowing {
             lead_x: self.lead_x,
             lead_v: self.lead_v,
             min_gap: self.p.min_gap,
+            car_length: self.p.car_length,
             violating: self.gap() < self.p.min_gap,
         }
     }

@@ -139,6 +139,8 @@ pub enum Scene {
         /// x, y, r
         hazards: Vec<[f32; 3]>,
         lidar_bins: usize,
+        /// Distance at which a lidar reading fades to 0 (to draw the rays to scale).
+        lidar_range: f32,
         hazard_lidar: Vec<f32>,
         goal_lidar: Vec<f32>,
         violating: bool,
@@ -158,6 +160,8 @@ pub enum Scene {
         lead_x: f32,
         lead_v: f32,
         min_gap: f32,
+        /// Each car's length; `*_x` is its rear bumper, so gap = lead_x − ego_x − car_length.
+        car_length: f32,
         violating: bool,
     },
 }

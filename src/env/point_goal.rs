@@ -302,6 +302,7 @@ impl Env for PointGoal {
             goal_radius: self.p.goal_radius,
             hazards: self.hazards.clone(),
             lidar_bins: b,
+            lidar_range: self.p.lidar_range,
             goal_lidar: obs[2..2 + b].to_vec(),
             hazard_lidar: obs[2 + b..2 + 2 * b].to_vec(),
             violating: self.in_hazard(self.pos),

@@ -1,0 +1,188 @@
+//! The browser's door into the core: one exported struct, async methods returning
+//! `Result<_, String>` (burn's web example does the same). It knows the page only through the
+//! JSON it hands over; the page never reaches into the agent.
+
+use std::cell::RefCell;
+
+use burn::tensor::Device;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use web_time::Instant;
+
+use crate::agent::read_floats_async;
+use crate::config::TrainConfig;
+use crate::metrics::Record;
+use crate::trainer::Trainer;
+
+thread_local! {
+    /// The WebGPU device, initialised once per page: a second `init_async` fails
+    /// ("A server is still registered for device", NOTES.md).
+    static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+fn js_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Whether the browser exposes WebGPU at all (window or worker).
+fn has_navigator_gpu() -> bool {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"navigator".into())
+        .ok()
+        .and_then(|nav| js_sys::Reflect::get(&nav, &"gpu".into()).ok())
+        .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+}
+
+/// The WebGPU device, or why there is none.
+async fn webgpu_device() -> Result<Device, String> {
+    if let Some(d) = WEBGPU.with(|w| w.borrow().clone()) {
+        return Ok(d);
+    }
+    if !has_navigator_gpu() {
+        return Err("this browser exposes no navigator.gpu (WebGPU is off or unsupported)".into());
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU adapter or device request failed: {e}"))?;
+    WEBGPU.with(|w| *w.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+#[derive(Serialize)]
+struct RunReport {
+    records: Vec<Record>,
+    steps: u64,
+    episodes: u64,
+    /// Violating steps so far, the episode in progress included.
+    violations: u64,
+    updates: u64,
+    total_steps: u64,
+    done: bool,
+    diverged: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Heatmap {
+    x_label: String,
+    y_label: String,
+    x_range: [f32; 2],
+    y_range: [f32; 2],
+    nx: usize,
+    ny: usize,
+    /// λ(s), row-major, rows from the lowest y up.
+    lambda: Vec<f32>,
+    lambda_max: f64,
+    doomed: Option<Vec<bool>>,
+}
+
+/// One training run in the page.
+#[wasm_bindgen]
+pub struct WebTrainer {
+    trainer: Trainer,
+    backend: String,
+}
+
+#[wasm_bindgen]
+impl WebTrainer {
+    /// `settings`: a partial config object (`{env, algo, seed, rho, hidden, ...}`);
+    /// `backend`: "auto" (WebGPU if the browser has it, else the CPU), "webgpu" or "cpu".
+    pub async fn create(settings: JsValue, backend: String) -> Result<WebTrainer, String> {
+        let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(js_err)?;
+        let cfg = TrainConfig::from_partial_json(&value).map_err(js_err)?;
+        let (device, label) = match backend.as_str() {
+            "cpu" => (Device::flex(), "CPU (chosen)".to_string()),
+            "webgpu" => (webgpu_device().await?, "WebGPU".to_string()),
+            "auto" => match webgpu_device().await {
+                Ok(d) => (d, "WebGPU".to_string()),
+                Err(why) => (Device::flex(), format!("CPU — {why}")),
+            },
+            other => return Err(format!("unknown backend `{other}` (allowed: auto, webgpu, cpu)")),
+        };
+        let trainer = Trainer::new(cfg, &device).map_err(js_err)?;
+        Ok(WebTrainer { trainer, backend: label })
+    }
+
+    /// Which device trains, and why (shown on the page).
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The full config in use, as an object.
+    pub fn config(&self) -> Result<JsValue, String> {
+        to_js(self.trainer.config())
+    }
+
+    /// Trains for at most `max_steps` environment steps or `budget_ms` milliseconds, then
+    /// yields back to the page so it keeps drawing and answering clicks.
+    pub async fn run(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
+        let t0 = Instant::now();
+        let mut records = Vec::new();
+        for _ in 0..max_steps {
+            if self.trainer.is_done() || t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
+                break;
+            }
+            records.extend(self.trainer.step_async().await.map_err(js_err)?);
+        }
+        to_js(&RunReport {
+            records,
+            steps: self.trainer.steps_done(),
+            episodes: self.trainer.episodes_done(),
+            violations: self.trainer.total_violations(),
+            updates: self.trainer.agent().updates(),
+            total_steps: self.trainer.config().total_steps,
+            done: self.trainer.is_done(),
+            diverged: self.trainer.diverged().map(str::to_string),
+        })
+    }
+
+    /// What the canvas draws now (tagged by env).
+    pub fn scene(&self) -> Result<JsValue, String> {
+        to_js(&self.trainer.env().scene())
+    }
+
+    /// λ(s) over an n × n grid of states (double integrator: (x, v) with the doomed set;
+    /// point-goal: robot positions), or null where there is no state-wise multiplier (SAC,
+    /// the scalar baselines) or no 2-D picture.
+    pub async fn heatmap(&self, n: usize) -> Result<JsValue, String> {
+        if !self.trainer.config().algo.has_multiplier_net() {
+            return Ok(JsValue::NULL);
+        }
+        let Some(grid) = self.trainer.env().probe_grid(n, n) else { return Ok(JsValue::NULL) };
+        let lambda = read_floats_async(self.trainer.agent().lambda_tensor(&grid.obs)).await.map_err(js_err)?;
+        to_js(&Heatmap {
+            x_label: grid.x_label,
+            y_label: grid.y_label,
+            x_range: grid.x_range,
+            y_range: grid.y_range,
+            nx: grid.nx,
+            ny: grid.ny,
+            lambda,
+            lambda_max: self.trainer.config().lambda_max,
+            doomed: grid.doomed,
+        })
+    }
+}
+
+/// The checked config for partial settings, or the message naming the bad field — the page
+/// uses it to refuse a bad value beside its input before anything changes.
+#[wasm_bindgen(js_name = checkSettings)]
+pub fn check_settings(settings: JsValue) -> Result<JsValue, String> {
+    let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(js_err)?;
+    to_js(&TrainConfig::from_partial_json(&value).map_err(js_err)?)
+}
+
+/// Bytes of wasm linear memory (it only ever grows): the long-run test asserts it levels off.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
+}

@@ -1,0 +1,82 @@
+// Shared by the browser tests: a static server for dist/ on loopback and a headless Debian
+// Chromium driven by playwright-core, with every console error and every request that
+// leaves the page's own origin recorded.
+import { createServer } from "node:http";
+import { readFile, mkdir } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { chromium } from "playwright-core";
+
+const TYPES = {
+  ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+  ".wasm": "application/wasm", ".json": "application/json", ".png": "image/png", ".svg": "image/svg+xml",
+};
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const DIST = join(ROOT, "dist");
+export const ARTIFACTS = join(ROOT, "artifacts");
+
+/** Serves `dir` under `prefix` (e.g. "/" or "/sub/path/") on 127.0.0.1; resolves to its base URL. */
+export async function serve(dir = DIST, prefix = "/") {
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, "http://x");
+    if (!url.pathname.startsWith(prefix)) {
+      res.writeHead(404).end();
+      return;
+    }
+    let rel = decodeURIComponent(url.pathname.slice(prefix.length)) || "index.html";
+    if (rel.endsWith("/")) rel += "index.html";
+    const path = normalize(join(dir, rel));
+    if (!path.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(path);
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const base = `http://127.0.0.1:${server.address().port}${prefix}`;
+  return { base, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+const COMMON = [
+  "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+  "--no-first-run", "--disable-sync", "--disable-quic", "--js-flags=--expose-gc",
+];
+/** WebGPU through SwiftShader (NOTES.md); without these flags there is no adapter. */
+const WEBGPU = [
+  "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader",
+];
+
+/** A page in a fresh headless Chromium; `webgpu` turns on the SwiftShader adapter. */
+export async function open({ webgpu = false, viewport = { width: 1280, height: 1000 } } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: webgpu ? [...COMMON, ...WEBGPU] : [...COMMON, "--disable-gpu"],
+  });
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  const foreign = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== "data:" && u.hostname !== "127.0.0.1") foreign.push(r.url());
+  });
+  return { browser, page, errors, foreign };
+}
+
+/** Waits until the wasm core is loaded and the page has created its first trainer. */
+export async function ready(page) {
+  await page.waitForFunction(() => window.wasmBindings && window.alamPage?.config(), null, { timeout: 120_000 });
+}
+
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,170 @@
+// The trainer page in a real headless Chromium, as a person uses it: it loads clean, trains
+// when Play is clicked, switches env and algorithm, refuses a bad value beside its field,
+// trains on both the CPU fallback and WebGPU (SwiftShader) with the native run's numbers,
+// and stays within bounded memory over a long run.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, serve, open, ready, screenshot } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(async () => server?.close());
+
+/** Small networks: the browser's CPU path is ~10× slower than native (NOTES.md). */
+const SMALL = "hidden=16&batch_size=32&learning_starts=200&log_every=20&probe_every=200&eval_every=0";
+
+test("loads with no console error, no foreign request, and says which device trains", { timeout: 180_000 }, async () => {
+  const { browser, page, errors, foreign } = await open();
+  try {
+    await page.goto(`${server.base}?${SMALL}`);
+    await ready(page);
+    const backend = await page.textContent("#backend");
+    assert.match(backend, /CPU/, "no WebGPU flags: the CPU fallback must be used and said");
+    assert.match(backend, /navigator\.gpu|WebGPU/, `the notice says why: ${backend}`);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreign, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Play trains: charts gain points, counters and λ move, the heat map changes", { timeout: 300_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?env=double-integrator&algo=alam&${SMALL}`);
+    await ready(page);
+    const first = await page.evaluate(() => window.alamPage.lastHeatmap?.lambda?.slice());
+    assert.ok(first, "a heat map is drawn before training");
+    await page.click("#play");
+    await page.waitForFunction(() => {
+      const p = window.alamPage.points();
+      return p.return >= 3 && p.lambda >= 3 && window.alamPage.heatmapVersion >= 3;
+    }, null, { timeout: 240_000, polling: 500 });
+    const violations = Number(await page.textContent("#violations"));
+    const updates = Number(await page.textContent("#updates"));
+    assert.ok(violations > 0, "random warm-up actions hit the wall");
+    assert.ok(updates > 0);
+    const last = await page.evaluate(() => window.alamPage.lastHeatmap.lambda);
+    assert.notDeepEqual(last, first, "λ(s) changed as training went");
+    await page.click("#pause");
+    assert.match(await page.textContent("#status"), /paused/);
+    await screenshot(page, "page-cpu-double-integrator.png");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("switching env and algorithm works; a bad ρ is refused beside its field", { timeout: 180_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?${SMALL}`);
+    await ready(page);
+    await page.selectOption("#env", "point-goal");
+    await page.waitForFunction(() => window.alamPage.config()?.env === "point-goal", null, { timeout: 60_000 });
+    await page.selectOption("#algo", "fac");
+    await page.waitForFunction(() => window.alamPage.config()?.algo === "fac", null, { timeout: 60_000 });
+    assert.match(page.url(), /env=point-goal/);
+    assert.match(page.url(), /algo=fac/);
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 50, null, { timeout: 60_000 });
+    await page.fill("#rho", "-1");
+    await page.press("#rho", "Enter");
+    await page.waitForFunction(() => document.querySelector("#rho-error").textContent.includes("rho"), null, { timeout: 10_000 });
+    assert.match(await page.textContent("#rho-error"), /`rho`/);
+    assert.equal((await page.evaluate(() => window.alamPage.config())).algo, "fac", "the running trainer is untouched");
+    await screenshot(page, "page-cpu-point-goal.png");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// The same tiny run natively and in the page: its first update's losses must agree.
+const FIRST_UPDATE = { env: "double-integrator", algo: "alam", seed: 3, hidden: 8, batch_size: 16, learning_starts: 64, log_every: 1, total_steps: 66, eval_every: 0, probe_every: 1000 };
+
+function nativeFirstUpdate() {
+  const out = mkdtempSync(join(tmpdir(), "alam-native-"));
+  const sets = Object.entries(FIRST_UPDATE)
+    .filter(([k]) => !["env", "algo", "seed", "total_steps"].includes(k))
+    .flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+  execFileSync(join(ROOT, "target/release/alam"), ["train", "--env", FIRST_UPDATE.env, "--algo", FIRST_UPDATE.algo, "--seed", String(FIRST_UPDATE.seed), "--steps", String(FIRST_UPDATE.total_steps), "--quiet", "--out", out, ...sets]);
+  return readFileSync(join(out, "metrics.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.kind === "update");
+}
+
+async function browserFirstUpdate(page, backend) {
+  return page.evaluate(async ([settings, backend]) => {
+    const t = await window.wasmBindings.WebTrainer.create(settings, backend);
+    try {
+      const report = await t.run(1000, 1e9);
+      return { backend: t.backend(), update: report.records.find((r) => r.kind === "update") };
+    } finally {
+      t.free();
+    }
+  }, [FIRST_UPDATE, backend]);
+}
+
+/**
+ * Tolerance: the CPU path runs the same f32 operations as native but with wasm's 128-bit SIMD
+ * instead of AVX-512, so sums are reassociated: agreement to 1e-4 relative. On WebGPU the
+ * kernels and reduction orders differ more: 1e-2 relative (still far below any learning effect).
+ */
+function assertClose(native, other, rel, label) {
+  for (const k of ["critic_loss", "cost_critic_loss", "actor_loss", "alpha", "lambda_mean", "multiplier_loss"]) {
+    const a = native[k], b = other[k];
+    assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(a)), `${label} ${k}: native ${a} vs ${b}`);
+  }
+}
+
+test("CPU fallback and WebGPU run real updates that agree with the native run", { timeout: 400_000 }, async () => {
+  const native = nativeFirstUpdate();
+  assert.ok(native, "native run produced an update record");
+  for (const webgpu of [false, true]) {
+    const { browser, page, errors } = await open({ webgpu });
+    try {
+      await page.goto(`${server.base}?${SMALL}`);
+      await ready(page);
+      const backend = webgpu ? "webgpu" : "cpu";
+      const { backend: used, update } = await browserFirstUpdate(page, backend);
+      assert.match(used, webgpu ? /WebGPU/ : /CPU/);
+      assert.ok(update, `${backend}: an update record`);
+      assertClose(native, update, webgpu ? 1e-2 : 1e-4, backend);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  }
+});
+
+test("a long run stays healthy: wasm memory and JS heap level off", { timeout: 400_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    const long = "hidden=16&batch_size=32&buffer_size=2000&learning_starts=100&log_every=50&probe_every=500&eval_every=0&total_steps=1000000&speed=max";
+    await page.goto(`${server.base}?env=point-goal&algo=alam&${long}`);
+    await ready(page);
+    const measure = () => page.evaluate(() => {
+      window.gc?.();
+      return { wasm: window.wasmBindings.wasmMemoryBytes(), heap: performance.memory.usedJSHeapSize, updates: Number(document.querySelector("#updates").textContent) };
+    });
+    await page.click("#play");
+    const atUpdates = (n) => page.waitForFunction((n) => Number(document.querySelector("#updates").textContent) >= n, n, { timeout: 300_000, polling: 1000 });
+    await atUpdates(1500);
+    const early = await measure();
+    await atUpdates(4500);
+    const late = await measure();
+    console.log(`memory after ${early.updates} updates: wasm ${early.wasm} B, JS heap ${early.heap} B; after ${late.updates}: wasm ${late.wasm} B, JS heap ${late.heap} B`);
+    // Replay (2000 transitions) and chart windows (500 points) are full long before the first
+    // reading: from there on memory must not keep growing with the number of updates.
+    assert.ok(late.wasm <= early.wasm * 1.1, `wasm memory grew: ${early.wasm} → ${late.wasm}`);
+    assert.ok(late.heap <= early.heap * 1.5 + 2e6, `JS heap grew: ${early.heap} → ${late.heap}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

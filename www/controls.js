@@ -1,0 +1,136 @@
+// The settings form, the buttons and the URL query string. The core validates every value
+// (`checkSettings`); this module only reads, writes and explains them.
+
+/** Config fields with an input on the page (text inputs; env and algo are selects). */
+export const FORM_FIELDS = ["rho", "actor_lr", "critic_lr", "multiplier_lr", "batch_size", "hidden", "utd_ratio", "seed"];
+const SELECT_FIELDS = ["env", "algo"];
+
+/** Browser defaults: small networks, because the browser's CPU path is ~10× slower than native. */
+export const DEFAULT_SETTINGS = { env: "double-integrator", algo: "alam", hidden: 64, batch_size: 64 };
+export const DEFAULT_PAGE = { backend: "auto", autoplay: false, speed: "max" };
+
+/** Steps per `run` call for each speed; every call also stops after BUDGET_MS of work. */
+export const SPEEDS = { "1": 1, "10": 10, "100": 100, max: 1_000_000 };
+export const BUDGET_MS = 40;
+
+/** A typed value from text: numbers and booleans as such, anything else as the string
+ *  (so the core names the field when the text is not what it expects). */
+export function parseValue(text) {
+  const s = String(text).trim();
+  if (s === "true" || s === "false") return s === "true";
+  if (s !== "" && Number.isFinite(Number(s))) return Number(s);
+  return s;
+}
+
+/** Settings and page options from a query string (`?env=point-goal&rho=1&backend=cpu`). */
+export function readQuery(search) {
+  const params = new URLSearchParams(search);
+  const settings = {};
+  const page = { ...DEFAULT_PAGE };
+  for (const [key, value] of params) {
+    if (key === "backend") page.backend = value || "auto";
+    else if (key === "autoplay") page.autoplay = value === "" || value === "1" || value === "true";
+    else if (key === "speed") page.speed = value in SPEEDS ? value : DEFAULT_PAGE.speed;
+    else if (key === "env" || key === "algo") settings[key] = value;
+    else settings[key] = parseValue(value);
+  }
+  return { settings, page };
+}
+
+/** Writes the settings (and the page options that differ from the defaults) to the URL,
+ *  without a new history entry: the address bar always reproduces the run on screen. */
+export function writeQuery(settings, page) {
+  const params = new URLSearchParams();
+  for (const key of SELECT_FIELDS) if (key in settings) params.set(key, settings[key]);
+  for (const [key, value] of Object.entries(settings)) {
+    if (!SELECT_FIELDS.includes(key)) params.set(key, String(value));
+  }
+  if (page.backend !== DEFAULT_PAGE.backend) params.set("backend", page.backend);
+  if (page.speed !== DEFAULT_PAGE.speed) params.set("speed", page.speed);
+  if (page.autoplay) params.set("autoplay", "1");
+  const url = `${location.pathname}?${params}${location.hash}`;
+  history.replaceState(null, "", url);
+}
+
+/** The field a core message names (`invalid config: \`rho\` = -1 (...)`), if it is one of ours. */
+export function fieldOfMessage(message) {
+  for (const m of String(message).matchAll(/`([A-Za-z_]+)`/g)) {
+    if (FORM_FIELDS.includes(m[1]) || SELECT_FIELDS.includes(m[1])) return m[1];
+  }
+  return null;
+}
+
+/** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset, onSpeed(speed). */
+export class Controls {
+  constructor(doc, callbacks) {
+    this.doc = doc;
+    this.cb = callbacks;
+    this.buttons = {};
+    for (const id of ["play", "pause", "step", "reset"]) {
+      const b = doc.getElementById(id);
+      this.buttons[id] = b;
+      const name = `on${id[0].toUpperCase()}${id.slice(1)}`;
+      b.addEventListener("click", () => this.cb[name]());
+    }
+    for (const field of [...SELECT_FIELDS, ...FORM_FIELDS]) {
+      const el = doc.getElementById(field);
+      el.addEventListener("change", () => this.cb.onSetting(field, field === "env" || field === "algo" ? el.value : parseValue(el.value)));
+    }
+    // Enter in a text field commits it (the form itself never submits).
+    doc.getElementById("settings").addEventListener("submit", (e) => e.preventDefault());
+    const speed = doc.getElementById("speed");
+    speed.addEventListener("change", () => this.cb.onSpeed(speed.value));
+  }
+
+  /** Shows the settings in use; fields showing a refused value keep it until edited. */
+  fill(settings, config) {
+    for (const field of [...SELECT_FIELDS, ...FORM_FIELDS]) {
+      const el = this.doc.getElementById(field);
+      if (el.getAttribute("aria-invalid") === "true") continue;
+      const value = field in settings ? settings[field] : config?.[field];
+      if (value !== undefined) el.value = String(value);
+    }
+  }
+
+  setSpeed(speed) {
+    this.doc.getElementById("speed").value = speed;
+  }
+
+  /** Puts a refusal beside the field it names and beside `fallback` (the field just edited),
+   *  and marks those inputs invalid for assistive technology. */
+  showError(message, fallback) {
+    const named = fieldOfMessage(message);
+    const fields = new Set([named ?? fallback, fallback]); // the edited field explains too
+    for (const field of fields) {
+      const el = this.doc.getElementById(field);
+      const out = this.doc.getElementById(`${field}-error`);
+      if (!el || !out) continue;
+      el.setAttribute("aria-invalid", "true");
+      out.textContent = String(message);
+    }
+  }
+
+  clearError(field) {
+    const el = this.doc.getElementById(field);
+    const out = this.doc.getElementById(`${field}-error`);
+    el?.removeAttribute("aria-invalid");
+    if (out) out.textContent = "";
+  }
+
+  clearAllErrors() {
+    for (const field of [...SELECT_FIELDS, ...FORM_FIELDS]) this.clearError(field);
+  }
+
+  /** Enables the buttons that make sense in `state`: "none" (no trainer), "idle", "playing", "done". */
+  setState(state) {
+    const b = this.buttons;
+    const focused = this.doc.activeElement;
+    b.play.disabled = state !== "idle";
+    b.pause.disabled = state !== "playing";
+    b.step.disabled = state === "none" || state === "done";
+    b.reset.disabled = false;
+    // Keyboard users keep their place: Play hands focus to Pause and back.
+    if (focused === b.play && b.play.disabled) (b.pause.disabled ? b.reset : b.pause).focus();
+    else if (focused === b.pause && b.pause.disabled) (b.play.disabled ? b.reset : b.play).focus();
+  }
+}

@@ -1,0 +1,383 @@
+// The page's loop: one trainer from the wasm core, driven a slice at a time
+// (`run(maxSteps, budgetMs)`), its records routed to the charts, its scene to the canvas,
+// its λ(s) grid to the heat map. Data flows one way: the page only reads what the core reports.
+import { Charts } from "./charts.js";
+import { drawScene } from "./scene.js";
+import { drawHeatmap, drawLegend } from "./heatmap.js";
+import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, readQuery, writeQuery } from "./controls.js";
+
+const HEATMAP_EVERY_MS = 3000;
+const HEATMAP_CELLS = 32;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  bindings: null,
+  trainer: null,
+  settings: {}, // what the URL says and the trainer runs (partial: the core fills in the rest)
+  config: null, // the trainer's full config
+  page: null, // { backend, autoplay, speed }
+  playing: false,
+  done: false,
+  violations: 0,
+  scene: null,
+  heatmap: null,
+  heatmapAt: 0,
+  timer: null, // { cancel } of the scheduled slice
+  pendingResets: 0,
+  resume: false,
+};
+
+/** What tests read. */
+const page = {
+  points: () => (charts ? charts.points() : { return: 0, cost: 0, lambda: 0, speed: 0 }),
+  heatmapVersion: 0,
+  lastHeatmap: null,
+  config: () => state.config,
+};
+window.alamPage = page;
+
+let charts = null;
+let controls = null;
+
+// One trainer call in flight at a time: every call that touches the trainer queues here
+// (wasm-bindgen refuses a second borrow of the trainer while `run` awaits).
+let queue = Promise.resolve();
+let busy = false;
+function exclusive(fn) {
+  const next = queue.then(async () => {
+    busy = true;
+    try {
+      return await fn();
+    } finally {
+      busy = false;
+    }
+  });
+  queue = next.catch(() => {});
+  return next;
+}
+page.busy = () => busy;
+
+const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
+
+function setStatus(text, kind = "") {
+  const el = $("status");
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+/** A real failure of the core: shown in #status and logged. */
+function fail(context, e) {
+  console.error(`${context}:`, e);
+  state.playing = false;
+  cancelSlice();
+  setStatus(`error: ${context}: ${messageOf(e)}`, "error");
+  controls.setState(state.trainer ? (state.done ? "done" : "idle") : "none");
+}
+
+// ---- drawing ---------------------------------------------------------------------------
+
+let drawPending = false;
+function requestDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    charts.flush();
+    if (state.scene) {
+      const caption = drawScene($("scene"), state.scene);
+      if ($("scene-caption").textContent !== caption) $("scene-caption").textContent = caption;
+    }
+  });
+}
+
+function renderHeatmap() {
+  const hm = state.heatmap;
+  const canvas = $("heatmap");
+  if (!hm) {
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    return;
+  }
+  let top = hm.lambda_max;
+  if ($("heatmap-autoscale").checked) {
+    top = hm.lambda.reduce((m, v) => (v > m ? v : m), 0) || 1e-6;
+  }
+  $("heatmap-caption").textContent = drawHeatmap(canvas, hm, state.scene, top);
+  drawLegend($("heatmap-scale"), $("heatmap-lo"), $("heatmap-hi"), top);
+}
+
+async function refreshHeatmap(trainer) {
+  state.heatmapAt = performance.now();
+  let hm;
+  try {
+    hm = await trainer.heatmap(HEATMAP_CELLS);
+  } catch (e) {
+    console.error("heat map failed:", e);
+    $("heatmap-caption").textContent = `The heat map failed: ${messageOf(e)}`;
+    return;
+  }
+  if (trainer !== state.trainer) return;
+  state.heatmap = hm ?? null;
+  if (!hm) $("heatmap-caption").textContent = "No map: this algorithm has no state-wise multiplier λ(s) (or the environment has no 2-D picture).";
+  renderHeatmap();
+  page.lastHeatmap = state.heatmap;
+  page.heatmapVersion += 1;
+}
+
+// ---- counters --------------------------------------------------------------------------
+
+function showCounters(report) {
+  $("steps").textContent = String(report?.steps ?? 0);
+  $("episodes").textContent = String(report?.episodes ?? 0);
+  $("updates").textContent = String(report?.updates ?? 0);
+  // Violating steps of finished episodes (or the core's own total, if it reports one).
+  $("violations").textContent = String(report?.violations ?? state.violations);
+  $("total-steps").textContent = String(report?.total_steps ?? state.config?.total_steps ?? "–");
+}
+
+function handleReport(report) {
+  for (const r of report.records) {
+    charts.add(r);
+    if (r.kind === "episode") state.violations += r.violations;
+  }
+  showCounters(report);
+  const diverged = report.diverged ?? report.records.find((r) => r.kind === "diverged")?.message;
+  if (diverged) {
+    // A training outcome the core handled (last good weights kept), not a page failure.
+    console.warn("training diverged:", diverged);
+    finish(`diverged: ${diverged}`, "error");
+  } else if (report.done) {
+    finish("done", "done");
+  }
+}
+
+function finish(text, kind) {
+  state.done = true;
+  state.playing = false;
+  cancelSlice();
+  setStatus(text, kind);
+  controls.setState("done");
+}
+
+// ---- the training loop ------------------------------------------------------------------
+
+/** One slice of training, then the scene (and every few seconds the heat map). */
+async function runSlice(maxSteps) {
+  const t = state.trainer;
+  if (!t || state.done) return;
+  let report;
+  try {
+    report = await t.run(maxSteps, BUDGET_MS);
+    if (t !== state.trainer) return;
+    handleReport(report);
+    state.scene = t.scene();
+  } catch (e) {
+    fail("training failed", e);
+    return;
+  }
+  requestDraw();
+  // Every few seconds, and once more when the run ends so the final λ(s) stays on screen.
+  if (state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS) await refreshHeatmap(t);
+}
+
+function cancelSlice() {
+  state.timer?.cancel();
+  state.timer = null;
+}
+
+/** Schedules the next slice: "as fast as possible" yields with setTimeout(0) between
+ *  slices; a steps-per-frame speed runs one slice per animation frame. */
+function schedule() {
+  if (!state.playing || state.timer) return;
+  if (state.page.speed === "max") {
+    const id = setTimeout(tick, 0);
+    state.timer = { cancel: () => clearTimeout(id) };
+  } else {
+    const id = requestAnimationFrame(tick);
+    state.timer = { cancel: () => cancelAnimationFrame(id) };
+  }
+}
+
+async function tick() {
+  state.timer = null;
+  if (!state.playing) return;
+  await exclusive(() => (state.playing ? runSlice(SPEEDS[state.page.speed] ?? 1) : undefined));
+  schedule();
+}
+
+function play() {
+  if (!state.trainer || state.done || state.playing) return;
+  state.playing = true;
+  controls.setState("playing");
+  setStatus("training", "training");
+  schedule();
+}
+
+function pause() {
+  if (!state.playing) return;
+  state.playing = false;
+  cancelSlice();
+  controls.setState("idle");
+  setStatus("paused", "paused");
+}
+
+async function step() {
+  if (!state.trainer || state.done) return;
+  pause();
+  await exclusive(() => runSlice(1));
+  if (!state.done && !$("status").dataset.kind?.startsWith("error")) setStatus("paused", "paused");
+}
+
+// ---- trainers and settings ----------------------------------------------------------------
+
+/** Frees the current trainer and creates one for `settings` (after any call in flight).
+ *  A run that was playing goes on playing with the new trainer unless `stop`. */
+async function replaceTrainer(settings, { stop = false } = {}) {
+  state.resume = !stop && (state.resume || state.playing);
+  state.playing = false;
+  cancelSlice();
+  state.pendingResets += 1;
+  controls.setState("none");
+  setStatus("starting a new run…", "loading");
+  await exclusive(async () => {
+    if (state.trainer) {
+      state.trainer.free();
+      state.trainer = null;
+    }
+    state.done = false;
+    state.violations = 0;
+    state.heatmap = null;
+    charts.clear();
+    showCounters(null);
+    let t;
+    try {
+      t = await state.bindings.WebTrainer.create(settings, state.page.backend);
+      state.trainer = t;
+      state.config = t.config();
+      showBackend(t.backend());
+      showCounters(null);
+      state.scene = t.scene();
+    } catch (e) {
+      showBackend(`no trainer (${messageOf(e)})`);
+      renderHeatmap();
+      fail("could not start the trainer", e);
+      return;
+    }
+    requestDraw();
+    await refreshHeatmap(t);
+  });
+  state.pendingResets -= 1;
+  if (state.pendingResets > 0) return;
+  if (!state.trainer) {
+    controls.setState("none");
+    state.resume = false;
+    return;
+  }
+  controls.setState("idle");
+  setStatus("ready", "ready");
+  const resume = state.resume;
+  state.resume = false;
+  if (resume) play();
+}
+
+function showBackend(text) {
+  const el = $("backend");
+  el.textContent = `Training on: ${text}`;
+  el.dataset.kind = /^webgpu/i.test(text) ? "gpu" : "cpu";
+}
+
+/** The settings to commit: the candidate, with every form field pinned to the value the
+ *  core resolved, so the URL reproduces the run even if defaults change. */
+function committed(candidate, config) {
+  const s = { ...candidate };
+  for (const f of ["env", "algo", ...FORM_FIELDS]) if (config[f] !== undefined) s[f] = config[f];
+  return s;
+}
+
+/** A field changed: check it with the core; refuse it beside the field, or start a run with it. */
+async function onSetting(field, value) {
+  const candidate = { ...state.settings, [field]: value };
+  let config;
+  try {
+    config = state.bindings.checkSettings(candidate);
+  } catch (e) {
+    controls.showError(messageOf(e), field); // refused: the current run goes on untouched
+    return;
+  }
+  // Accepted: the form shows exactly the run that starts now (pending refusals are dropped).
+  controls.clearAllErrors();
+  state.settings = committed(candidate, config);
+  writeQuery(state.settings, state.page);
+  controls.fill(state.settings, config);
+  await replaceTrainer(state.settings);
+}
+
+/** The URL's settings, minus any the core refuses (each refusal shown beside its field). */
+function initialSettings(fromUrl) {
+  let s = { ...DEFAULT_SETTINGS, ...fromUrl };
+  for (let tries = 0; tries < 20; tries++) {
+    try {
+      return committed(s, state.bindings.checkSettings(s));
+    } catch (e) {
+      const msg = messageOf(e);
+      let field = Object.keys(s).find((k) => msg.includes(`\`${k}\``));
+      if (!field && /environment/i.test(msg)) field = "env";
+      if (!field && /algorithm/i.test(msg)) field = "algo";
+      if (!field) {
+        s = { ...DEFAULT_SETTINGS };
+        controls.showError(`Settings from the URL refused: ${msg}`, "env");
+        continue;
+      }
+      const input = $(field);
+      if (input && input.tagName === "INPUT") input.value = String(s[field]);
+      controls.showError(`From the URL: ${msg}`, field);
+      const rest = { ...s };
+      delete rest[field];
+      s = field in DEFAULT_SETTINGS ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
+    }
+  }
+  return { ...DEFAULT_SETTINGS };
+}
+
+async function start() {
+  if (state.bindings) return;
+  state.bindings = window.wasmBindings;
+  charts = new Charts(document);
+  controls = new Controls(document, {
+    onPlay: play,
+    onPause: pause,
+    onStep: step,
+    onReset: () => {
+      controls.clearAllErrors();
+      controls.fill(state.settings, state.config);
+      replaceTrainer(state.settings, { stop: true });
+    },
+    onSetting,
+    onSpeed: (speed) => {
+      state.page.speed = speed;
+      writeQuery(state.settings, state.page);
+    },
+  });
+  const query = readQuery(location.search);
+  state.page = query.page;
+  controls.setSpeed(state.page.speed);
+  state.settings = initialSettings(query.settings);
+  writeQuery(state.settings, state.page);
+  controls.fill(state.settings, null);
+
+  $("heatmap-autoscale").addEventListener("change", renderHeatmap);
+  new ResizeObserver(() => requestDraw()).observe($("scene"));
+  new ResizeObserver(() => renderHeatmap()).observe($("heatmap"));
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    requestDraw();
+    renderHeatmap();
+  });
+
+  await replaceTrainer(state.settings, { stop: true });
+  if (state.page.autoplay) play();
+}
+
+if (window.wasmBindings) start();
+else addEventListener("TrunkApplicationStarted", start, { once: true });
