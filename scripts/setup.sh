@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing the page needs, skipping whatever is already there:
-# the wasm target, trunk and wasm-bindgen-cli (from crates.io, at the versions the build
+# the wasm target, trunk and wasm-bindgen-cli (from the crate registry, at the versions the build
 # expects), Debian's binaryen (wasm-opt) and chromium (browser tests), and the npm packages.
 # Idempotent and quiet the second time.
 set -euo pipefail
