@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Every test: unit, loss, checkpoint, CLI and learning tests, in release mode (burn is far too
-# slow unoptimised for the learning tests).
+# Every test: unit, loss-by-hand, checkpoint, CLI and learning tests (release mode: burn is far
+# too slow unoptimised for the learning tests), then the page in a real headless Chromium.
+# Installs what is missing first (scripts/setup.sh; quiet when everything is there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/setup.sh
 cargo test --release "$@"
+# The page: trunk's build reuses the wasm32 build that .ci/run checks (same profile/features).
+trunk build --quiet
+node --test tests/browser/
