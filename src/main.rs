@@ -26,10 +26,10 @@ mod cli {
     use alam::metrics::Record;
     use alam::run::{train_to_dir, WEIGHTS_FILE};
     use alam::sweep::{apply_overrides, grid, parse_override, parse_shard, shard};
-    use alam::{bench, checkpoint, AlamError, Result, Rng64};
+    use alam::trainer::evaluate_policy;
+    use alam::{bench, checkpoint, AlamError, Result};
     use clap::{Parser, Subcommand};
     use indicatif::{ProgressBar, ProgressStyle};
-    use rand::SeedableRng;
 
     #[derive(Parser)]
     #[command(name = "alam", version, about = "ALaM Playground: safe RL with state-wise constraints (SAC-ALaM and baselines)")]
@@ -115,6 +115,9 @@ mod cli {
             /// Environment steps timed per env.
             #[arg(long, default_value_t = 2_000_000)]
             env_steps: u64,
+            /// `cpu` (burn's pure-Rust flex device) or `vulkan` (wgpu, needs the `vulkan` feature).
+            #[arg(long, default_value = "cpu")]
+            device: String,
         },
         /// Print the default config of an env × algo as JSON (a starting point for --config).
         Config {
@@ -160,8 +163,8 @@ mod cli {
                 }
                 Ok(())
             }
-            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps } => {
-                let device = burn::tensor::Device::flex();
+            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device } => {
+                let (device, device_name) = bench_device(&device)?;
                 let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, &device)?;
                 let envs: serde_json::Map<String, serde_json::Value> = EnvKind::ALL
                     .iter()
@@ -169,7 +172,7 @@ mod cli {
                     .collect();
                 let out = serde_json::json!({
                     "impl": "burn",
-                    "device": "flex (pure-Rust CPU)",
+                    "device": device_name,
                     "machine": machine(),
                     "obs_dim": upd.obs_dim, "act_dim": upd.act_dim, "batch": upd.batch, "hidden": upd.hidden,
                     "updates": upd.updates,
@@ -183,6 +186,22 @@ mod cli {
                 println!("{}", TrainConfig::preset(env, algo).to_json());
                 Ok(())
             }
+        }
+    }
+
+    fn bench_device(name: &str) -> Result<(burn::tensor::Device, &'static str)> {
+        match name {
+            "cpu" => Ok((burn::tensor::Device::flex(), "flex (pure-Rust CPU)")),
+            #[cfg(feature = "vulkan")]
+            "vulkan" => {
+                let d = burn::tensor::Device::wgpu_options()
+                    .init()
+                    .map_err(|e| AlamError::Device(format!("Vulkan device: {e}")))?;
+                Ok((d, "wgpu on Vulkan"))
+            }
+            other => Err(AlamError::Device(format!(
+                "unknown or not built-in device `{other}` (cpu; vulkan needs `--features vulkan`)"
+            ))),
         }
     }
 
@@ -263,28 +282,12 @@ mod cli {
         if (env.obs_dim(), env.act_dim()) != (header.obs_dim, header.act_dim) {
             return Err(AlamError::Weights(format!("weights do not fit env {}", header.config.env)));
         }
-        let mut rng = Rng64::seed_from_u64(seed);
-        let mut obs = vec![0.0; env.obs_dim()];
-        let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
-        for _ in 0..episodes {
-            env.reset(&mut obs);
-            loop {
-                let a = pollster::block_on(agent.act(&obs, true, &mut rng))?;
-                let o = env.step(&a, &mut obs);
-                ret += o.reward as f64;
-                cost += o.cost as f64;
-                viol += (o.cost > 0.0) as u64;
-                if o.terminated || o.truncated {
-                    break;
-                }
-            }
-        }
-        let n = episodes.max(1) as f64;
+        let e = pollster::block_on(evaluate_policy(&agent, env.as_mut(), episodes))?;
         println!(
             "{}",
             serde_json::json!({
                 "env": header.config.env, "algo": header.config.algo, "episodes": episodes,
-                "return_mean": ret / n, "cost_mean": cost / n, "violations_mean": viol as f64 / n,
+                "return_mean": e.return_mean, "cost_mean": e.cost_mean, "violations_mean": e.violations_mean,
             })
         );
         Ok(())

@@ -199,27 +199,12 @@ impl Trainer {
 
     /// Deterministic episodes (tanh of the mean action) on the separate evaluation env.
     pub async fn evaluate(&mut self, episodes: u64) -> Result<Record> {
-        let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
-        let mut obs = vec![0.0; self.eval_env.obs_dim()];
-        for _ in 0..episodes {
-            self.eval_env.reset(&mut obs);
-            loop {
-                let a = self.agent.act(&obs, true, &mut self.rng).await?;
-                let o = self.eval_env.step(&a, &mut obs);
-                ret += o.reward as f64;
-                cost += o.cost as f64;
-                viol += (o.cost > 0.0) as u64;
-                if o.terminated || o.truncated {
-                    break;
-                }
-            }
-        }
-        let n = episodes.max(1) as f64;
+        let e = evaluate_policy(&self.agent, self.eval_env.as_mut(), episodes).await?;
         Ok(Record::Eval {
             step: self.step,
-            return_mean: ret / n,
-            cost_mean: cost / n,
-            violations_mean: viol as f64 / n,
+            return_mean: e.return_mean,
+            cost_mean: e.cost_mean,
+            violations_mean: e.violations_mean,
             episodes,
         })
     }
@@ -245,4 +230,36 @@ impl Trainer {
     pub fn probe_grid(&self) -> Option<&ProbeGrid> {
         self.probe.as_ref()
     }
+}
+
+/// Means over deterministic episodes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub return_mean: f64,
+    pub cost_mean: f64,
+    pub violations_mean: f64,
+}
+
+/// Runs `episodes` deterministic episodes (tanh of the mean action) of `agent` on `env`:
+/// the trainer's periodic evaluation and `alam eval` alike.
+pub async fn evaluate_policy(agent: &Agent, env: &mut dyn Env, episodes: u64) -> Result<Evaluation> {
+    let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
+    let mut obs = vec![0.0; env.obs_dim()];
+    // Deterministic actions draw nothing from it; `act` only needs one to hand.
+    let mut rng = Rng64::seed_from_u64(0);
+    for _ in 0..episodes {
+        env.reset(&mut obs);
+        loop {
+            let a = agent.act(&obs, true, &mut rng).await?;
+            let o = env.step(&a, &mut obs);
+            ret += o.reward as f64;
+            cost += o.cost as f64;
+            viol += (o.cost > 0.0) as u64;
+            if o.terminated || o.truncated {
+                break;
+            }
+        }
+    }
+    let n = episodes.max(1) as f64;
+    Ok(Evaluation { return_mean: ret / n, cost_mean: cost / n, violations_mean: viol as f64 / n })
 }
