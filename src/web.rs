@@ -83,6 +83,9 @@ struct Heatmap {
     lambda: Vec<f32>,
     lambda_max: f64,
     doomed: Option<Vec<bool>>,
+    /// The scene the grid was built from: point-goal's hazards change every episode, so the
+    /// outlines must come from the same moment as the λ values.
+    scene: crate::env::Scene,
 }
 
 /// One training run in the page.
@@ -169,6 +172,7 @@ impl WebTrainer {
             lambda,
             lambda_max: self.trainer.config().lambda_max,
             doomed: grid.doomed,
+            scene: self.trainer.env().scene(),
         })
     }
 }

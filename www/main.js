@@ -104,7 +104,8 @@ function renderHeatmap() {
   if ($("heatmap-autoscale").checked) {
     top = hm.lambda.reduce((m, v) => (v > m ? v : m), 0) || 1e-6;
   }
-  $("heatmap-caption").textContent = drawHeatmap(canvas, hm, state.scene, top);
+  // Outlines from the scene the grid was built from (hazards move every episode).
+  $("heatmap-caption").textContent = drawHeatmap(canvas, hm, hm.scene ?? state.scene, top);
   drawLegend($("heatmap-scale"), $("heatmap-lo"), $("heatmap-hi"), top);
 }
 
