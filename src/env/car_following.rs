@@ -433,29 +433,11 @@ mod tests {
     fn same_seed_same_trajectory_different_seed_different_start() {
         let run = |seed| {
             let mut e = CarFollowing::new(CarFollowingParams::default(), seed);
-            let mut obs = [0.0; 4];
-            e.reset(&mut obs);
-            let mut log = obs.to_vec();
-            for t in 0..1000 {
-                let a = ((t as f32) * 0.05).sin();
-                let out = e.step(&[a], &mut obs);
-                log.extend_from_slice(&obs);
-                log.extend([
-                    out.reward,
-                    out.cost,
-                    out.terminated as u8 as f32,
-                    out.truncated as u8 as f32,
-                ]);
-                if out.terminated || out.truncated {
-                    e.reset(&mut obs);
-                    log.extend_from_slice(&obs);
-                }
-            }
-            log
+            crate::env::rollout_log(&mut e, 1000, |t| vec![((t as f32) * 0.05).sin()])
         };
         let a = run(3);
         assert_eq!(a, run(3));
-        assert_ne!(a[..4], run(4)[..4]);
+        assert_ne!(a[..4], run(4)[..4], "a different seed starts elsewhere");
     }
 
     #[test]

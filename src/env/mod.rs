@@ -166,6 +166,25 @@ pub enum Scene {
     },
 }
 
+/// The trajectory of `steps` steps (observation, reward, cost and flags, resets included) as
+/// one flat log: the determinism tests of every env compare two of these.
+#[cfg(test)]
+pub(crate) fn rollout_log(e: &mut dyn Env, steps: usize, action: impl Fn(usize) -> Vec<f32>) -> Vec<f32> {
+    let mut obs = vec![0.0; e.obs_dim()];
+    e.reset(&mut obs);
+    let mut log = obs.clone();
+    for t in 0..steps {
+        let out = e.step(&action(t), &mut obs);
+        log.extend_from_slice(&obs);
+        log.extend([out.reward, out.cost, out.terminated as u8 as f32, out.truncated as u8 as f32]);
+        if out.terminated || out.truncated {
+            e.reset(&mut obs);
+            log.extend_from_slice(&obs);
+        }
+    }
+    log
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -444,30 +444,13 @@ mod tests {
     fn same_seed_same_trajectory_different_seed_different_start() {
         let run = |seed| {
             let mut e = PointGoal::new(PointGoalParams::default(), seed);
-            let mut obs = [0.0; 36];
-            e.reset(&mut obs);
-            let mut log = vec![e.pos[0], e.pos[1], e.goal[0], e.hazards[0][0]];
-            log.extend_from_slice(&obs);
-            for t in 0..700 {
-                let a = [((t as f32) * 0.13).sin(), ((t as f32) * 0.07).cos()];
-                let out = e.step(&a, &mut obs);
-                log.extend_from_slice(&obs);
-                log.extend([
-                    out.reward,
-                    out.cost,
-                    out.terminated as u8 as f32,
-                    out.truncated as u8 as f32,
-                ]);
-                if out.terminated || out.truncated {
-                    e.reset(&mut obs);
-                    log.extend_from_slice(&obs);
-                }
-            }
-            log
+            let log = crate::env::rollout_log(&mut e, 700, |t| vec![((t as f32) * 0.13).sin(), ((t as f32) * 0.07).cos()]);
+            // The layout drawn at the first reset: robot, goal, a hazard.
+            [vec![e.pos[0], e.pos[1], e.goal[0], e.hazards[0][0]], log].concat()
         };
         let a = run(1);
         assert_eq!(a, run(1));
-        assert_ne!(a[..4], run(2)[..4]);
+        assert_ne!(a[..4], run(2)[..4], "a different seed lays out another arena");
     }
 
     #[test]
