@@ -92,14 +92,16 @@ impl UpdateStats {
 /// round-trip per update: sync natively ([`Agent::finish_update`]), async in the browser.
 pub struct PendingUpdate {
     pub stats: Tensor<1>,
-    rollback: Box<Snapshot>,
+    rollback: Box<Learner>,
 }
 
-/// Everything an update changes, kept so a diverged update can be undone.
+/// Everything an update changes: cloned before each update (cheap: tensors are shared) so a
+/// diverged update can be undone whole.
 #[derive(Clone)]
-struct Snapshot {
+struct Learner {
     actor: Actor,
     critics: CriticEnsemble,
+    /// Target critics never need gradients: they live on the plain device.
     critics_target: CriticEnsemble,
     temperature: Temperature,
     actor_opt: ModuleOptimizer,
@@ -130,15 +132,7 @@ pub struct Agent {
     act_dim: usize,
     /// The autodiff device the online networks live on.
     device: Device,
-    actor: Actor,
-    critics: CriticEnsemble,
-    /// Target critics never need gradients: they live on the plain device.
-    critics_target: CriticEnsemble,
-    temperature: Temperature,
-    actor_opt: ModuleOptimizer,
-    critic_opt: ModuleOptimizer,
-    alpha_opt: ModuleOptimizer,
-    handler: Box<dyn ConstraintHandler>,
+    learner: Learner,
     rng: Rng64,
     updates: u64,
 }
@@ -158,15 +152,17 @@ impl Agent {
             cfg: cfg.clone(),
             obs_dim,
             act_dim,
-            temperature: Temperature::new(cfg.init_alpha, &device),
+            learner: Learner {
+                temperature: Temperature::new(cfg.init_alpha, &device),
+                actor,
+                critics,
+                critics_target,
+                actor_opt: adam(),
+                critic_opt: adam(),
+                alpha_opt: adam(),
+                handler,
+            },
             device,
-            actor,
-            critics,
-            critics_target,
-            actor_opt: adam(),
-            critic_opt: adam(),
-            alpha_opt: adam(),
-            handler,
             rng,
             updates: 0,
         }
@@ -185,10 +181,10 @@ impl Agent {
         self.updates
     }
     pub fn handler(&self) -> &dyn ConstraintHandler {
-        self.handler.as_ref()
+        self.learner.handler.as_ref()
     }
     pub fn handler_mut(&mut self) -> &mut dyn ConstraintHandler {
-        self.handler.as_mut()
+        self.learner.handler.as_mut()
     }
 
     fn noise(&mut self, rows: usize) -> Tensor<2> {
@@ -203,7 +199,7 @@ impl Agent {
     /// One SAC update with the handler's constraint, as in PAPER.md §3–§4. The networks are
     /// updated now; the statistics stay on the device until read.
     pub fn update(&mut self, batch: &Batch) -> PendingUpdate {
-        let rollback = Box::new(self.snapshot());
+        let rollback = Box::new(self.learner.clone());
         let cfg = self.cfg.clone();
         let (gamma, cost_gamma, d) = (cfg.gamma, cfg.cost_gamma, cfg.cost_threshold);
         let b = batch.len();
@@ -215,11 +211,11 @@ impl Agent {
         let not_done = self.tensor(&batch.done, 1).neg() + 1.0;
         let next_noise = self.noise(b);
         let noise = self.noise(b);
-        let alpha = self.temperature.log_alpha.val().detach().exp().unsqueeze::<2>();
+        let alpha = self.learner.temperature.log_alpha.val().detach().exp().unsqueeze::<2>();
 
         // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
-        let (next_act, next_logp) = self.actor.valid().sample(next_obs.clone().inner(), next_noise.inner());
-        let q_next = self.critics_target.forward(next_obs.inner(), next_act);
+        let (next_act, next_logp) = self.learner.actor.valid().sample(next_obs.clone().inner(), next_noise.inner());
+        let q_next = self.learner.critics_target.forward(next_obs.inner(), next_act);
         let head = |q: &Tensor<3>, i: usize| q.clone().narrow(0, i, 1).reshape([b, 1]);
         let n_cost = cost_heads(&cfg);
         // Pessimistic cost value: the max of the cost twins, as the reward side takes the min,
@@ -234,20 +230,20 @@ impl Agent {
 
         // 2. Critic regression: reward twins and cost critic(s) in one ensemble step.
         let heads = REWARD_HEADS + n_cost;
-        let per_head = (self.critics.forward(obs.clone(), act) - targets).square().mean_dim(1).reshape([heads]);
+        let per_head = (self.learner.critics.forward(obs.clone(), act) - targets).square().mean_dim(1).reshape([heads]);
         let critic_loss = per_head.clone().sum();
-        let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critics);
-        self.critics = self.critic_opt.step(cfg.critic_lr, self.critics.clone(), grads);
+        let grads = GradientsParams::from_grads(critic_loss.backward(), &self.learner.critics);
+        self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
 
         // 3. Actor: α log π − min Q_r + the handler's penalty on h = Q_c(s, a) − d. The critics
         //    enter as constants (plain device), so only the actor's gradient is computed.
-        let (new_act, logp) = self.actor.sample(obs.clone(), noise);
-        let q_pi = self.critics.valid().forward(obs.clone().inner(), new_act.clone());
+        let (new_act, logp) = self.learner.actor.sample(obs.clone(), noise);
+        let q_pi = self.learner.critics.valid().forward(obs.clone().inner(), new_act.clone());
         let _ = new_act;
         let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
         let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
-        let (penalty, lambda) = match self.handler.policy_penalty(h.clone(), &obs_plain) {
+        let (penalty, lambda) = match self.learner.handler.policy_penalty(h.clone(), &obs_plain) {
             Some((p, l)) => (Some(p), l),
             None => (None, Tensor::zeros([b, 1], &obs_plain.device())),
         };
@@ -262,27 +258,28 @@ impl Agent {
             }
         }
         let actor_loss = per_sample.mean();
-        let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
-        self.actor = self.actor_opt.step(cfg.actor_lr, self.actor.clone(), grads);
+        let grads = GradientsParams::from_grads(actor_loss.backward(), &self.learner.actor);
+        self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
         // 4. Temperature: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
         let target_entropy = -(self.act_dim as f64);
         let entropy_gap = logp.detach().add_scalar(target_entropy).mean();
-        let alpha_loss = (self.temperature.log_alpha.val() * entropy_gap).neg();
-        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.temperature);
-        self.temperature = self.alpha_opt.step(cfg.alpha_lr, self.temperature.clone(), grads);
+        let alpha_loss = (self.learner.temperature.log_alpha.val() * entropy_gap).neg();
+        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.learner.temperature);
+        self.learner.temperature = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.temperature.clone(), grads);
 
         // 5. Multiplier (handler-specific: FAC ascends, ALaM regresses to the dual target).
         self.updates += 1;
         let h = h.detach().inner();
         let multiplier_loss = self
+            .learner
             .handler
             .update_multiplier(&obs, h.clone().autodiff(), lambda.clone(), self.updates)
             .map(|l| l.inner())
             .unwrap_or_else(|| Tensor::zeros([1], &obs_plain.device()));
 
         // 6. Polyak-averaged targets.
-        self.critics_target = self.critics_target.clone().soft_update(&self.critics, cfg.tau);
+        self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
 
         let stats = Tensor::cat(
             vec![
@@ -313,7 +310,7 @@ impl Agent {
             });
         }
         let stats = UpdateStats::from_values(values);
-        self.handler.observe_violation(stats.violation);
+        self.learner.handler.observe_violation(stats.violation);
         Ok(stats)
     }
 
@@ -330,34 +327,14 @@ impl Agent {
         pollster::block_on(self.update_and_settle(batch))
     }
 
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            actor: self.actor.clone(),
-            critics: self.critics.clone(),
-            critics_target: self.critics_target.clone(),
-            temperature: self.temperature.clone(),
-            actor_opt: self.actor_opt.clone(),
-            critic_opt: self.critic_opt.clone(),
-            alpha_opt: self.alpha_opt.clone(),
-            handler: self.handler.clone(),
-        }
-    }
-
-    fn restore(&mut self, s: Snapshot) {
-        self.actor = s.actor;
-        self.critics = s.critics;
-        self.critics_target = s.critics_target;
-        self.temperature = s.temperature;
-        self.actor_opt = s.actor_opt;
-        self.critic_opt = s.critic_opt;
-        self.alpha_opt = s.alpha_opt;
-        self.handler = s.handler;
+    fn restore(&mut self, learner: Learner) {
+        self.learner = learner;
         self.updates -= 1;
     }
 
     /// The policy's pre-squash mean and log σ for a batch of observations (row-major).
     pub fn policy_tensor(&self, obs: &[f32]) -> (Tensor<2>, Tensor<2>) {
-        self.actor.valid().forward(self.tensor(obs, self.obs_dim).inner())
+        self.learner.actor.valid().forward(self.tensor(obs, self.obs_dim).inner())
     }
 
     /// An action for one observation: tanh(μ) when deterministic, else a sample drawn with
@@ -370,37 +347,37 @@ impl Agent {
 
     /// λ(s) for rows of observations (heat map, probe set, calibration).
     pub fn lambda_tensor(&self, obs: &[f32]) -> Tensor<2> {
-        self.handler.lambda(self.tensor(obs, self.obs_dim).inner())
+        self.learner.handler.lambda(self.tensor(obs, self.obs_dim).inner())
     }
 
     /// Q_c(s, tanh μ(s)) for rows of observations: the cost critic as a risk detector (§8).
     pub fn cost_value_tensor(&self, obs: &[f32]) -> Tensor<2> {
         let obs = self.tensor(obs, self.obs_dim).inner();
-        let (mean, _) = self.actor.valid().forward(obs.clone());
+        let (mean, _) = self.learner.actor.valid().forward(obs.clone());
         let [n, _] = obs.dims();
-        let q = self.critics.valid().forward(obs, mean.tanh());
+        let q = self.learner.critics.valid().forward(obs, mean.tanh());
         q.narrow(0, REWARD_HEADS, cost_heads(&self.cfg)).max_dim(0).reshape([n, 1])
     }
 
     /// All networks as one module (for saving).
     pub fn nets(&self) -> AgentNets {
         AgentNets {
-            actor: self.actor.clone(),
-            critics: self.critics.clone(),
-            critics_target: self.critics_target.clone(),
-            temperature: self.temperature.clone(),
-            multiplier: self.handler.multiplier_net().cloned(),
+            actor: self.learner.actor.clone(),
+            critics: self.learner.critics.clone(),
+            critics_target: self.learner.critics_target.clone(),
+            temperature: self.learner.temperature.clone(),
+            multiplier: self.learner.handler.multiplier_net().cloned(),
         }
     }
 
     /// Replaces the networks (after loading); optimiser moments restart from zero.
     pub fn set_nets(&mut self, nets: AgentNets) {
-        self.actor = nets.actor;
-        self.critics = nets.critics;
-        self.critics_target = nets.critics_target;
-        self.temperature = nets.temperature;
+        self.learner.actor = nets.actor;
+        self.learner.critics = nets.critics;
+        self.learner.critics_target = nets.critics_target;
+        self.learner.temperature = nets.temperature;
         if let Some(m) = nets.multiplier {
-            self.handler.set_multiplier_net(m);
+            self.learner.handler.set_multiplier_net(m);
         }
     }
 
