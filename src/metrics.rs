@@ -71,19 +71,8 @@ impl StatsWindow {
     /// The mean of each statistic (λ max: the max over the window), and resets.
     pub fn take(&mut self) -> UpdateStats {
         let n = self.n.max(1) as f64;
-        let m = |i: usize| self.sum[i] / n;
-        let out = UpdateStats {
-            critic_loss: m(0),
-            cost_critic_loss: m(1),
-            actor_loss: m(2),
-            alpha_loss: m(3),
-            alpha: m(4),
-            lambda_mean: m(5),
-            lambda_max: self.max_lambda,
-            multiplier_loss: m(7),
-            cost_value: m(8),
-            violation: m(9),
-        };
+        let mut out = UpdateStats::from_values(self.sum.map(|total| total / n));
+        out.lambda_max = self.max_lambda;
         *self = StatsWindow::default();
         out
     }

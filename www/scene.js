@@ -106,27 +106,8 @@ function drawPointGoal(canvas, s) {
   ctx.lineWidth = 1.5;
   ctx.strokeRect(ox, oy, side, side);
 
-  for (const [x, y, r] of s.hazards) {
-    ctx.beginPath();
-    ctx.arc(px(x), py(y), r * scale, 0, 2 * Math.PI);
-    ctx.globalAlpha = 0.25;
-    ctx.fillStyle = c.hazard;
-    ctx.fill();
-    ctx.globalAlpha = 1;
-    ctx.strokeStyle = c.hazard;
-    ctx.lineWidth = 1.5;
-    ctx.stroke();
-  }
-
-  ctx.beginPath();
-  ctx.arc(px(s.goal[0]), py(s.goal[1]), s.goal_radius * scale, 0, 2 * Math.PI);
-  ctx.globalAlpha = 0.25;
-  ctx.fillStyle = c.goal;
-  ctx.fill();
-  ctx.globalAlpha = 1;
-  ctx.strokeStyle = c.goal;
-  ctx.lineWidth = 2;
-  ctx.stroke();
+  for (const [x, y, r] of s.hazards) disc(ctx, px(x), py(y), r * scale, c.hazard, 1.5);
+  disc(ctx, px(s.goal[0]), py(s.goal[1]), s.goal_radius * scale, c.goal, 2);
 
   // Pseudo-lidar: bin i looks along the centre of its sector (bin 0 starts at +x,
   // counter-clockwise); a reading v sees something at distance (1 − v)·range.
@@ -303,4 +284,17 @@ export function drawScene(canvas, scene) {
   const draw = DRAW[scene?.env];
   if (!draw) return "";
   return draw(canvas, scene);
+}
+
+/** A translucent disc with a solid outline (hazards, the goal). */
+function disc(ctx, x, y, radius, color, lineWidth) {
+  ctx.beginPath();
+  ctx.arc(x, y, radius, 0, 2 * Math.PI);
+  ctx.globalAlpha = 0.25;
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = lineWidth;
+  ctx.stroke();
 }

@@ -56,19 +56,19 @@ impl UpdateStats {
         "violation",
     ];
 
-    fn from_values(v: &[f32]) -> Self {
-        let g = |i: usize| v.get(i).copied().unwrap_or(f32::NAN) as f64;
+    /// The inverse of [`UpdateStats::values`]: the statistics in [`UpdateStats::NAMES`] order.
+    pub fn from_values(v: [f64; 10]) -> Self {
         UpdateStats {
-            critic_loss: g(0),
-            cost_critic_loss: g(1),
-            actor_loss: g(2),
-            alpha_loss: g(3),
-            alpha: g(4),
-            lambda_mean: g(5),
-            lambda_max: g(6),
-            multiplier_loss: g(7),
-            cost_value: g(8),
-            violation: g(9),
+            critic_loss: v[0],
+            cost_critic_loss: v[1],
+            actor_loss: v[2],
+            alpha_loss: v[3],
+            alpha: v[4],
+            lambda_mean: v[5],
+            lambda_max: v[6],
+            multiplier_loss: v[7],
+            cost_value: v[8],
+            violation: v[9],
         }
     }
 
@@ -238,8 +238,7 @@ impl Agent {
         // 3. Actor: α log π − min Q_r + the handler's penalty on h = Q_c(s, a) − d. The critics
         //    enter as constants (plain device), so only the actor's gradient is computed.
         let (new_act, logp) = self.learner.actor.sample(obs.clone(), noise);
-        let q_pi = self.learner.critics.valid().forward(obs.clone().inner(), new_act.clone());
-        let _ = new_act;
+        let q_pi = self.learner.critics.valid().forward(obs.clone().inner(), new_act);
         let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
         let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
@@ -309,7 +308,7 @@ impl Agent {
                 what: UpdateStats::NAMES.get(i).copied().unwrap_or("a statistic").to_string(),
             });
         }
-        let stats = UpdateStats::from_values(values);
+        let stats = UpdateStats::from_values(std::array::from_fn(|i| values.get(i).copied().unwrap_or(f32::NAN) as f64));
         self.learner.handler.observe_violation(stats.violation);
         Ok(stats)
     }
