@@ -113,7 +113,8 @@ pub struct TrainConfig {
     pub normalize_penalty: bool,
 
     // --- ALaM / FAC multiplier network (PAPER.md §3) ---
-    /// Penalty coefficient ρ of the augmented Lagrangian (ALaM only; 0 would be FAC's loss).
+    /// Penalty coefficient ρ of the augmented Lagrangian (ALaM only). 0 is an ablation: FAC's
+    /// policy loss λ·h with ALaM's regression to a unit-step dual target max(0, λ + h).
     pub rho: f64,
     /// ρ ← min(rho_max, rho_growth·ρ) at each multiplier update where the mean violation did
     /// not shrink; 1.0 keeps ρ fixed (the default, §3d).
@@ -277,11 +278,7 @@ impl TrainConfig {
         finite_in("cost_threshold", self.cost_threshold, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         finite_in("cost_budget", self.cost_budget, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         positive("lambda_max", self.lambda_max)?;
-        if self.algo == Algo::Alam {
-            positive("rho", self.rho)?;
-        } else {
-            finite_in("rho", self.rho, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
-        }
+        finite_in("rho", self.rho, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         finite_in("rho_growth", self.rho_growth, 1.0, 100.0, "must be in [1, 100] (1 = fixed ρ)")?;
         if !(self.rho_max.is_finite() && self.rho_max >= self.rho) {
             return Err(bad("rho_max", self.rho_max, "must be finite and ≥ rho"));

@@ -13,8 +13,12 @@ pub mod env;
 pub mod error;
 pub mod metrics;
 pub mod replay;
+/// `alam report` (native CLI only: plotters).
+#[cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+pub mod report;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod run;
+pub mod stats;
 pub mod sweep;
 pub mod trainer;
 #[cfg(target_arch = "wasm32")]

@@ -32,8 +32,25 @@ pub enum Record {
     /// Deterministic evaluation episodes on a separate env instance.
     Eval { step: u64, return_mean: f64, cost_mean: f64, violations_mean: f64, episodes: u64 },
     /// λ(s) and Q_c(s, π(s)) on the fixed probe grid (PAPER.md §8): the oscillation measure
-    /// uses these, not the noisy per-batch means.
-    Probe { step: u64, lambda_mean: f64, lambda_std: f64, lambda_max: f64, cost_value_mean: f64, flagged_frac: f64 },
+    /// uses these, not the noisy per-batch means. The grids (row-major, as the env's
+    /// `ProbeGrid`, rounded to 1e-3) let the report draw heat maps at any point of training;
+    /// the AUCs score each as a detector of doomed states where the env knows them (C3).
+    Probe {
+        step: u64,
+        lambda_mean: f64,
+        lambda_std: f64,
+        lambda_max: f64,
+        cost_value_mean: f64,
+        flagged_frac: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        calibration_auc: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost_value_auc: Option<f64>,
+        #[serde(default)]
+        lambda_grid: Vec<f32>,
+        #[serde(default)]
+        cost_value_grid: Vec<f32>,
+    },
     /// Training stopped on a non-finite loss; the last good weights were kept.
     Diverged { step: u64, message: String },
 }
@@ -76,6 +93,11 @@ impl StatsWindow {
         *self = StatsWindow::default();
         out
     }
+}
+
+/// Rounds to 1e-3 so a grid costs a few bytes a value in `metrics.jsonl`.
+pub fn quantize(values: &[f32]) -> Vec<f32> {
+    values.iter().map(|v| (v * 1000.0).round() / 1000.0).collect()
 }
 
 /// Summary statistics of λ over a probe set.

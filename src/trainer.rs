@@ -12,7 +12,8 @@ use crate::agent::{read_floats_async, Agent, UpdateStats};
 use crate::config::TrainConfig;
 use crate::env::{make_env, Env, ProbeGrid};
 use crate::error::{AlamError, Result};
-use crate::metrics::{summarize, Record, StatsWindow};
+use crate::metrics::{quantize, summarize, Record, StatsWindow};
+use crate::stats::roc_auc;
 use crate::replay::ReplayBuffer;
 
 /// Side of the λ probe grid (PAPER.md §8: a fixed set of states, evaluated at intervals).
@@ -216,6 +217,10 @@ impl Trainer {
         let qc = read_floats_async(self.agent.cost_value_tensor(&grid.obs)).await?;
         let (mean, std, max, flagged) = summarize(&lambda, self.cfg.lambda_max);
         let cost_value_mean = qc.iter().map(|&v| v as f64).sum::<f64>() / qc.len().max(1) as f64;
+        let auc = |scores: &[f32]| {
+            let doomed = grid.doomed.as_ref()?;
+            roc_auc(&scores.iter().map(|&v| v as f64).collect::<Vec<_>>(), doomed)
+        };
         Ok(Some(Record::Probe {
             step: self.step,
             lambda_mean: mean,
@@ -223,6 +228,10 @@ impl Trainer {
             lambda_max: max,
             cost_value_mean,
             flagged_frac: flagged,
+            calibration_auc: auc(&lambda),
+            cost_value_auc: auc(&qc),
+            lambda_grid: quantize(&lambda),
+            cost_value_grid: quantize(&qc),
         }))
     }
 

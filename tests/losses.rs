@@ -54,6 +54,16 @@ fn dual_target_is_one_multiplier_step_capped() {
     close(&out, &[2.0, 0.0, 0.0, 100.0]);
 }
 
+#[test]
+fn rho_zero_is_fac_loss_with_a_unit_dual_step() {
+    let dev = Device::flex();
+    let (h, lambda) = ([0.5f32, -0.1, -2.0], [1.0f32, 3.0, 1.0]);
+    // ψ_0 = λ·h: 0.5, −0.3, −2.0 (no slack branch: FAC's loss).
+    close(&read(psi(t(&h, &dev), t(&lambda, &dev), 0.0)), &[0.5, -0.3, -2.0]);
+    // λ̂ = max(0, λ + h): 1.5, 2.9, 0.
+    close(&read(dual_target(t(&lambda, &dev), t(&h, &dev), 0.0, 100.0)), &[1.5, 2.9, 0.0]);
+}
+
 fn multiplier(algo: Algo, lr: f64) -> (MultiplierTrainer, Device) {
     let dev = Device::flex().autodiff();
     let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, algo);

@@ -10,15 +10,21 @@ use crate::config::{Algo, TrainConfig};
 
 /// (a) ψ_ρ(h, λ) = (max(0, λ + ρh)² − λ²) / (2ρ): λh + ρh²/2 where the constraint is active,
 /// the constant −λ²/(2ρ) where it is slack. ∂ψ/∂h = max(0, λ + ρh): the policy already feels
-/// the updated multiplier, which compensates for the multiplier's delay.
+/// the updated multiplier, which compensates for the multiplier's delay. Its limit at ρ = 0 is
+/// FAC's λ·h, used as such (the ablation that keeps only the regression).
 pub fn psi(h: Tensor<2>, lambda: Tensor<2>, rho: f64) -> Tensor<2> {
+    if rho == 0.0 {
+        return lambda * h;
+    }
     (relu(lambda.clone() + h.mul_scalar(rho)).square() - lambda.square()).div_scalar(2.0 * rho)
 }
 
 /// (b) λ̂(s) = max(0, λ_ξ(s) + ρ·h(s)), capped at λ_max (§3e), all detached: one step of the
-/// method of multipliers.
+/// method of multipliers. At ρ = 0 that step would be zero and λ would never move, so the
+/// ablation uses a unit step, λ̂ = max(0, λ + h).
 pub fn dual_target(lambda: Tensor<2>, h: Tensor<2>, rho: f64, lambda_max: f64) -> Tensor<2> {
-    (lambda + h.mul_scalar(rho)).clamp(0.0, lambda_max).detach()
+    let step = if rho == 0.0 { 1.0 } else { rho };
+    (lambda + h.mul_scalar(step)).clamp(0.0, lambda_max).detach()
 }
 
 /// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²]: a target, not an ascent direction, so a
