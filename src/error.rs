@@ -24,6 +24,9 @@ pub enum AlamError {
     /// Reading a tensor back from the device failed.
     #[error("device readback failed: {0}")]
     Device(String),
+    /// `alam report` found no runs it can read, or could not draw a figure.
+    #[error("report: {0}")]
+    Report(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

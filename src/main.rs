@@ -119,6 +119,14 @@ mod cli {
             #[arg(long, default_value = "cpu")]
             device: String,
         },
+        /// Score a sweep's runs against the paper's claims: summary.json and SVG figures.
+        Report {
+            /// A sweep's output folder (one subfolder per run).
+            #[arg(long, default_value = "runs/sweep")]
+            runs: PathBuf,
+            #[arg(long, default_value = "reports")]
+            out: PathBuf,
+        },
         /// Print the default config of an env × algo as JSON (a starting point for --config).
         Config {
             #[arg(long, default_value = "double-integrator")]
@@ -180,6 +188,12 @@ mod cli {
                     "env_steps_per_s": envs,
                 });
                 println!("{out}");
+                Ok(())
+            }
+            Command::Report { runs, out } => {
+                for path in alam::report::write_report(&runs, &out)? {
+                    println!("wrote {}", path.display());
+                }
                 Ok(())
             }
             Command::Config { env, algo } => {

@@ -150,3 +150,37 @@ fn sweep_shards_split_the_grid_and_resume() {
     let r = alam(&args);
     assert!(String::from_utf8_lossy(&r.stderr).contains("already done"));
 }
+
+#[test]
+fn report_scores_a_sweep_and_draws_its_figures() {
+    let runs = tmp("report-runs");
+    let out = tmp("report-out");
+    let r = runs.to_str().unwrap();
+    let mut args = vec!["sweep", "--envs", "double-integrator", "--algos", "sac,fac,alam", "--seeds", "0,1", "--steps", "400", "--out", r];
+    args.extend_from_slice(&TINY);
+    assert!(alam(&args).status.success());
+    // An unfinished run (metrics stop early) is left out, not scored.
+    let partial = runs.join("double-integrator-alam-s9");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(runs.join("double-integrator-alam-s0/config.json"), partial.join("config.json")).unwrap();
+    std::fs::write(partial.join("metrics.jsonl"), "{\"kind\":\"eval\",\"step\":200,\"return_mean\":1,\"cost_mean\":0,\"violations_mean\":0,\"episodes\":1}\n").unwrap();
+
+    let done = alam(&["report", "--runs", r, "--out", out.to_str().unwrap()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stderr).contains("unfinished"));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let groups = summary["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 3);
+    let alam_group = groups.iter().find(|g| g["algo"] == "alam").unwrap();
+    assert_eq!(alam_group["seeds"], 2);
+    let auc = alam_group["calibration_auc"]["mean"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&auc), "{auc}");
+    // SAC has no multiplier: its λ ≡ 0 ranks nothing, chance exactly.
+    let sac = groups.iter().find(|g| g["algo"] == "sac").unwrap();
+    assert_eq!(sac["calibration_auc"]["mean"].as_f64(), Some(0.5));
+    for fig in ["curves-double-integrator.svg", "roc-double-integrator.svg", "heatmaps-double-integrator.svg"] {
+        let svg = std::fs::read_to_string(out.join(fig)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("alam"), "{fig}");
+    }
+    refused(alam(&["report", "--runs", out.to_str().unwrap()]), "no runs");
+}
