@@ -118,6 +118,9 @@ mod cli {
             /// `cpu` (burn's pure-Rust flex device) or `vulkan` (wgpu, needs the `vulkan` feature).
             #[arg(long, default_value = "cpu")]
             device: String,
+            /// Instead: N seeds' updates as N separate agents vs one batched call of N stacked agents.
+            #[arg(long)]
+            population: Option<usize>,
         },
         /// Score a sweep's runs against the paper's claims: summary.json and SVG figures.
         Report {
@@ -171,8 +174,20 @@ mod cli {
                 }
                 Ok(())
             }
-            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device } => {
+            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device, population } => {
                 let (device, device_name) = bench_device(&device)?;
+                if let Some(n) = population {
+                    if n == 0 {
+                        return Err(AlamError::Config { field: "population", value: "0".into(), allowed: "must be ≥ 1" });
+                    }
+                    let p = bench::population_throughput(n, obs_dim, act_dim, batch, hidden, updates, &device)?;
+                    let mut out = serde_json::to_value(&p).unwrap_or_default();
+                    out["impl"] = "burn".into();
+                    out["device"] = device_name.into();
+                    out["machine"] = machine().into();
+                    println!("{out}");
+                    return Ok(());
+                }
                 let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, &device)?;
                 let envs: serde_json::Map<String, serde_json::Value> = EnvKind::ALL
                     .iter()
