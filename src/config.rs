@@ -153,6 +153,10 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Defaults for an env × algo. Only the run length and warm-up depend on the env.
     pub fn preset(env: EnvKind, algo: Algo) -> Self {
+        // Point-goal's threshold d = 1 tolerates about one discounted violating step ahead:
+        // with d = 0 any cost-critic error keeps h > 0, λ(s) climbs everywhere and ALaM stops
+        // reaching goals (measured: REPRODUCTION.md). It only moves FAC's and ALaM's multipliers.
+        let cost_threshold = if env == EnvKind::PointGoal { 1.0 } else { 0.0 };
         let (total_steps, learning_starts) = match env {
             EnvKind::DoubleIntegrator => (20_000, 1_000),
             EnvKind::PointGoal => (50_000, 2_000),
@@ -176,7 +180,7 @@ impl TrainConfig {
             alpha_lr: 3e-4,
             init_alpha: 0.2,
             twin_cost_critic: false,
-            cost_threshold: 0.0,
+            cost_threshold,
             cost_budget: 0.0,
             lambda_max: 100.0,
             normalize_penalty: false,

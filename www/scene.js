@@ -3,6 +3,7 @@
 
 const DEFAULT_CAR_LENGTH = 4.5; // metres, the core's car_length, if the scene omits it
 const DEFAULT_LIDAR_RANGE = 3.0; // the core's PointGoalParams::lidar_range, if the scene omits it
+const DEFAULT_HAZARD_LIDAR_RANGE = 0.5; // and its hazard_lidar_range
 
 function cssVar(name, fallback) {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -111,9 +112,8 @@ function drawPointGoal(canvas, s) {
 
   // Pseudo-lidar: bin i looks along the centre of its sector (bin 0 starts at +x,
   // counter-clockwise); a reading v sees something at distance (1 − v)·range.
-  const range = s.lidar_range ?? DEFAULT_LIDAR_RANGE;
   const [rx, ry] = s.robot;
-  const rays = (values, color) => {
+  const rays = (values, color, range) => {
     values.forEach((v, i) => {
       if (!(v > 0)) return;
       const a = ((i + 0.5) * 2 * Math.PI) / s.lidar_bins;
@@ -128,8 +128,8 @@ function drawPointGoal(canvas, s) {
     });
     ctx.globalAlpha = 1;
   };
-  rays(s.goal_lidar, c.goal);
-  rays(s.hazard_lidar, c.hazard);
+  rays(s.goal_lidar, c.goal, s.lidar_range ?? DEFAULT_LIDAR_RANGE);
+  rays(s.hazard_lidar, c.hazard, s.hazard_lidar_range ?? DEFAULT_HAZARD_LIDAR_RANGE);
 
   const color = s.violating ? c.danger : c.robot;
   arrow(ctx, px(rx), py(ry), px(rx + s.velocity[0] * 0.5), py(ry + s.velocity[1] * 0.5), c.fg, 1.5);

@@ -139,8 +139,9 @@ pub enum Scene {
         /// x, y, r
         hazards: Vec<[f32; 3]>,
         lidar_bins: usize,
-        /// Distance at which a lidar reading fades to 0 (to draw the rays to scale).
+        /// Distances at which goal and hazard lidar readings fade to 0 (to draw the rays to scale).
         lidar_range: f32,
+        hazard_lidar_range: f32,
         hazard_lidar: Vec<f32>,
         goal_lidar: Vec<f32>,
         violating: bool,
