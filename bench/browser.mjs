@@ -5,7 +5,7 @@ import { serve, open } from "../tests/browser/harness.mjs";
 
 const hidden = Number(process.argv[2] ?? 64);
 const batch = Number(process.argv[3] ?? 64);
-const settings = { env: "point-goal", algo: "alam", hidden, batch_size: batch, learning_starts: batch, log_every: 1, eval_every: 0, probe_every: 100000, total_steps: 1000000 };
+const settings = { env: "point-goal", algo: "alam", hidden, batch_size: batch, learning_starts: batch, eval_every: 0, probe_every: 100000, total_steps: 1000000 };
 
 async function measure(webgpu, updates) {
   const { browser, page } = await open({ webgpu });
@@ -14,7 +14,8 @@ async function measure(webgpu, updates) {
     await page.waitForFunction(() => window.wasmBindings, null, { timeout: 120000 });
     return await page.evaluate(async ([settings, backend, updates]) => {
       const t = await window.wasmBindings.WebTrainer.create(settings, backend);
-      const upd = async (n) => { while ((await t.run(1, 1e9)).updates < n); };
+      // As the page does: slices of up to 40 ms (a call per update would time the calls).
+      const upd = async (n) => { while ((await t.run(n, 40)).updates < n); };
       await upd(3); // warm-up: shader compilation, first allocations
       const t0 = performance.now();
       const start = (await t.run(0, 0)).updates;
@@ -31,7 +32,7 @@ async function measure(webgpu, updates) {
 
 const server = await serve();
 try {
-  const cpu = await measure(false, 300);
+  const cpu = await measure(false, 3000);
   const webgpu = await measure(true, 20);
   console.log(JSON.stringify({ env: settings.env, hidden, batch, cpu_wasm: cpu, webgpu_swiftshader: webgpu, ratio_webgpu_over_cpu: webgpu.updates_per_s / cpu.updates_per_s }));
 } finally {

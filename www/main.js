@@ -8,6 +8,8 @@ import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, readQuery, 
 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
+/** Finished episodes in the "last episodes" counter. */
+const RECENT = 5;
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,6 +22,8 @@ const state = {
   playing: false,
   done: false,
   violations: 0,
+  /** The last RECENT finished episodes: what "is it safe and reaching goals yet?" reads. */
+  recent: [],
   scene: null,
   heatmap: null,
   heatmapAt: 0,
@@ -136,12 +140,18 @@ function showCounters(report) {
   // Violating steps of finished episodes (or the core's own total, if it reports one).
   $("violations").textContent = String(report?.violations ?? state.violations);
   $("total-steps").textContent = String(report?.total_steps ?? state.config?.total_steps ?? "–");
+  const n = state.recent.length;
+  const mean = (f) => state.recent.reduce((s, e) => s + f(e), 0) / n;
+  $("recent").textContent = n === 0 ? "–" : `return ${mean((e) => e.return).toFixed(1)} · ${mean((e) => e.violations).toFixed(1)} violating steps`;
 }
 
 function handleReport(report) {
   for (const r of report.records) {
     charts.add(r);
-    if (r.kind === "episode") state.violations += r.violations;
+    if (r.kind === "episode") {
+      state.violations += r.violations;
+      state.recent = [...state.recent, r].slice(-RECENT);
+    }
   }
   showCounters(report);
   const diverged = report.diverged ?? report.records.find((r) => r.kind === "diverged")?.message;
@@ -249,6 +259,7 @@ async function replaceTrainer(settings, { stop = false } = {}) {
     }
     state.done = false;
     state.violations = 0;
+    state.recent = [];
     state.heatmap = null;
     charts.clear();
     showCounters(null);

@@ -64,7 +64,7 @@ test("Play trains: charts gain points, counters and λ move, the heat map change
 test("switching env and algorithm works; a bad ρ is refused beside its field", { timeout: 180_000 }, async () => {
   const { browser, page, errors } = await open();
   try {
-    await page.goto(`${server.base}?${SMALL}`);
+    await page.goto(`${server.base}?env=double-integrator&${SMALL}`);
     await ready(page);
     await page.selectOption("#env", "point-goal");
     await page.waitForFunction(() => window.alamPage.config()?.env === "point-goal", null, { timeout: 60_000 });
@@ -163,6 +163,33 @@ test("a long run stays healthy: wasm memory and JS heap level off", { timeout: 4
     // reading: from there on memory must not keep growing with the number of updates.
     assert.ok(late.wasm <= early.wasm * 1.1, `wasm memory grew: ${early.wasm} → ${late.wasm}`);
     assert.ok(late.heap <= early.heap * 1.5 + 2e6, `JS heap grew: ${early.heap} → ${late.heap}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// Measured here (bench/demo_time.mjs, seeds 0–2): the default demo meets this in 31–51 s of
+// training in the page's trainer; seed 0 meets it at step 15 000. The counter is what a person
+// reads: mean return and violating steps over the last 5 finished episodes. Return ≥ 80 is
+// about four goals per episode (a random policy earns ~5); plain SAC runs through hazards
+// ~25 steps per episode.
+test("the default demo learns to reach goals without touching hazards (CPU)", { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(server.base);
+    await ready(page);
+    const cfg = await page.evaluate(() => window.alamPage.config());
+    assert.equal(cfg.env, "point-goal");
+    assert.equal(cfg.algo, "alam");
+    await page.click("#play");
+    await page.waitForFunction(() => {
+      const m = document.querySelector("#recent").textContent.match(/return (-?[\d.]+) · ([\d.]+) violating/);
+      return m && Number(m[1]) >= 80 && Number(m[2]) <= 1;
+    }, null, { timeout: 540_000, polling: 1000 });
+    const steps = Number(await page.textContent("#steps"));
+    await screenshot(page, "page-default-demo-learned.png");
+    console.log(`# default demo: ${await page.textContent("#recent")} at step ${steps}`);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
