@@ -79,6 +79,21 @@ impl Trainer {
         })
     }
 
+    /// Goes on from a saved agent (a run downloaded from the page, or `alam train`'s weights):
+    /// the step count resumes where it stopped, so there is no random warm-up, and updates wait
+    /// until the new, empty replay buffer holds one batch. A finished run gets another
+    /// `total_steps` to train, so that loading it always shows its policy acting.
+    pub fn resume(agent: Agent, steps: u64, device: &burn::tensor::Device) -> Result<Self> {
+        let mut cfg = agent.config().clone();
+        if steps >= cfg.total_steps {
+            cfg.total_steps += steps;
+        }
+        let mut trainer = Trainer::new(cfg, device)?;
+        trainer.agent = agent;
+        trainer.step = steps;
+        Ok(trainer)
+    }
+
     pub fn config(&self) -> &TrainConfig {
         &self.cfg
     }
@@ -152,7 +167,8 @@ impl Trainer {
             self.env.reset(&mut self.obs);
         }
 
-        if self.step >= self.cfg.learning_starts {
+        // The replay check only bites after `resume` (learning_starts ≥ batch_size otherwise).
+        if self.step >= self.cfg.learning_starts && self.replay.len() >= self.cfg.batch_size {
             self.update_credit += self.cfg.utd_ratio;
             while self.update_credit >= 1.0 {
                 self.update_credit -= 1.0;

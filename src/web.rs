@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use web_time::Instant;
 
 use crate::agent::read_floats_async;
+use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::metrics::Record;
 use crate::trainer::Trainer;
@@ -88,6 +89,20 @@ struct Heatmap {
     scene: crate::env::Scene,
 }
 
+/// The device for `backend`: "auto" (WebGPU if the browser has it, else the CPU), "webgpu" or
+/// "cpu", with the label the page shows.
+async fn pick_device(backend: &str) -> Result<(Device, String), String> {
+    Ok(match backend {
+        "cpu" => (Device::flex(), "CPU (chosen)".to_string()),
+        "webgpu" => (webgpu_device().await?, "WebGPU".to_string()),
+        "auto" => match webgpu_device().await {
+            Ok(d) => (d, "WebGPU".to_string()),
+            Err(why) => (Device::flex(), format!("CPU — {why}")),
+        },
+        other => return Err(format!("unknown backend `{other}` (allowed: auto, webgpu, cpu)")),
+    })
+}
+
 /// One training run in the page.
 #[wasm_bindgen]
 pub struct WebTrainer {
@@ -102,17 +117,25 @@ impl WebTrainer {
     pub async fn create(settings: JsValue, backend: String) -> Result<WebTrainer, String> {
         let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(js_err)?;
         let cfg = TrainConfig::from_partial_json(&value).map_err(js_err)?;
-        let (device, label) = match backend.as_str() {
-            "cpu" => (Device::flex(), "CPU (chosen)".to_string()),
-            "webgpu" => (webgpu_device().await?, "WebGPU".to_string()),
-            "auto" => match webgpu_device().await {
-                Ok(d) => (d, "WebGPU".to_string()),
-                Err(why) => (Device::flex(), format!("CPU — {why}")),
-            },
-            other => return Err(format!("unknown backend `{other}` (allowed: auto, webgpu, cpu)")),
-        };
+        let (device, label) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, &device).map_err(js_err)?;
         Ok(WebTrainer { trainer, backend: label })
+    }
+
+    /// A trainer that goes on from a saved run: a file this page saved, or the
+    /// `weights.alam` of `alam train`. A corrupt, truncated, too large or foreign file is
+    /// refused with the reason, before anything of the current run is touched.
+    pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebTrainer, String> {
+        let (device, label) = pick_device(&backend).await?;
+        let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(js_err)?;
+        let trainer = Trainer::resume(agent, header.steps, &device).map_err(js_err)?;
+        Ok(WebTrainer { trainer, backend: label })
+    }
+
+    /// The run as one file (config, progress counters, every network): what `alam eval
+    /// --weights` and [`WebTrainer::load`] read.
+    pub fn save(&self) -> Result<Vec<u8>, String> {
+        checkpoint::save(self.trainer.agent(), self.trainer.steps_done()).map_err(js_err)
     }
 
     /// Which device trains, and why (shown on the page).

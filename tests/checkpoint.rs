@@ -80,3 +80,22 @@ fn weights_of_another_width_are_refused() {
     let msg = checkpoint::load(&spliced, &Device::flex(), None).err().expect("must be refused").to_string();
     assert!(msg.contains("do not fit"), "{msg}");
 }
+
+/// A loaded run goes on where it stopped: no random warm-up (its step count is kept), updates
+/// wait for one batch in the fresh replay, and a finished run gets another `total_steps`.
+#[test]
+fn a_loaded_run_trains_on_from_its_step() {
+    let (bytes, t) = trained_file(EnvKind::DoubleIntegrator, Algo::Alam, 16);
+    let updates = t.agent().updates();
+    let (agent, header) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();
+    let mut resumed = Trainer::resume(agent, header.steps, &Device::flex()).unwrap();
+    assert_eq!(resumed.steps_done(), 120);
+    assert_eq!(resumed.config().total_steps, 240, "a finished run gets another total_steps");
+    assert!(!resumed.is_done());
+    for _ in 0..31 {
+        resumed.step().unwrap();
+    }
+    assert_eq!(resumed.agent().updates(), updates, "no update before the replay holds a batch (32)");
+    resumed.step().unwrap();
+    assert_eq!(resumed.agent().updates(), updates + 1);
+}

@@ -61,7 +61,8 @@ export function fieldOfMessage(message) {
   return null;
 }
 
-/** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset, onSpeed(speed). */
+/** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset,
+ *  onSpeed(speed), onSave, onLoad(file), onCopyLink. */
 export class Controls {
   constructor(doc, callbacks) {
     this.doc = doc;
@@ -81,6 +82,15 @@ export class Controls {
     doc.getElementById("settings").addEventListener("submit", (e) => e.preventDefault());
     const speed = doc.getElementById("speed");
     speed.addEventListener("change", () => this.cb.onSpeed(speed.value));
+    this.buttons.save = doc.getElementById("save");
+    this.buttons.save.addEventListener("click", () => this.cb.onSave());
+    const file = doc.getElementById("load");
+    doc.getElementById("load-button").addEventListener("click", () => file.click());
+    file.addEventListener("change", () => {
+      if (file.files.length > 0) this.cb.onLoad(file.files[0]);
+      file.value = ""; // the same file can be chosen again
+    });
+    doc.getElementById("copy-link").addEventListener("click", () => this.cb.onCopyLink());
   }
 
   /** Shows the settings in use; fields showing a refused value keep it until edited. */
@@ -130,6 +140,7 @@ export class Controls {
     b.pause.disabled = state !== "playing";
     b.step.disabled = state === "none" || state === "done";
     b.reset.disabled = false;
+    b.save.disabled = state === "none";
     // Keyboard users keep their place: Play hands focus to Pause and back.
     if (focused === b.play && b.play.disabled) (b.pause.disabled ? b.reset : b.pause).focus();
     else if (focused === b.pause && b.pause.disabled) (b.play.disabled ? b.reset : b.play).focus();

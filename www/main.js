@@ -8,6 +8,8 @@ import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, readQuery, 
 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
+/** The core refuses larger run files too (checkpoint::MAX_BYTES); this spares reading them. */
+const MAX_RUN_BYTES = 256 * 1024 * 1024;
 /** Finished episodes in the "last episodes" counter. */
 const RECENT = 5;
 
@@ -243,9 +245,10 @@ async function step() {
 
 // ---- trainers and settings ----------------------------------------------------------------
 
-/** Frees the current trainer and creates one for `settings` (after any call in flight).
+/** Frees the current trainer and creates one for `settings` (after any call in flight), or
+ *  adopts `made`, a trainer already made (a loaded run).
  *  A run that was playing goes on playing with the new trainer unless `stop`. */
-async function replaceTrainer(settings, { stop = false } = {}) {
+async function replaceTrainer(settings, { stop = false, made = null } = {}) {
   state.resume = !stop && (state.resume || state.playing);
   state.playing = false;
   cancelSlice();
@@ -265,7 +268,7 @@ async function replaceTrainer(settings, { stop = false } = {}) {
     showCounters(null);
     let t;
     try {
-      t = await state.bindings.WebTrainer.create(settings, state.page.backend);
+      t = made ?? (await state.bindings.WebTrainer.create(settings, state.page.backend));
       state.trainer = t;
       state.config = t.config();
       showBackend(t.backend());
@@ -292,6 +295,63 @@ async function replaceTrainer(settings, { stop = false } = {}) {
   const resume = state.resume;
   state.resume = false;
   if (resume) play();
+}
+
+// ---- save, load, share ------------------------------------------------------------------
+
+/** Downloads the run as one file (config, progress, every network), which `alam eval
+ *  --weights` and "Load run" read. */
+async function saveRun() {
+  const t = state.trainer;
+  if (!t) return;
+  let bytes;
+  try {
+    bytes = await exclusive(async () => t.save());
+  } catch (e) {
+    fail("could not save the run", e);
+    return;
+  }
+  const c = state.config;
+  const name = `alam-${c.env}-${c.algo}-s${c.seed}-step${$("steps").textContent}.alam`;
+  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  const a = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  setStatus(`saved ${name}`, state.playing ? "playing" : "paused");
+}
+
+/** Loads a saved run. The core checks the file first; a refused file changes nothing. */
+async function loadRun(file) {
+  let t;
+  try {
+    if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; a run file is at most ${MAX_RUN_BYTES / 1e6} MB`);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    t = await state.bindings.WebTrainer.load(bytes, state.page.backend);
+  } catch (e) {
+    setStatus(`refused ${file.name}: ${messageOf(e)}`, "error");
+    return;
+  }
+  const config = t.config();
+  state.settings = committed({ ...state.settings, env: config.env, algo: config.algo }, config);
+  writeQuery(state.settings, state.page);
+  controls.clearAllErrors();
+  controls.fill(state.settings, config);
+  await replaceTrainer(state.settings, { stop: true, made: t });
+  if (state.trainer !== t) return;
+  const report = await exclusive(() => t.run(0, 0)); // no step: just the counters
+  showCounters(report);
+  setStatus(`loaded ${file.name}: step ${report.steps}, press Play to watch it and train on`, "ready");
+}
+
+async function copyLink() {
+  try {
+    await navigator.clipboard.writeText(location.href);
+    setStatus("link copied: it reproduces this run's settings", state.playing ? "playing" : "ready");
+  } catch (e) {
+    setStatus(`could not copy the link (${messageOf(e)}); it is the address in the address bar`, "error");
+  }
 }
 
 function showBackend(text) {
@@ -367,6 +427,9 @@ async function start() {
       replaceTrainer(state.settings, { stop: true });
     },
     onSetting,
+    onSave: saveRun,
+    onLoad: loadRun,
+    onCopyLink: copyLink,
     onSpeed: (speed) => {
       state.page.speed = speed;
       writeQuery(state.settings, state.page);

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, serve, open, ready, screenshot } from "./harness.mjs";
@@ -190,6 +190,84 @@ test("the default demo learns to reach goals without touching hazards (CPU)", { 
     const steps = Number(await page.textContent("#steps"));
     await screenshot(page, "page-default-demo-learned.png");
     console.log(`# default demo: ${await page.textContent("#recent")} at step ${steps}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+const ALAM = join(ROOT, "target/release/alam");
+/** `alam eval` of a weights file: deterministic episodes on a fixed seed, as JSON. */
+function evalNative(path) {
+  const out = execFileSync(ALAM, ["eval", "--weights", path, "--episodes", "3"], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").filter((l) => l.startsWith("{")).at(-1));
+}
+
+async function statusText(page, re) {
+  await page.waitForFunction((src) => new RegExp(src).test(document.querySelector("#status").textContent), re.source, { timeout: 60_000 });
+  return page.textContent("#status");
+}
+
+test("save, load and share: the page and the CLI read each other's run files; bad files change nothing", { timeout: 400_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "alam-files-"));
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?env=double-integrator&algo=alam&${SMALL}&seed=5`);
+    await ready(page);
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 400, null, { timeout: 120_000 });
+    await page.click("#pause");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
+    const saved = join(dir, download.suggestedFilename());
+    await download.saveAs(saved);
+    assert.match(download.suggestedFilename(), /^alam-double-integrator-alam-s5-step\d+\.alam$/);
+    const first = evalNative(saved); // the CLI reads what the page saved
+
+    // Load it back into a fresh page and save again: the same weights evaluate the same.
+    await page.reload();
+    await ready(page);
+    await page.setInputFiles("#load", saved);
+    assert.match(await statusText(page, /^loaded/), /step [1-9]\d*/);
+    assert.equal((await page.evaluate(() => window.alamPage.config())).seed, 5);
+    assert.match(page.url(), /seed=5/, "the URL describes the loaded run");
+    const [again] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
+    const resaved = join(dir, "again.alam");
+    await again.saveAs(resaved);
+    assert.deepEqual(evalNative(resaved), first);
+
+    // The page reads what `alam train` wrote, and trains on from it.
+    const cli = join(dir, "cli");
+    execFileSync(ALAM, ["train", "--env", "car-following", "--algo", "fac", "--steps", "300", "--quiet", "--out", cli,
+      "--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100", "--set", "eval_every=0"]);
+    await page.setInputFiles("#load", join(cli, "weights.alam"));
+    assert.match(await statusText(page, /^loaded/), /step 300/);
+    const cfg = await page.evaluate(() => window.alamPage.config());
+    assert.deepEqual([cfg.env, cfg.algo, cfg.hidden], ["car-following", "fac", 16]);
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 350, null, { timeout: 60_000 });
+    await page.click("#pause");
+
+    // Truncated, corrupted and foreign files are refused with a reason; the run stays.
+    const bytes = readFileSync(saved);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length >> 1] ^= 0xff;
+    const bad = { "truncated.alam": bytes.subarray(0, bytes.length >> 1), "flipped.alam": flipped, "notes.alam": Buffer.from("not a run") };
+    for (const [name, content] of Object.entries(bad)) {
+      writeFileSync(join(dir, name), content);
+      const steps = await page.textContent("#steps");
+      await page.setInputFiles("#load", join(dir, name));
+      const text = await statusText(page, /^refused/);
+      assert.match(text, new RegExp(`refused ${name.replace(".", "\\.")}: .*(weights|checksum|truncated|header|magic|run file)`, "i"), text);
+      assert.equal((await page.evaluate(() => window.alamPage.config())).env, "car-following", "the current run is untouched");
+      assert.equal(await page.textContent("#steps"), steps);
+    }
+
+    // Copy link puts the address, which holds every setting, on the clipboard.
+    await browser.contexts()[0].grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.click("#copy-link");
+    await statusText(page, /^link copied/);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), page.url());
+    await screenshot(page, "page-save-load.png");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
