@@ -12,7 +12,7 @@ use crate::agent::Agent;
 use crate::config::TrainConfig;
 use crate::env::{make_env, EnvKind};
 use crate::error::Result;
-use crate::replay::ReplayBuffer;
+use crate::replay::{Batch, ReplayBuffer};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UpdateBench {
@@ -96,7 +96,7 @@ pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: us
     let mut time_batched = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
-        let mut stacked = population::StackedBatch { rows: batch, ..Default::default() };
+        let mut stacked = Batch::default();
         for _ in 0..n {
             let b = replay.sample(batch, &mut rng);
             stacked.obs.extend_from_slice(&b.obs);
@@ -106,7 +106,7 @@ pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: us
             stacked.next_obs.extend_from_slice(&b.next_obs);
             stacked.done.extend_from_slice(&b.done);
         }
-        let stats = pop.update(&stacked, 1.0, 3e-4)?;
+        let stats = pop.update(&stacked, batch, 1.0, 3e-4)?;
         if stats.iter().any(|v| !v.is_finite()) {
             return Err(crate::AlamError::Diverged { update: i + 1, what: "population update".into() });
         }

@@ -18,6 +18,7 @@ use crate::agent::handler::{dual_target, psi};
 use crate::agent::nets::{LOG_STD_MAX, LOG_STD_MIN};
 use crate::agent::read_floats;
 use crate::error::Result;
+use crate::replay::Batch;
 use crate::Rng64;
 
 /// Critic heads per seed: twin reward critics and one cost critic, as the agent's default.
@@ -92,18 +93,6 @@ pub struct Population {
     rng: Rng64,
 }
 
-/// One batch per seed, stacked: `[n, batch, _]` each.
-#[derive(Default)]
-pub struct StackedBatch {
-    pub obs: Vec<f32>,
-    pub act: Vec<f32>,
-    pub reward: Vec<f32>,
-    pub cost: Vec<f32>,
-    pub next_obs: Vec<f32>,
-    pub done: Vec<f32>,
-    pub rows: usize,
-}
-
 impl Population {
     pub fn new(n: usize, obs_dim: usize, act_dim: usize, hidden: usize, device: &Device) -> Self {
         let device = device.clone().autodiff();
@@ -156,11 +145,11 @@ impl Population {
         critics.forward(x).reshape([n, HEADS, b])
     }
 
-    /// One SAC-ALaM update for every seed; returns the summed losses (one readback, as the
-    /// agent's statistics).
-    pub fn update(&mut self, batch: &StackedBatch, rho: f64, lr: f64) -> Result<Vec<f32>> {
+    /// One SAC-ALaM update for every seed, from `batch`: the n seeds' batches of `rows` rows
+    /// each, one after the other. Returns the summed losses (one readback, as the agent's
+    /// statistics).
+    pub fn update(&mut self, batch: &Batch, rows: usize, rho: f64, lr: f64) -> Result<Vec<f32>> {
         let (gamma, cost_gamma, tau, lambda_max) = (0.99, 0.97, 0.005, 100.0);
-        let rows = batch.rows;
         let obs = self.tensor(&batch.obs, self.obs_dim);
         let act = self.tensor(&batch.act, self.act_dim);
         let next_obs = self.tensor(&batch.next_obs, self.obs_dim);
