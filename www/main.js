@@ -10,6 +10,8 @@ const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
 /** The core refuses larger run files too (checkpoint::MAX_BYTES); this spares reading them. */
 const MAX_RUN_BYTES = 256 * 1024 * 1024;
+/** How often a playing run is saved to this browser's IndexedDB (and at every pause). */
+const AUTOSAVE_EVERY_MS = 15_000;
 /** Finished episodes in the "last episodes" counter. */
 const RECENT = 5;
 
@@ -32,6 +34,7 @@ const state = {
   timer: null, // { cancel } of the scheduled slice
   pendingResets: 0,
   resume: false,
+  autosavedAt: 0,
 };
 
 /** What tests read. */
@@ -39,6 +42,8 @@ const page = {
   points: () => (charts ? charts.points() : { return: 0, cost: 0, lambda: 0, speed: 0 }),
   heatmapVersion: 0,
   lastHeatmap: null,
+  /** Step of the last autosave (-1: none yet). */
+  autosaved: -1,
   config: () => state.config,
 };
 window.alamPage = page;
@@ -191,6 +196,7 @@ async function runSlice(maxSteps) {
     return;
   }
   requestDraw();
+  if (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS) await autosave(t);
   // Every few seconds, and once more when the run ends so the final λ(s) stays on screen.
   if (state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS) await refreshHeatmap(t);
 }
@@ -234,6 +240,7 @@ function pause() {
   cancelSlice();
   controls.setState("idle");
   setStatus("paused", "paused");
+  exclusive(() => state.trainer && autosave(state.trainer));
 }
 
 async function step() {
@@ -295,6 +302,71 @@ async function replaceTrainer(settings, { stop = false, made = null } = {}) {
   const resume = state.resume;
   state.resume = false;
   if (resume) play();
+}
+
+// ---- autosave: a reload resumes the run -----------------------------------------------------
+
+const DB = { name: "alam-playground", store: "runs", key: "autosave" };
+
+/** One IndexedDB request on the autosave store, as a promise. */
+function idb(mode, request) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB.name, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(DB.store);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(DB.store, mode);
+      const req = request(tx.objectStore(DB.store));
+      tx.oncomplete = () => {
+        db.close();
+        resolve(req.result);
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
+/** Same run? Settings compared field by field, whatever their order. */
+const sameSettings = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+/** Saves the run to this browser (call inside `exclusive`). A browser without IndexedDB (or
+ *  with it full) just keeps no autosave: training goes on. */
+async function autosave(t) {
+  state.autosavedAt = performance.now();
+  try {
+    const bytes = t.save();
+    const steps = Number($("steps").textContent);
+    await idb("readwrite", (store) => store.put({ settings: state.settings, bytes, steps, savedAt: Date.now() }, DB.key));
+    page.autosaved = steps;
+  } catch (e) {
+    console.warn("autosave failed:", e);
+  }
+}
+
+/** The autosaved run, if it is the run the URL asks for; a broken one is dropped. */
+async function resumeAutosave() {
+  let saved;
+  try {
+    saved = await idb("readonly", (store) => store.get(DB.key));
+  } catch {
+    return false;
+  }
+  if (!saved || !sameSettings(saved.settings, state.settings)) return false;
+  let t;
+  try {
+    t = await state.bindings.WebTrainer.load(saved.bytes, state.page.backend);
+  } catch (e) {
+    console.warn("the autosaved run could not be read; starting afresh:", e);
+    await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
+    return false;
+  }
+  await replaceTrainer(state.settings, { stop: true, made: t });
+  if (state.trainer !== t) return false;
+  const report = await exclusive(() => t.run(0, 0));
+  showCounters(report);
+  setStatus(`resumed from this browser's autosave at step ${report.steps} (Reset starts afresh)`, "ready");
+  return true;
 }
 
 // ---- save, load, share ------------------------------------------------------------------
@@ -421,9 +493,11 @@ async function start() {
     onPlay: play,
     onPause: pause,
     onStep: step,
-    onReset: () => {
+    onReset: async () => {
       controls.clearAllErrors();
       controls.fill(state.settings, state.config);
+      await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
+      page.autosaved = -1;
       replaceTrainer(state.settings, { stop: true });
     },
     onSetting,
@@ -450,7 +524,7 @@ async function start() {
     renderHeatmap();
   });
 
-  await replaceTrainer(state.settings, { stop: true });
+  if (!(await resumeAutosave())) await replaceTrainer(state.settings, { stop: true });
   if (state.page.autoplay) play();
 }
 

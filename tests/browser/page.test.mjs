@@ -273,3 +273,45 @@ test("save, load and share: the page and the CLI read each other's run files; ba
     await browser.close();
   }
 });
+
+test("autosave: a reload resumes the run where it was; Reset starts afresh", { timeout: 300_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    const url = `${server.base}?env=double-integrator&algo=fac&${SMALL}&seed=7`;
+    await page.goto(url);
+    await ready(page);
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 300, null, { timeout: 120_000 });
+    await page.click("#pause"); // a pause saves the run to this browser
+    await page.waitForFunction(() => window.alamPage.autosaved > 300, null, { timeout: 30_000 });
+    const saved = await page.evaluate(() => window.alamPage.autosaved);
+
+    await page.reload();
+    await ready(page);
+    const status = await statusText(page, /^resumed/);
+    assert.match(status, new RegExp(`step ${saved}\\b`));
+    assert.equal(Number(await page.textContent("#steps")), saved);
+    const cfg = await page.evaluate(() => window.alamPage.config());
+    assert.deepEqual([cfg.env, cfg.algo, cfg.seed], ["double-integrator", "fac", 7]);
+
+    // Another run's link does not pick up this autosave.
+    await page.goto(url.replace("seed=7", "seed=8"));
+    await ready(page);
+    assert.equal(Number(await page.textContent("#steps")), 0);
+    assert.doesNotMatch(await page.textContent("#status"), /resumed/);
+
+    // Reset drops the autosave: back on the first link, a reload starts afresh.
+    await page.goto(url);
+    await ready(page);
+    await statusText(page, /^resumed/);
+    await page.click("#reset");
+    await statusText(page, /^ready/);
+    await page.reload();
+    await ready(page);
+    await statusText(page, /^ready/);
+    assert.equal(Number(await page.textContent("#steps")), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
