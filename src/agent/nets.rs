@@ -79,13 +79,17 @@ impl Actor {
     /// so that every source of randomness is one seeded host RNG.
     pub fn sample(&self, obs: Tensor<2>, noise: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let (mean, log_std) = self.forward(obs);
-        let pre = mean + log_std.clone().exp() * noise.clone();
-        let action = pre.tanh();
-        let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-        let log_prob = noise.square().mul_scalar(-0.5) - log_std - half_log_2pi
-            - (action.clone().square().neg() + 1.0 + 1e-6).log();
-        (action, log_prob.sum_dim(1))
+        tanh_gaussian(mean, log_std, noise)
     }
+}
+
+/// a = tanh(μ + σ·ε) and log π(a), summed over the last (action) axis, with the tanh
+/// change-of-variables term — for one agent (`[batch, act]`) or stacked ones (`[n, batch, act]`).
+pub(crate) fn tanh_gaussian<const D: usize>(mean: Tensor<D>, log_std: Tensor<D>, noise: Tensor<D>) -> (Tensor<D>, Tensor<D>) {
+    let action = (mean + log_std.clone().exp() * noise.clone()).tanh();
+    let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let log_prob = noise.square().mul_scalar(-0.5) - log_std - half_log_2pi - (action.clone().square().neg() + 1.0 + 1e-6).log();
+    (action, log_prob.sum_dim(D - 1))
 }
 
 /// E critics evaluated together: the twin reward critics and the cost critic share their
@@ -106,13 +110,14 @@ pub struct CriticEnsemble {
 /// Heads 0 and 1 are the reward twins; the rest (one or two) are cost critics.
 pub const REWARD_HEADS: usize = 2;
 
-fn param<const D: usize>(rng: &mut Rng64, fan_in: usize, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+/// A parameter of `shape` drawn as [`uniform`].
+pub(crate) fn param<const D: usize>(rng: &mut Rng64, fan_in: usize, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
     let n = shape.iter().product();
     Param::from_tensor(Tensor::<D>::from_data(TensorData::new(uniform(rng, n, fan_in), shape), device))
 }
 
 /// θ_target ← τ·θ + (1 − τ)·θ_target for one parameter (the target lives without autodiff).
-fn polyak<const D: usize>(target: Param<Tensor<D>>, online: &Param<Tensor<D>>, tau: f64) -> Param<Tensor<D>> {
+pub(crate) fn polyak<const D: usize>(target: Param<Tensor<D>>, online: &Param<Tensor<D>>, tau: f64) -> Param<Tensor<D>> {
     let (id, t, _) = target.consume();
     Param::initialized(id, t.mul_scalar(1.0 - tau) + online.val().inner().mul_scalar(tau))
 }

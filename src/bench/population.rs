@@ -11,11 +11,11 @@ use burn::module::{Module, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{relu, softplus};
 use burn::tensor::{Device, Tensor, TensorData};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::agent::handler::{dual_target, psi};
-use crate::agent::nets::{LOG_STD_MAX, LOG_STD_MIN};
+use crate::agent::nets::{param, polyak, tanh_gaussian, LOG_STD_MAX, LOG_STD_MIN};
 use crate::agent::read_floats;
 use crate::error::Result;
 use crate::replay::Batch;
@@ -23,13 +23,6 @@ use crate::Rng64;
 
 /// Critic heads per seed: twin reward critics and one cost critic, as the agent's default.
 const HEADS: usize = 3;
-
-fn uniform(rng: &mut Rng64, shape: [usize; 3], fan_in: usize, device: &Device) -> Param<Tensor<3>> {
-    let k = 1.0 / (fan_in as f32).sqrt();
-    let n = shape.iter().product();
-    let data: Vec<f32> = (0..n).map(|_| rng.random_range(-k..k)).collect();
-    Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), device))
-}
 
 /// `stacks` independent 3-layer ReLU MLPs evaluated as one: input `[stacks, batch, in]`.
 #[derive(Module, Debug)]
@@ -42,8 +35,8 @@ impl StackedMlp {
     fn new(rng: &mut Rng64, stacks: usize, d_in: usize, hidden: usize, d_out: usize, device: &Device) -> Self {
         let dims = [(d_in, hidden), (hidden, hidden), (hidden, d_out)];
         StackedMlp {
-            weights: dims.iter().map(|&(i, o)| uniform(rng, [stacks, i, o], i, device)).collect(),
-            biases: dims.iter().map(|&(i, o)| uniform(rng, [stacks, 1, o], i, device)).collect(),
+            weights: dims.iter().map(|&(i, o)| param(rng, i, [stacks, i, o], device)).collect(),
+            biases: dims.iter().map(|&(i, o)| param(rng, i, [stacks, 1, o], device)).collect(),
         }
     }
 
@@ -60,15 +53,7 @@ impl StackedMlp {
 
     /// θ_target ← τ·θ + (1 − τ)·θ_target, per parameter.
     fn soft_update(self, online: &StackedMlp, tau: f64) -> Self {
-        let mix = |t: Vec<Param<Tensor<3>>>, o: &[Param<Tensor<3>>]| -> Vec<Param<Tensor<3>>> {
-            t.into_iter()
-                .zip(o)
-                .map(|(t, o)| {
-                    let (id, v, _) = t.consume();
-                    Param::initialized(id, v.mul_scalar(1.0 - tau) + o.val().inner().mul_scalar(tau))
-                })
-                .collect()
-        };
+        let mix = |t: Vec<Param<Tensor<3>>>, o: &[Param<Tensor<3>>]| t.into_iter().zip(o).map(|(t, o)| polyak(t, o, tau)).collect();
         StackedMlp { weights: mix(self.weights, &online.weights), biases: mix(self.biases, &online.biases) }
     }
 }
@@ -130,10 +115,7 @@ impl Population {
         let a = out.dims()[2] / 2;
         let mean = out.clone().narrow(2, 0, a);
         let log_std = out.narrow(2, a, a).clamp(LOG_STD_MIN, LOG_STD_MAX);
-        let action = (mean + log_std.clone().exp() * noise.clone()).tanh();
-        let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-        let log_prob = noise.square().mul_scalar(-0.5) - log_std - half_log_2pi - (action.clone().square().neg() + 1.0 + 1e-6).log();
-        (action, log_prob.sum_dim(2))
+        tanh_gaussian(mean, log_std, noise)
     }
 
     /// Q-values `[n, HEADS, batch]`: each seed's input goes to its own three heads.

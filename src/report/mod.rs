@@ -93,19 +93,15 @@ pub fn score(run: &Run) -> RunScores {
         Record::Eval { return_mean, violations_mean, .. } => Some((*return_mean, *violations_mean)),
         _ => None,
     });
-    let late: Vec<&Record> = run
+    let late: Vec<f64> = run
         .records
         .iter()
-        .filter(|r| matches!(r, Record::Episode { step, .. } if 10 * step > 9 * total))
-        .collect();
-    let late_violations = late
-        .iter()
-        .map(|r| match r {
-            Record::Episode { violations, .. } => *violations as f64,
-            _ => 0.0,
+        .filter_map(|r| match r {
+            Record::Episode { step, violations, .. } if 10 * step > 9 * total => Some(*violations as f64),
+            _ => None,
         })
-        .sum::<f64>()
-        / late.len().max(1) as f64;
+        .collect();
+    let late_violations = late.iter().sum::<f64>() / late.len().max(1) as f64;
     let costs: Vec<(u64, f64)> = episodes.iter().map(|&(s, _, c)| (s, c)).collect();
     let lambda_late = second_half(&run.probe_lambda(), total);
     let (calibration_auc, cost_value_auc) = match run.last_probe() {

@@ -258,7 +258,7 @@ pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec
         written.push(path);
         let with_variants: Vec<(&str, Vec<&Run>)> = of_env(false)
             .into_iter()
-            .filter(|(_, g)| runs_have_multiplier_net(g[0]))
+            .filter(|(_, g)| g[0].cfg.algo.has_multiplier_net())
             .collect();
         if with_variants.iter().any(|(_, g)| !g[0].variant.is_empty()) {
             let path = out.join(format!("variants-{env}.svg"));
@@ -269,7 +269,7 @@ pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec
             let path = out.join("roc-double-integrator.svg");
             draw_roc(&path, &plain, &doomed)?;
             written.push(path);
-            let maps: Vec<(&str, Vec<&Run>)> = plain.iter().filter(|(_, g)| runs_have_multiplier_net(g[0])).cloned().collect();
+            let maps: Vec<(&str, Vec<&Run>)> = plain.iter().filter(|(_, g)| g[0].cfg.algo.has_multiplier_net()).cloned().collect();
             if !maps.is_empty() {
                 let path = out.join("heatmaps-double-integrator.svg");
                 draw_heatmaps(&path, &maps, &doomed)?;
@@ -278,10 +278,6 @@ pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec
         }
     }
     Ok(written)
-}
-
-fn runs_have_multiplier_net(run: &Run) -> bool {
-    matches!(run.cfg.algo, crate::config::Algo::Fac | crate::config::Algo::Alam)
 }
 
 /// `alam` or `alam-rho10`: the group name without the env.
