@@ -361,11 +361,17 @@ async function resumeAutosave() {
     await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
     return false;
   }
+  return adoptRun(t, (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`);
+}
+
+/** Makes `t`, a trainer from a saved run, the current one and shows where it stands;
+ *  false if another run replaced it meanwhile. */
+async function adoptRun(t, describe) {
   await replaceTrainer(state.settings, { stop: true, made: t });
   if (state.trainer !== t) return false;
-  const report = await exclusive(() => t.run(0, 0));
+  const report = await exclusive(() => t.run(0, 0)); // no step: just the counters
   showCounters(report);
-  setStatus(`resumed from this browser's autosave at step ${report.steps} (Reset starts afresh)`, "ready");
+  setStatus(describe(report.steps), "ready");
   return true;
 }
 
@@ -410,11 +416,7 @@ async function loadRun(file) {
   writeQuery(state.settings, state.page);
   controls.clearAllErrors();
   controls.fill(state.settings, config);
-  await replaceTrainer(state.settings, { stop: true, made: t });
-  if (state.trainer !== t) return;
-  const report = await exclusive(() => t.run(0, 0)); // no step: just the counters
-  showCounters(report);
-  setStatus(`loaded ${file.name}: step ${report.steps}, press Play to watch it and train on`, "ready");
+  await adoptRun(t, (steps) => `loaded ${file.name}: step ${steps}, press Play to watch it and train on`);
 }
 
 async function copyLink() {

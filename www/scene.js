@@ -39,6 +39,16 @@ function fit(canvas, aspect) {
   return { ctx, w, h };
 }
 
+/** A sized, cleared canvas in the current palette, with the labels' font set. */
+function blank(canvas, aspect) {
+  const { ctx, w, h } = fit(canvas, aspect);
+  const c = palette();
+  ctx.fillStyle = c.bg;
+  ctx.fillRect(0, 0, w, h);
+  ctx.font = "12px system-ui, sans-serif";
+  return { ctx, w, h, c };
+}
+
 function arrow(ctx, x0, y0, x1, y1, color, width = 2) {
   const len = Math.hypot(x1 - x0, y1 - y0);
   ctx.strokeStyle = color;
@@ -91,10 +101,7 @@ function tipLabel(ctx, text, x0, x1, y, w, color) {
 const fmt = (v, d = 2) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(d) : "–");
 
 function drawPointGoal(canvas, s) {
-  const { ctx, w, h } = fit(canvas, 1);
-  const c = palette();
-  ctx.fillStyle = c.bg;
-  ctx.fillRect(0, 0, w, h);
+  const { ctx, w, h, c } = blank(canvas, 1);
   const pad = 10;
   const side = Math.min(w, h) - 2 * pad;
   const scale = side / (2 * s.arena);
@@ -147,11 +154,7 @@ function drawPointGoal(canvas, s) {
 }
 
 function drawDoubleIntegrator(canvas, s) {
-  const { ctx, w, h } = fit(canvas, 0.42);
-  const c = palette();
-  ctx.fillStyle = c.bg;
-  ctx.fillRect(0, 0, w, h);
-  ctx.font = "12px system-ui, sans-serif";
+  const { ctx, w, h, c } = blank(canvas, 0.42);
   const span = 1.3 * s.x_max;
   const px = (x) => w / 2 + (x / span) * (w / 2 - 12);
   const track = h * 0.45;
@@ -212,11 +215,7 @@ function drawDoubleIntegrator(canvas, s) {
 }
 
 function drawCarFollowing(canvas, s) {
-  const { ctx, w, h } = fit(canvas, 0.36);
-  const c = palette();
-  ctx.fillStyle = c.bg;
-  ctx.fillRect(0, 0, w, h);
-  ctx.font = "12px system-ui, sans-serif";
+  const { ctx, w, h, c } = blank(canvas, 0.36);
   const CAR_LENGTH = s.car_length ?? DEFAULT_CAR_LENGTH;
   const gap = s.lead_x - s.ego_x - CAR_LENGTH;
   // Positions are rear bumpers; the view follows the ego and keeps the lead in sight.
