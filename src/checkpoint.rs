@@ -1,6 +1,7 @@
 //! One file per run: the config, the handler's scalar state and every network's weights.
 //!
-//! Layout: `ALAMRUN1` | u32 header length | header JSON | burnpack record of [`AgentNets`] |
+//! Layout: `ALAMRUN1` | u32 header length | header JSON (config, counters and, from the page, the
+//! metrics history its charts show) | burnpack record of [`AgentNets`] |
 //! u32 CRC-32 of everything before it. The header lets a reader check env and network shape
 //! *before* touching weights, and the checksum turns a truncated or corrupted download into a
 //! clear error rather than silently wrong weights. The same bytes are written by the CLI and
@@ -14,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::agent::handler::HandlerState;
 use crate::agent::Agent;
 use crate::config::TrainConfig;
+use crate::env::make_env;
 use crate::error::{AlamError, Result};
+use crate::metrics::Record;
 
 const MAGIC: &[u8; 8] = b"ALAMRUN1";
 /// Larger files are refused before parsing: no network here comes near this.
@@ -28,6 +31,10 @@ pub struct Header {
     pub handler: HandlerState,
     pub updates: u64,
     pub steps: u64,
+    /// The run's records so far (bounded, probe grids dropped), so a loaded run shows its
+    /// curves; empty in files from older versions and from the CLI (which keeps metrics.jsonl).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Record>,
 }
 
 fn bad(msg: impl Into<String>) -> AlamError {
@@ -36,6 +43,11 @@ fn bad(msg: impl Into<String>) -> AlamError {
 
 /// Serialises an agent with its config and progress counters.
 pub fn save(agent: &Agent, steps: u64) -> Result<Vec<u8>> {
+    save_with_history(agent, steps, Vec::new())
+}
+
+/// [`save`], with the records the run's charts show.
+pub fn save_with_history(agent: &Agent, steps: u64, history: Vec<Record>) -> Result<Vec<u8>> {
     let header = Header {
         config: agent.config().clone(),
         obs_dim: agent.obs_dim(),
@@ -43,6 +55,7 @@ pub fn save(agent: &Agent, steps: u64) -> Result<Vec<u8>> {
         handler: agent.handler().state(),
         updates: agent.updates(),
         steps,
+        history,
     };
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
     let record = agent.nets().into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
@@ -83,6 +96,18 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
 /// first so a file for another env or shape is refused before any weight is read.
 pub fn load(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Result<(Agent, Header)> {
     let (header, weights) = read_header(bytes)?;
+    // The header must agree with itself: its env's observation and action sizes.
+    let env = make_env(header.config.env, 0);
+    if (env.obs_dim(), env.act_dim()) != (header.obs_dim, header.act_dim) {
+        return Err(bad(format!(
+            "the file says env {} but its networks take obs/act dims {}/{} (that env has {}/{})",
+            header.config.env,
+            header.obs_dim,
+            header.act_dim,
+            env.obs_dim(),
+            env.act_dim()
+        )));
+    }
     if let Some((obs_dim, act_dim)) = expect {
         if (obs_dim, act_dim) != (header.obs_dim, header.act_dim) {
             return Err(bad(format!(

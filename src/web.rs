@@ -3,6 +3,7 @@
 //! JSON it hands over; the page never reaches into the agent.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use burn::tensor::Device;
 use serde::Serialize;
@@ -103,11 +104,30 @@ async fn pick_device(backend: &str) -> Result<(Device, String), String> {
     })
 }
 
+/// Records a run keeps for its saved file's charts: more than the charts show (500 rows each).
+const HISTORY_CAP: usize = 4000;
+
 /// One training run in the page.
 #[wasm_bindgen]
 pub struct WebTrainer {
     trainer: Trainer,
     backend: String,
+    /// The newest records (probe grids dropped), saved with the run so a loaded run shows its curves.
+    history: VecDeque<Record>,
+}
+
+impl WebTrainer {
+    fn remember(&mut self, record: &Record) {
+        let mut r = record.clone();
+        if let Record::Probe { lambda_grid, cost_value_grid, .. } = &mut r {
+            *lambda_grid = Vec::new();
+            *cost_value_grid = Vec::new();
+        }
+        if self.history.len() == HISTORY_CAP {
+            self.history.pop_front();
+        }
+        self.history.push_back(r);
+    }
 }
 
 #[wasm_bindgen]
@@ -119,7 +139,7 @@ impl WebTrainer {
         let cfg = TrainConfig::from_partial_json(&value).map_err(js_err)?;
         let (device, label) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, &device).map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label })
+        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new() })
     }
 
     /// A trainer that goes on from a saved run: a file this page saved, or the
@@ -129,13 +149,19 @@ impl WebTrainer {
         let (device, label) = pick_device(&backend).await?;
         let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(js_err)?;
         let trainer = Trainer::resume(agent, header.steps, &device).map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label })
+        Ok(WebTrainer { trainer, backend: label, history: header.history.into() })
     }
 
-    /// The run as one file (config, progress counters, every network): what `alam eval
-    /// --weights` and [`WebTrainer::load`] read.
+    /// The run as one file (config, progress counters, metrics history, every network): what
+    /// `alam eval --weights` and [`WebTrainer::load`] read.
     pub fn save(&self) -> Result<Vec<u8>, String> {
-        checkpoint::save(self.trainer.agent(), self.trainer.steps_done()).map_err(js_err)
+        let history = self.history.iter().cloned().collect();
+        checkpoint::save_with_history(self.trainer.agent(), self.trainer.steps_done(), history).map_err(js_err)
+    }
+
+    /// The records kept so far (a loaded run's come from its file), oldest first.
+    pub fn history(&self) -> Result<JsValue, String> {
+        to_js(&self.history)
     }
 
     /// Which device trains, and why (shown on the page).
@@ -157,7 +183,9 @@ impl WebTrainer {
             if self.trainer.is_done() || t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
                 break;
             }
-            records.extend(self.trainer.step_async().await.map_err(js_err)?);
+            let new = self.trainer.step_async().await.map_err(js_err)?;
+            new.iter().for_each(|r| self.remember(r));
+            records.extend(new);
         }
         to_js(&RunReport {
             records,

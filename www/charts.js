@@ -2,16 +2,12 @@
 // MAX_POINTS), so a long run does not grow memory; rows from different record kinds share
 // the step axis and leave the other series empty (null), drawn across the gaps.
 import uPlot from "../uPlot.esm.js";
+import { cssVar } from "./theme.js";
 
 export const MAX_POINTS = 500;
 const HEIGHT = 180;
 
 const COLORS = ["#2f7ed8", "#e4572e", "#17a589", "#a05fd8"];
-
-function cssVar(name, fallback) {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
 
 /** Rows (x, y₁…yₙ) in step order, at most MAX_POINTS of them. */
 class Table {
@@ -45,10 +41,10 @@ function finiteOrNull(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
-const axisStroke = () => cssVar("--fg-muted", "#555");
-const gridStroke = () => cssVar("--grid", "rgba(128,128,128,0.2)");
+const axisStroke = (u) => cssVar(u.root, "--fg-muted", "#555");
+const gridStroke = (u) => cssVar(u.root, "--grid", "rgba(128,128,128,0.2)");
 
-function axis(extra = {}) {
+export function axis(extra = {}) {
   return {
     stroke: axisStroke,
     grid: { stroke: gridStroke, width: 1 },
@@ -98,7 +94,7 @@ const SPECS = {
   },
 };
 
-class Chart {
+export class Chart {
   constructor(container, spec) {
     this.container = container;
     this.spec = spec;
@@ -137,8 +133,12 @@ class Chart {
 
   add(record) {
     const row = this.spec.rows[record.kind];
-    if (!row) return;
-    this.table.push(record.step, row(record));
+    if (row) this.push(record.step, row(record));
+  }
+
+  /** One row: `values` per series, null where this row has none. */
+  push(x, values) {
+    this.table.push(x, values);
     this.dirty = true;
   }
 
@@ -155,12 +155,13 @@ class Chart {
   }
 }
 
-/** The four charts, in `#chart-return`, `#chart-cost`, `#chart-lambda`, `#chart-speed`. */
+/** The four charts, in `#chart-return`, `#chart-cost`, `#chart-lambda`, `#chart-speed` of
+ *  `root` (the page's document or a widget's shadow root). */
 export class Charts {
-  constructor(doc) {
+  constructor(root) {
     this.charts = {};
     for (const [name, spec] of Object.entries(SPECS)) {
-      this.charts[name] = new Chart(doc.getElementById(`chart-${name}`), spec);
+      this.charts[name] = new Chart(root.getElementById(`chart-${name}`), spec);
     }
     // Axis colours follow the colour scheme; redraw when it flips.
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {

@@ -62,13 +62,14 @@ export function fieldOfMessage(message) {
 }
 
 /** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset,
- *  onSpeed(speed), onSave, onLoad(file), onCopyLink. */
+ *  onScratch, onSpeed(speed), onSave, onLoad(file), onCopyLink. */
 export class Controls {
+  /** `doc`: the page's document or a widget's shadow root (both have getElementById). */
   constructor(doc, callbacks) {
     this.doc = doc;
     this.cb = callbacks;
     this.buttons = {};
-    for (const id of ["play", "pause", "step", "reset"]) {
+    for (const id of ["play", "pause", "step", "reset", "scratch"]) {
       const b = doc.getElementById(id);
       this.buttons[id] = b;
       const name = `on${id[0].toUpperCase()}${id.slice(1)}`;

@@ -2,6 +2,8 @@
 // λ_max, with the doomed set's boundary (double integrator, car-following) or the hazards
 // (point-goal, from the scene) drawn on top.
 
+import { cssVar } from "./theme.js";
+
 // Viridis, sampled: readable in both colour schemes and for colour-blind readers.
 const STOPS = [
   [0.0, [68, 1, 84]],
@@ -22,11 +24,6 @@ export function colour(t) {
     }
   }
   return STOPS[STOPS.length - 1][1];
-}
-
-function cssVar(name, fallback) {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
 }
 
 const num = (v) => {
@@ -62,9 +59,9 @@ export function drawHeatmap(canvas, hm, scene, top) {
   }
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const fg = cssVar("--fg", "#111");
-  const muted = cssVar("--fg-muted", "#666");
-  ctx.fillStyle = cssVar("--canvas-bg", "#fff");
+  const fg = cssVar(canvas, "--fg", "#111");
+  const muted = cssVar(canvas, "--fg-muted", "#666");
+  ctx.fillStyle = cssVar(canvas, "--canvas-bg", "#fff");
   ctx.fillRect(0, 0, size, size);
 
   const { nx, ny } = hm;

@@ -1,16 +1,14 @@
 // Draws `trainer.scene()` on the `#scene` canvas: one function per environment, world
 // coordinates mapped to pixels here. A violating step turns the scene red.
 
+import { cssVar as themeVar } from "./theme.js";
+
 const DEFAULT_CAR_LENGTH = 4.5; // metres, the core's car_length, if the scene omits it
 const DEFAULT_LIDAR_RANGE = 3.0; // the core's PointGoalParams::lidar_range, if the scene omits it
 const DEFAULT_HAZARD_LIDAR_RANGE = 0.5; // and its hazard_lidar_range
 
-function cssVar(name, fallback) {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
-
-function palette() {
+function palette(el) {
+  const cssVar = (name, fallback) => themeVar(el, name, fallback);
   return {
     bg: cssVar("--canvas-bg", "#fff"),
     fg: cssVar("--fg", "#111"),
@@ -42,7 +40,7 @@ function fit(canvas, aspect) {
 /** A sized, cleared canvas in the current palette, with the labels' font set. */
 function blank(canvas, aspect) {
   const { ctx, w, h } = fit(canvas, aspect);
-  const c = palette();
+  const c = palette(canvas);
   ctx.fillStyle = c.bg;
   ctx.fillRect(0, 0, w, h);
   ctx.font = "12px system-ui, sans-serif";

@@ -1,0 +1,590 @@
+// One trainer view: a trainer from the wasm core, driven a slice at a time
+// (`run(maxSteps, budgetMs)`), its records routed to the charts, its scene to the canvas,
+// its λ(s) grid to the heat map. Data flows one way: the view only reads what the core reports.
+// The page (main.js) and each `<alam-trainer>` widget (widget.js) make one, in their own root.
+import { Charts } from "./charts.js";
+import { drawScene } from "./scene.js";
+import { drawHeatmap, drawLegend } from "./heatmap.js";
+import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, writeQuery } from "./controls.js";
+
+const HEATMAP_EVERY_MS = 3000;
+const HEATMAP_CELLS = 32;
+/** The core refuses larger run files too (checkpoint::MAX_BYTES); this spares reading them. */
+export const MAX_RUN_BYTES = 256 * 1024 * 1024;
+/** How often a playing run is saved to this browser's IndexedDB (and at every pause). */
+const AUTOSAVE_EVERY_MS = 15_000;
+/** Finished episodes in the "last episodes" counter. */
+const RECENT = 5;
+
+/**
+ * Starts a trainer view in `root` (a Document or a ShadowRoot holding `trainerMarkup`).
+ * - `bindings`: the wasm core's exports;
+ * - `settings`: partial config (from the URL or the widget's attributes); `page`: {backend,
+ *   autoplay, speed};
+ * - `url`: keep the settings in the address bar; `autosave`: resume from IndexedDB;
+ * - `pretrained`: a run file's URL to show first (a newcomer's first visit).
+ * Returns what tests read (`window.alamPage` on the page, `element.alam` on a widget).
+ */
+export function createTrainerView(root, bindings, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null }) {
+  const $ = (id) => root.getElementById(id);
+
+  const state = {
+    bindings: null,
+    trainer: null,
+    settings: {}, // what the URL says and the trainer runs (partial: the core fills in the rest)
+    config: null, // the trainer's full config
+    page: null, // { backend, autoplay, speed }
+    playing: false,
+    done: false,
+    violations: 0,
+    /** The last RECENT finished episodes: what "is it safe and reaching goals yet?" reads. */
+    recent: [],
+    scene: null,
+    heatmap: null,
+    heatmapAt: 0,
+    timer: null, // { cancel } of the scheduled slice
+    pendingResets: 0,
+    resume: false,
+    autosavedAt: 0,
+  };
+
+  /** What tests read. */
+  const page = {
+    points: () => (charts ? charts.points() : { return: 0, cost: 0, lambda: 0, speed: 0 }),
+    heatmapVersion: 0,
+    lastHeatmap: null,
+    /** Step of the last autosave (-1: none yet). */
+    autosaved: -1,
+    config: () => state.config,
+    pause: () => pause(),
+  };
+
+  let charts = null;
+  let controls = null;
+
+  // One trainer call in flight at a time: every call that touches the trainer queues here
+  // (wasm-bindgen refuses a second borrow of the trainer while `run` awaits).
+  let queue = Promise.resolve();
+  let busy = false;
+  function exclusive(fn) {
+    const next = queue.then(async () => {
+      busy = true;
+      try {
+        return await fn();
+      } finally {
+        busy = false;
+      }
+    });
+    queue = next.catch(() => {});
+    return next;
+  }
+  page.busy = () => busy;
+
+  const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
+
+  function setStatus(text, kind = "") {
+    const el = $("status");
+    el.textContent = text;
+    el.dataset.kind = kind;
+  }
+
+  /** A real failure of the core: shown in #status and logged. */
+  function fail(context, e) {
+    console.error(`${context}:`, e);
+    state.playing = false;
+    cancelSlice();
+    setStatus(`error: ${context}: ${messageOf(e)}`, "error");
+    controls.setState(state.trainer ? (state.done ? "done" : "idle") : "none");
+  }
+
+  // ---- drawing ---------------------------------------------------------------------------
+
+  let drawPending = false;
+  function requestDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => {
+      drawPending = false;
+      charts.flush();
+      if (state.scene) {
+        const caption = drawScene($("scene"), state.scene);
+        if ($("scene-caption").textContent !== caption) $("scene-caption").textContent = caption;
+      }
+    });
+  }
+
+  function renderHeatmap() {
+    const hm = state.heatmap;
+    const canvas = $("heatmap");
+    if (!hm) {
+      const ctx = canvas.getContext("2d");
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      return;
+    }
+    let top = hm.lambda_max;
+    if ($("heatmap-autoscale").checked) {
+      top = hm.lambda.reduce((m, v) => (v > m ? v : m), 0) || 1e-6;
+    }
+    // Outlines from the scene the grid was built from (hazards move every episode).
+    $("heatmap-caption").textContent = drawHeatmap(canvas, hm, hm.scene ?? state.scene, top);
+    drawLegend($("heatmap-scale"), $("heatmap-lo"), $("heatmap-hi"), top);
+  }
+
+  async function refreshHeatmap(trainer) {
+    state.heatmapAt = performance.now();
+    let hm;
+    try {
+      hm = await trainer.heatmap(HEATMAP_CELLS);
+    } catch (e) {
+      console.error("heat map failed:", e);
+      $("heatmap-caption").textContent = `The heat map failed: ${messageOf(e)}`;
+      return;
+    }
+    if (trainer !== state.trainer) return;
+    state.heatmap = hm ?? null;
+    if (!hm) $("heatmap-caption").textContent = "No map: this algorithm has no state-wise multiplier λ(s) (or the environment has no 2-D picture).";
+    renderHeatmap();
+    page.lastHeatmap = state.heatmap;
+    page.heatmapVersion += 1;
+  }
+
+  // ---- counters --------------------------------------------------------------------------
+
+  function showCounters(report) {
+    $("steps").textContent = String(report?.steps ?? 0);
+    $("episodes").textContent = String(report?.episodes ?? 0);
+    $("updates").textContent = String(report?.updates ?? 0);
+    // Violating steps of finished episodes (or the core's own total, if it reports one).
+    $("violations").textContent = String(report?.violations ?? state.violations);
+    $("total-steps").textContent = String(report?.total_steps ?? state.config?.total_steps ?? "–");
+    const n = state.recent.length;
+    const mean = (f) => state.recent.reduce((s, e) => s + f(e), 0) / n;
+    $("recent").textContent = n === 0 ? "–" : `return ${mean((e) => e.return).toFixed(1)} · ${mean((e) => e.violations).toFixed(1)} violating steps`;
+  }
+
+  /** One record onto the charts and the episode counters. */
+  function take(r) {
+    charts.add(r);
+    if (r.kind === "episode") {
+      state.violations += r.violations;
+      state.recent = [...state.recent, r].slice(-RECENT);
+    }
+  }
+
+  function handleReport(report) {
+    report.records.forEach(take);
+    showCounters(report);
+    const diverged = report.diverged ?? report.records.find((r) => r.kind === "diverged")?.message;
+    if (diverged) {
+      // A training outcome the core handled (last good weights kept), not a page failure.
+      console.warn("training diverged:", diverged);
+      finish(`diverged: ${diverged}`, "error");
+    } else if (report.done) {
+      finish("done", "done");
+    }
+  }
+
+  function finish(text, kind) {
+    state.done = true;
+    state.playing = false;
+    cancelSlice();
+    setStatus(text, kind);
+    controls.setState("done");
+  }
+
+  // ---- the training loop ------------------------------------------------------------------
+
+  /** One slice of training, then the scene (and every few seconds the heat map). */
+  async function runSlice(maxSteps) {
+    const t = state.trainer;
+    if (!t || state.done) return;
+    let report;
+    try {
+      report = await t.run(maxSteps, BUDGET_MS);
+      if (t !== state.trainer) return;
+      handleReport(report);
+      state.scene = t.scene();
+    } catch (e) {
+      fail("training failed", e);
+      return;
+    }
+    requestDraw();
+    if (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS) await autosave(t);
+    // Every few seconds, and once more when the run ends so the final λ(s) stays on screen.
+    if (state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS) await refreshHeatmap(t);
+  }
+
+  function cancelSlice() {
+    state.timer?.cancel();
+    state.timer = null;
+  }
+
+  /** Schedules the next slice: "as fast as possible" yields with setTimeout(0) between
+   *  slices; a steps-per-frame speed runs one slice per animation frame. */
+  function schedule() {
+    if (!state.playing || state.timer) return;
+    if (state.page.speed === "max") {
+      const id = setTimeout(tick, 0);
+      state.timer = { cancel: () => clearTimeout(id) };
+    } else {
+      const id = requestAnimationFrame(tick);
+      state.timer = { cancel: () => cancelAnimationFrame(id) };
+    }
+  }
+
+  async function tick() {
+    state.timer = null;
+    if (!state.playing) return;
+    await exclusive(() => (state.playing ? runSlice(SPEEDS[state.page.speed] ?? 1) : undefined));
+    schedule();
+  }
+
+  function play() {
+    if (!state.trainer || state.done || state.playing) return;
+    state.playing = true;
+    controls.setState("playing");
+    setStatus("training", "training");
+    schedule();
+  }
+
+  function pause() {
+    if (!state.playing) return;
+    state.playing = false;
+    cancelSlice();
+    controls.setState("idle");
+    setStatus("paused", "paused");
+    exclusive(() => state.trainer && autosave(state.trainer));
+  }
+
+  async function step() {
+    if (!state.trainer || state.done) return;
+    pause();
+    await exclusive(() => runSlice(1));
+    if (!state.done && !$("status").dataset.kind?.startsWith("error")) setStatus("paused", "paused");
+  }
+
+  // ---- trainers and settings ----------------------------------------------------------------
+
+  /** Frees the current trainer and creates one for `settings` (after any call in flight), or
+   *  adopts `made`, a trainer already made (a loaded run).
+   *  A run that was playing goes on playing with the new trainer unless `stop`. */
+  async function replaceTrainer(settings, { stop = false, made = null } = {}) {
+    state.resume = !stop && (state.resume || state.playing);
+    state.playing = false;
+    cancelSlice();
+    state.pendingResets += 1;
+    controls.setState("none");
+    setStatus("starting a new run…", "loading");
+    await exclusive(async () => {
+      if (state.trainer) {
+        state.trainer.free();
+        state.trainer = null;
+      }
+      state.done = false;
+      state.violations = 0;
+      state.recent = [];
+      state.heatmap = null;
+      charts.clear();
+      showCounters(null);
+      let t;
+      try {
+        t = made ?? (await state.bindings.WebTrainer.create(settings, state.page.backend));
+        state.trainer = t;
+        state.config = t.config();
+        showBackend(t.backend());
+        showCounters(null);
+        state.scene = t.scene();
+      } catch (e) {
+        showBackend(`no trainer (${messageOf(e)})`);
+        renderHeatmap();
+        fail("could not start the trainer", e);
+        return;
+      }
+      requestDraw();
+      await refreshHeatmap(t);
+    });
+    state.pendingResets -= 1;
+    if (state.pendingResets > 0) return;
+    if (!state.trainer) {
+      controls.setState("none");
+      state.resume = false;
+      return;
+    }
+    controls.setState("idle");
+    setStatus("ready", "ready");
+    const resume = state.resume;
+    state.resume = false;
+    if (resume) play();
+  }
+
+  // ---- autosave: a reload resumes the run -----------------------------------------------------
+
+  const DB = { name: "alam-playground", store: "runs", key: "autosave" };
+
+  /** One IndexedDB request on the autosave store, as a promise. */
+  function idb(mode, request) {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open(DB.name, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore(DB.store);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction(DB.store, mode);
+        const req = request(tx.objectStore(DB.store));
+        tx.oncomplete = () => {
+          db.close();
+          resolve(req.result);
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+  }
+
+  /** Same run? Settings compared field by field, whatever their order. */
+  const sameSettings = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+  /** Saves the run to this browser (call inside `exclusive`). A browser without IndexedDB (or
+   *  with it full) just keeps no autosave: training goes on. */
+  async function autosave(t) {
+    if (!useAutosave) return;
+    state.autosavedAt = performance.now();
+    try {
+      const bytes = t.save();
+      const steps = Number($("steps").textContent);
+      await idb("readwrite", (store) => store.put({ settings: state.settings, bytes, steps, savedAt: Date.now() }, DB.key));
+      page.autosaved = steps;
+    } catch (e) {
+      console.warn("autosave failed:", e);
+    }
+  }
+
+  /** The autosaved run, if it is the run the URL asks for; a broken one is dropped. */
+  async function resumeAutosave() {
+    let saved;
+    try {
+      saved = await idb("readonly", (store) => store.get(DB.key));
+    } catch {
+      return false;
+    }
+    if (!saved || !sameSettings(saved.settings, state.settings)) return false;
+    let t;
+    try {
+      t = await state.bindings.WebTrainer.load(saved.bytes, state.page.backend);
+    } catch (e) {
+      console.warn("the autosaved run could not be read; starting afresh:", e);
+      await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
+      return false;
+    }
+    return adoptRun(t, (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`);
+  }
+
+  /** Makes `t`, a trainer from a saved run, the current one and shows where it stands;
+   *  false if another run replaced it meanwhile. */
+  async function adoptRun(t, describe) {
+    await replaceTrainer(state.settings, { stop: true, made: t });
+    if (state.trainer !== t) return false;
+    // The curves so far, from the file, and the counters (a run of no step).
+    t.history().forEach(take);
+    requestDraw();
+    const report = await exclusive(() => t.run(0, 0));
+    showCounters(report);
+    setStatus(describe(report.steps), "ready");
+    return true;
+  }
+
+  // ---- save, load, share ------------------------------------------------------------------
+
+  /** Downloads the run as one file (config, progress, every network), which `alam eval
+   *  --weights` and "Load run" read. */
+  async function saveRun() {
+    const t = state.trainer;
+    if (!t) return;
+    let bytes;
+    try {
+      bytes = await exclusive(async () => t.save());
+    } catch (e) {
+      fail("could not save the run", e);
+      return;
+    }
+    const c = state.config;
+    const name = `alam-${c.env}-${c.algo}-s${c.seed}-step${$("steps").textContent}.alam`;
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const a = Object.assign(document.createElement("a"), { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setStatus(`saved ${name}`, state.playing ? "playing" : "paused");
+  }
+
+  /** Loads a saved run. The core checks the file first; a refused file changes nothing. */
+  async function loadRun(file) {
+    let t;
+    try {
+      if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; a run file is at most ${MAX_RUN_BYTES / 1e6} MB`);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      t = await state.bindings.WebTrainer.load(bytes, state.page.backend);
+    } catch (e) {
+      setStatus(`refused ${file.name}: ${messageOf(e)}`, "error");
+      return;
+    }
+    const config = t.config();
+    state.settings = committed({ ...state.settings, env: config.env, algo: config.algo }, config);
+    remember();
+    controls.clearAllErrors();
+    controls.fill(state.settings, config);
+    await adoptRun(t, (steps) => `loaded ${file.name}: step ${steps}, press Play to watch it and train on`);
+  }
+
+  async function copyLink() {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      setStatus("link copied: it reproduces this run's settings", state.playing ? "playing" : "ready");
+    } catch (e) {
+      setStatus(`could not copy the link (${messageOf(e)}); it is the address in the address bar`, "error");
+    }
+  }
+
+  function showBackend(text) {
+    const el = $("backend");
+    el.textContent = `Training on: ${text}`;
+    el.dataset.kind = /^webgpu/i.test(text) ? "gpu" : "cpu";
+  }
+
+  /** The settings to commit: the candidate, with every form field pinned to the value the
+   *  core resolved, so the URL reproduces the run even if defaults change. */
+  function committed(candidate, config) {
+    const s = { ...candidate };
+    for (const f of ["env", "algo", ...FORM_FIELDS]) if (config[f] !== undefined) s[f] = config[f];
+    return s;
+  }
+
+  /** A field changed: check it with the core; refuse it beside the field, or start a run with it. */
+  async function onSetting(field, value) {
+    const candidate = { ...state.settings, [field]: value };
+    let config;
+    try {
+      config = state.bindings.checkSettings(candidate);
+    } catch (e) {
+      controls.showError(messageOf(e), field); // refused: the current run goes on untouched
+      return;
+    }
+    // Accepted: the form shows exactly the run that starts now (pending refusals are dropped).
+    controls.clearAllErrors();
+    state.settings = committed(candidate, config);
+    remember();
+    controls.fill(state.settings, config);
+    await replaceTrainer(state.settings);
+  }
+
+  /** The URL's settings, minus any the core refuses (each refusal shown beside its field). */
+  function initialSettings(fromUrl) {
+    let s = { ...DEFAULT_SETTINGS, ...fromUrl };
+    for (let tries = 0; tries < 20; tries++) {
+      try {
+        return committed(s, state.bindings.checkSettings(s));
+      } catch (e) {
+        const msg = messageOf(e);
+        let field = Object.keys(s).find((k) => msg.includes(`\`${k}\``));
+        if (!field && /environment/i.test(msg)) field = "env";
+        if (!field && /algorithm/i.test(msg)) field = "algo";
+        if (!field) {
+          s = { ...DEFAULT_SETTINGS };
+          controls.showError(`Settings from the URL refused: ${msg}`, "env");
+          continue;
+        }
+        const input = $(field);
+        if (input && input.tagName === "INPUT") input.value = String(s[field]);
+        controls.showError(`From the URL: ${msg}`, field);
+        const rest = { ...s };
+        delete rest[field];
+        s = field in DEFAULT_SETTINGS ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
+      }
+    }
+    return { ...DEFAULT_SETTINGS };
+  }
+
+  /** Keeps the address bar in step with the run (page only: a widget has no URL of its own). */
+  function remember() {
+    if (url) writeQuery(state.settings, state.page);
+  }
+
+  /** A first visit: the pretrained demo run, acting at a watchable speed while it trains on.
+   *  "Train from scratch" replaces it with a fresh run of the same settings. */
+  async function showPretrained() {
+    let t;
+    try {
+      const response = await fetch(pretrained);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      t = await state.bindings.WebTrainer.load(new Uint8Array(await response.arrayBuffer()), state.page.backend);
+    } catch (e) {
+      console.warn("no pretrained demo; starting from scratch:", e);
+      return false;
+    }
+    if (!(await adoptRun(t, (steps) => `pretrained demo: ${steps} steps of SAC-ALaM — watch it act (it keeps learning), or train from scratch`))) return false;
+    $("scratch").hidden = false;
+    state.page.speed = "1";
+    controls.setSpeed("1");
+    play();
+    return true;
+  }
+
+  async function trainFromScratch() {
+    $("scratch").hidden = true;
+    state.page.speed = pageOptions.speed ?? "max";
+    controls.setSpeed(state.page.speed);
+    remember();
+    await replaceTrainer(state.settings, { stop: true });
+    play();
+  }
+
+  state.bindings = bindings;
+  state.page = { ...pageOptions };
+  charts = new Charts(root);
+  controls = new Controls(root, {
+    onPlay: play,
+    onPause: pause,
+    onStep: step,
+    onReset: async () => {
+      $("scratch").hidden = true;
+      controls.clearAllErrors();
+      controls.fill(state.settings, state.config);
+      if (useAutosave) await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
+      page.autosaved = -1;
+      replaceTrainer(state.settings, { stop: true });
+    },
+    onScratch: trainFromScratch,
+    onSetting,
+    onSave: saveRun,
+    onLoad: loadRun,
+    onCopyLink: copyLink,
+    onSpeed: (speed) => {
+      state.page.speed = speed;
+      remember();
+    },
+  });
+  controls.setSpeed(state.page.speed);
+  state.settings = initialSettings(settings);
+  remember();
+  controls.fill(state.settings, null);
+
+  $("heatmap-autoscale").addEventListener("change", renderHeatmap);
+  new ResizeObserver(() => requestDraw()).observe($("scene"));
+  new ResizeObserver(() => renderHeatmap()).observe($("heatmap"));
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    requestDraw();
+    renderHeatmap();
+  });
+
+  (async () => {
+    if (useAutosave && (await resumeAutosave())) {
+      // resumed where this browser left it
+    } else if (!(pretrained && (await showPretrained()))) {
+      await replaceTrainer(state.settings, { stop: true });
+    }
+    if (state.page.autoplay) play();
+  })();
+
+  return page;
+}

@@ -1,0 +1,171 @@
+// The race view: 2–4 algorithms train side by side on the same env, seed and settings, their
+// curves overlaid (one colour per algorithm) — the picture of dual ascent on λ(s) swinging
+// while ALaM settles. Each agent is its own trainer from the core; they take turns in one
+// frame's time budget. They are not batched into shared network calls: the agents differ in
+// their losses and multipliers, and batching even identical ALaM agents gains at most ~1.5×
+// on the CPU (BENCHMARKS.md, population bench), so the simple round-robin stays.
+import { Chart } from "./charts.js";
+import { ALGOS } from "./template.js";
+import { BUDGET_MS } from "./controls.js";
+
+const MIN_AGENTS = 2;
+const MAX_AGENTS = 4;
+/** Episodes in each curve's moving mean: single episodes are too noisy to compare by eye. */
+const SMOOTH = 5;
+
+const COLORS = ["#2f7ed8", "#e4572e", "#17a589", "#a05fd8"];
+
+function markup(checked) {
+  const boxes = ALGOS.map(([value, label]) => `<label class="race-algo"><input type="checkbox" name="race-algo" value="${value}"${checked.includes(value) ? " checked" : ""} /> ${label}</label>`).join("");
+  return `<h2 id="race-title">Race: algorithms side by side</h2>
+  <p class="help">Same environment, seed and settings as the run above; each curve is the mean of the last ${SMOOTH} episodes.</p>
+  <fieldset class="race-pick" aria-describedby="race-error"><legend>Algorithms (${MIN_AGENTS}–${MAX_AGENTS})</legend>${boxes}</fieldset>
+  <span class="error" id="race-error" role="alert"></span>
+  <div class="buttons" role="group" aria-label="Race">
+    <button type="button" id="race-start">Start race</button>
+    <button type="button" id="race-pause" disabled>Pause race</button>
+  </div>
+  <p class="status-line">Race: <output id="race-status" aria-live="polite">not started</output></p>
+  <div class="race-charts">
+    <figure><figcaption>Episode return (mean of last ${SMOOTH})</figcaption><div class="chart" id="race-return"></div></figure>
+    <figure><figcaption>Violating steps per episode (mean of last ${SMOOTH})</figcaption><div class="chart" id="race-violations"></div></figure>
+    <figure><figcaption>Multiplier λ, mean over the fixed probe states</figcaption><div class="chart" id="race-lambda"></div></figure>
+  </div>`;
+}
+
+/**
+ * A race in `container` (an element whose root is the page or a widget's shadow root).
+ * `baseSettings()` gives the settings the agents share (the algorithm is replaced per agent);
+ * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU).
+ * Returns what tests read.
+ */
+export function createRace(container, bindings, baseSettings, { algos = ["fac", "alam"], backend = "auto", onStart = () => {} } = {}) {
+  container.innerHTML = markup(algos);
+  const root = container.getRootNode();
+  const $ = (id) => root.getElementById(id);
+  /** The race on screen: { agents: [{ algo, trainer, returns, violations, steps, episodes }],
+   *  charts, playing, looping (the loop's promise) }, or null. */
+  let race = null;
+
+  const status = (text) => ($("race-status").textContent = text);
+  const picked = () => [...container.querySelectorAll('input[name="race-algo"]:checked')].map((b) => b.value);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+  function makeCharts(names) {
+    const spec = (extra = {}) => ({
+      series: names.map((name, k) => ({ label: name, stroke: COLORS[k], ...extra })),
+      rows: {},
+    });
+    const chart = (id, extra) => {
+      $(id).replaceChildren();
+      return new Chart($(id), spec(extra));
+    };
+    return {
+      return: chart("race-return"),
+      violations: chart("race-violations"),
+      lambda: chart("race-lambda", { points: { show: true, size: 4 } }),
+    };
+  }
+
+  /** Agent k's record onto the overlaid charts (a row with a value in k's series only). */
+  function route(r, k, record) {
+    const a = r.agents[k];
+    const row = (v) => r.agents.map((_, j) => (j === k ? v : null));
+    if (record.kind === "episode") {
+      a.returns = [...a.returns, record.return].slice(-SMOOTH);
+      a.violations = [...a.violations, record.violations].slice(-SMOOTH);
+      a.episodes += 1;
+      r.charts.return.push(record.step, row(mean(a.returns)));
+      r.charts.violations.push(record.step, row(mean(a.violations)));
+    } else if (record.kind === "probe") {
+      r.charts.lambda.push(record.step, row(record.lambda_mean));
+    }
+  }
+
+  /** Rounds until paused: every agent trains for its share of a frame's budget, then the
+   *  charts redraw. */
+  async function loop(r) {
+    while (r.playing) {
+      for (let k = 0; k < r.agents.length && r.playing; k++) {
+        const a = r.agents[k];
+        try {
+          const report = await a.trainer.run(1_000_000, BUDGET_MS / r.agents.length);
+          for (const rec of report.records) route(r, k, rec);
+          a.steps = report.steps;
+        } catch (e) {
+          r.playing = false;
+          status(`${a.algo} failed: ${e?.message ?? e}`);
+        }
+      }
+      for (const c of Object.values(r.charts)) c.flush();
+      await new Promise((done) => requestAnimationFrame(done));
+    }
+  }
+
+  function setPlaying(r, playing) {
+    r.playing = playing;
+    $("race-pause").textContent = playing ? "Pause race" : "Resume race";
+    if (playing) r.looping = loop(r);
+  }
+
+  /** Ends the race on screen and frees its agents once the slice in flight has returned. */
+  async function stop() {
+    const r = race;
+    race = null;
+    if (!r) return;
+    r.playing = false;
+    await r.looping;
+    for (const a of r.agents) a.trainer.free();
+  }
+
+  async function start() {
+    const names = picked();
+    if (names.length < MIN_AGENTS || names.length > MAX_AGENTS) {
+      $("race-error").textContent = `Pick ${MIN_AGENTS} to ${MAX_AGENTS} algorithms (${names.length} picked).`;
+      return;
+    }
+    $("race-error").textContent = "";
+    onStart();
+    await stop();
+    status("starting…");
+    const base = baseSettings();
+    let trainers;
+    try {
+      trainers = await Promise.all(names.map((algo) => bindings.WebTrainer.create({ ...base, algo }, backend)));
+    } catch (e) {
+      status(`could not start: ${e?.message ?? e}`);
+      return;
+    }
+    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, returns: [], violations: [], steps: 0, episodes: 0 }));
+    race = { agents, charts: makeCharts(names), playing: false, looping: null };
+    $("race-pause").disabled = false;
+    $("race-start").textContent = "Restart race";
+    const config = trainers[0].config();
+    status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}`);
+    setPlaying(race, true);
+  }
+
+  async function togglePause() {
+    const r = race;
+    if (!r) return;
+    if (r.playing) {
+      r.playing = false;
+      await r.looping;
+      setPlaying(r, false);
+    } else {
+      setPlaying(r, true);
+    }
+  }
+
+  $("race-start").addEventListener("click", start);
+  $("race-pause").addEventListener("click", togglePause);
+
+  return {
+    /** Per agent: algorithm, steps and episodes so far. */
+    agents: () => (race ? race.agents.map(({ algo, steps, episodes }) => ({ algo, steps, episodes })) : []),
+    /** Rows per chart. */
+    points: () => (race ? Object.fromEntries(Object.entries(race.charts).map(([k, c]) => [k, c.table.length])) : null),
+    start,
+    stop,
+  };
+}

@@ -1,0 +1,99 @@
+// <alam-trainer>: the trainer as an embeddable element, for docs and course pages.
+//
+//   <script type="module" src="https://…/alam/widget.js"></script>
+//   <alam-trainer env="double-integrator" algo="alam" autoplay></alam-trainer>
+//
+// This file is served from the static build's root (index.html copies it there), beside the
+// core (alam.js, alam_bg.wasm) and www/. Each element renders into its own shadow root: the
+// host page's CSS does not reach in, ours does not leak out, and element ids never clash, so
+// two widgets on one page run independently (one trainer each; the wasm core loads once).
+//
+// Attributes:
+//   env, algo, and any config field (rho, seed, hidden, batch_size or batch-size, …): the run;
+//   panels="controls,settings,scene,heatmap,charts": what shows (default controls,scene,charts);
+//   race="fac,alam": a race of 2–4 algorithms instead of one trainer;
+//   compact (one column, shorter charts), height="480px" (scrolls inside), autoplay,
+//   speed="1|10|100|max", backend="auto|cpu|webgpu".
+import init, * as core from "./alam.js";
+import { createTrainerView } from "./www/app.js";
+import { createRace } from "./www/race.js";
+import { DEFAULT_PAGE, DEFAULT_SETTINGS, SPEEDS, parseValue } from "./www/controls.js";
+import { PANELS, trainerMarkup } from "./www/template.js";
+
+const here = (path) => new URL(path, import.meta.url).href;
+
+/** Attributes that configure the widget rather than the run. */
+const OPTIONS = new Set(["panels", "race", "compact", "height", "autoplay", "speed", "backend"]);
+/** Global HTML attributes: never settings. */
+const GLOBAL = /^(id|class|style|title|hidden|lang|dir|slot|tabindex|part|role|data-.*|aria-.*)$/;
+const DEFAULT_PANELS = "controls,scene,charts";
+
+let loading = null;
+/** The wasm core, loaded once for every widget on the page. */
+function loadCore() {
+  loading ??= init({ module_or_path: here("alam_bg.wasm") }).then(() => core);
+  return loading;
+}
+
+class AlamTrainer extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return; // moved in the DOM: keep the run
+    const shadow = this.attachShadow({ mode: "open" });
+    const compact = this.hasAttribute("compact");
+    const height = this.getAttribute("height");
+    if (height) this.style.setProperty("height", height);
+    const sheets = ["uPlot.min.css", "www/style.css", "www/widget.css"]
+      .map((href) => `<link rel="stylesheet" href="${here(href)}" />`).join("");
+    const race = this.getAttribute("race");
+    shadow.innerHTML = `${sheets}<div class="app${compact ? " compact" : ""}" part="app">${
+      race ? '<section id="race" class="panel race" aria-labelledby="race-title"></section>' : ""
+    }</div>`;
+    this.start(shadow, race).catch((e) => {
+      const p = Object.assign(document.createElement("p"), { className: "widget-error", role: "alert" });
+      p.textContent = `The ALaM trainer could not start: ${e?.message ?? e}`;
+      shadow.querySelector(".app").append(p);
+      console.error("alam-trainer:", e);
+    });
+  }
+
+  /** The run's settings: every attribute that is not a widget option, `batch-size` → `batch_size`. */
+  settings() {
+    const s = {};
+    for (const { name, value } of this.attributes) {
+      if (OPTIONS.has(name) || GLOBAL.test(name)) continue;
+      const key = name.replaceAll("-", "_");
+      s[key] = key === "env" || key === "algo" ? value : parseValue(value);
+    }
+    return s;
+  }
+
+  async start(shadow, race) {
+    const bindings = await loadCore();
+    const page = {
+      ...DEFAULT_PAGE,
+      backend: this.getAttribute("backend") || DEFAULT_PAGE.backend,
+      speed: this.getAttribute("speed") in SPEEDS ? this.getAttribute("speed") : DEFAULT_PAGE.speed,
+      autoplay: this.hasAttribute("autoplay"),
+    };
+    const app = shadow.querySelector(".app");
+    if (race) {
+      const algos = race.split(",").map((a) => a.trim()).filter(Boolean);
+      const settings = { ...DEFAULT_SETTINGS, ...this.settings() };
+      this.alam = createRace(shadow.getElementById("race"), bindings, () => settings, { algos, backend: page.backend });
+      if (page.autoplay) this.alam.start();
+      return;
+    }
+    const show = new Set((this.getAttribute("panels") || DEFAULT_PANELS).split(",").map((p) => p.trim()).filter((p) => PANELS.includes(p)));
+    app.insertAdjacentHTML("beforeend", trainerMarkup(show, { share: false }));
+    this.alam = createTrainerView(shadow, bindings, { settings: this.settings(), page });
+  }
+
+  disconnectedCallback() {
+    // Removed from the page for good (not just moved): stop training.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.alam?.pause?.() ?? this.alam?.stop?.();
+    });
+  }
+}
+
+if (!customElements.get("alam-trainer")) customElements.define("alam-trainer", AlamTrainer);
