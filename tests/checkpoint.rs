@@ -99,3 +99,69 @@ fn a_loaded_run_trains_on_from_its_step() {
     resumed.step().unwrap();
     assert_eq!(resumed.agent().updates(), updates + 1);
 }
+
+/// A header that names another env than its networks were made for (edited by hand, or a bug)
+/// is refused before any weight is read.
+#[test]
+fn a_header_for_another_env_is_refused() {
+    let (bytes, _) = trained_file(EnvKind::DoubleIntegrator, Algo::Sac, 8);
+    let (mut header, weights) = checkpoint::read_header(&bytes).unwrap();
+    header.config.env = EnvKind::PointGoal;
+    let json = serde_json::to_vec(&header).unwrap();
+    let mut edited = b"ALAMRUN1".to_vec();
+    edited.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    edited.extend_from_slice(&json);
+    edited.extend_from_slice(weights);
+    let crc = crc32fast::hash(&edited);
+    edited.extend_from_slice(&crc.to_le_bytes());
+    let msg = checkpoint::load(&edited, &Device::flex(), None).err().expect("must be refused").to_string();
+    assert!(msg.contains("says env point-goal") && msg.contains("2/1"), "{msg}");
+}
+
+/// The page saves its charts' records with the run; they come back as they went in.
+#[test]
+fn the_metrics_history_survives_a_save() {
+    let mut t = Trainer::new(small(EnvKind::DoubleIntegrator, Algo::Alam, 8), &Device::flex()).unwrap();
+    let mut records = Vec::new();
+    while !t.is_done() {
+        records.extend(t.step().unwrap());
+    }
+    assert!(records.iter().any(|r| matches!(r, alam::metrics::Record::Episode { .. })));
+    let bytes = checkpoint::save_with_history(t.agent(), t.steps_done(), records.clone()).unwrap();
+    let (_, header) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();
+    assert_eq!(header.history.len(), records.len());
+    for (back, sent) in header.history.iter().zip(&records) {
+        let (back, sent) = (serde_json::to_value(back).unwrap(), serde_json::to_value(sent).unwrap());
+        assert!(same_json(&back, &sent), "{back} != {sent}");
+    }
+    let (_, plain) = checkpoint::load(&checkpoint::save(t.agent(), 120).unwrap(), &Device::flex(), None).unwrap();
+    assert!(plain.history.is_empty());
+}
+
+/// The page's pretrained demo (made by scripts/pretrain.sh) is a safe, goal-reaching policy in
+/// the current file format: deterministic episodes reach goals (a random policy earns ~5) and
+/// never enter a hazard. It fails if the format or the env changes under the shipped file.
+#[test]
+fn the_shipped_pretrained_demo_is_safe_and_reaches_goals() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/pretrained/point-goal-alam.alam")).unwrap();
+    let (agent, header) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();
+    assert_eq!((header.config.env, header.config.algo, header.config.hidden), (EnvKind::PointGoal, Algo::Alam, 64));
+    let mut env = alam::env::make_env(EnvKind::PointGoal, 12345);
+    let e = pollster::block_on(alam::trainer::evaluate_policy(&agent, env.as_mut(), 10)).unwrap();
+    assert!(e.return_mean >= 50.0, "return {}", e.return_mean);
+    assert!(e.violations_mean <= 0.5, "violating steps per episode {}", e.violations_mean);
+}
+
+/// Equal JSON, numbers to 1e-12 relative (JSON text does not round-trip the last bit of an f64).
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::{Array, Number, Object};
+    match (a, b) {
+        (Number(x), Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
+        (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w))),
+        _ => a == b,
+    }
+}

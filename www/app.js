@@ -10,7 +10,7 @@ import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, writeQuery 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
 /** The core refuses larger run files too (checkpoint::MAX_BYTES); this spares reading them. */
-export const MAX_RUN_BYTES = 256 * 1024 * 1024;
+const MAX_RUN_BYTES = 256 * 1024 * 1024;
 /** How often a playing run is saved to this browser's IndexedDB (and at every pause). */
 const AUTOSAVE_EVERY_MS = 15_000;
 /** Finished episodes in the "last episodes" counter. */
@@ -422,7 +422,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   async function loadRun(file) {
     let t;
     try {
-      if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; a run file is at most ${MAX_RUN_BYTES / 1e6} MB`);
+      if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MiB; a run file is at most ${MAX_RUN_BYTES / 2 ** 20} MiB`);
       const bytes = new Uint8Array(await file.arrayBuffer());
       t = await state.bindings.WebTrainer.load(bytes, state.page.backend);
     } catch (e) {
@@ -446,9 +446,19 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
   }
 
+  /** "Training on: CPU", with the core's reason for not using WebGPU (often a long adapter
+   *  error) folded away under a disclosure. */
   function showBackend(text) {
     const el = $("backend");
-    el.textContent = `Training on: ${text}`;
+    const [device, ...why] = text.split(" — ");
+    el.replaceChildren(`Training on: ${device}`);
+    if (why.length > 0) {
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = "why not WebGPU?";
+      details.append(summary, why.join(" — "));
+      el.append(details);
+    }
     el.dataset.kind = /^webgpu/i.test(text) ? "gpu" : "cpu";
   }
 
@@ -522,11 +532,14 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       console.warn("no pretrained demo; starting from scratch:", e);
       return false;
     }
-    if (!(await adoptRun(t, (steps) => `pretrained demo: ${steps} steps of SAC-ALaM — watch it act (it keeps learning), or train from scratch`))) return false;
+    const describe = (steps) => `pretrained demo: ${steps} steps of SAC-ALaM — watch it act (it keeps learning), or train from scratch`;
+    if (!(await adoptRun(t, describe))) return false;
     $("scratch").hidden = false;
     state.page.speed = "1";
     controls.setSpeed("1");
+    const message = $("status").textContent;
     play();
+    setStatus(message, "training"); // what is playing, rather than just "training"
     return true;
   }
 

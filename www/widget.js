@@ -91,7 +91,9 @@ class AlamTrainer extends HTMLElement {
   disconnectedCallback() {
     // Removed from the page for good (not just moved): stop training.
     queueMicrotask(() => {
-      if (!this.isConnected) this.alam?.pause?.() ?? this.alam?.stop?.();
+      if (this.isConnected || !this.alam) return;
+      if (this.alam.stop) this.alam.stop(); // a race
+      else this.alam.pause();
     });
   }
 }

@@ -1,0 +1,141 @@
+// Everyone can use it: every control reachable and operable from the keyboard, every control
+// and picture named for a screen reader, a 375 px wide phone, dark mode with readable contrast,
+// and a heat-map legend that says what its colours mean.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serve, open, ready, screenshot } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(async () => server?.close());
+
+const SMALL = "env=double-integrator&hidden=16&batch_size=32&learning_starts=200&eval_every=0";
+
+/** WCAG contrast ratio of two CSS colours as getComputedStyle gives them (rgb/rgba). */
+function contrastIn(page, fgVar, bgVar) {
+  return page.evaluate(([fgVar, bgVar]) => {
+    const probe = document.createElement("div");
+    document.body.append(probe);
+    const rgb = (v) => {
+      probe.style.color = `var(${v})`;
+      return getComputedStyle(probe).color.match(/[\d.]+/g).slice(0, 3).map(Number);
+    };
+    const lum = ([r, g, b]) => {
+      const c = [r, g, b].map((x) => {
+        x /= 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    };
+    const [a, b] = [lum(rgb(fgVar)), lum(rgb(bgVar))];
+    probe.remove();
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }, [fgVar, bgVar]);
+}
+
+test("every control has a name a screen reader reads, and pictures are described", { timeout: 120_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?${SMALL}`);
+    await ready(page);
+    const unnamed = await page.evaluate(() => {
+      const nameOf = (el) => {
+        const by = el.getAttribute("aria-labelledby");
+        return (
+          el.getAttribute("aria-label") ||
+          (by && by.split(" ").map((id) => document.getElementById(id)?.textContent).join(" ")) ||
+          [...(el.labels ?? [])].map((l) => l.textContent).join(" ") ||
+          (el.tagName === "BUTTON" ? el.textContent : "")
+        ).trim();
+      };
+      return [...document.querySelectorAll("button, input, select, canvas[role=img], output, section")]
+        .filter((el) => nameOf(el) === "" && el.tagName !== "OUTPUT")
+        .map((el) => el.outerHTML.slice(0, 80));
+    });
+    assert.deepEqual(unnamed, [], "controls, canvases and sections without an accessible name");
+    // Playwright's role queries read the same names a screen reader does.
+    for (const name of ["Play", "Pause", "Step", "Reset", "Save run", "Load run…", "Copy link", "Start race"]) {
+      assert.equal(await page.getByRole("button", { name, exact: true }).count(), 1, `one button named ${name}`);
+    }
+    const fields = [["combobox", "Environment"], ["combobox", "Algorithm"], ["textbox", "ρ (penalty weight)"], ["textbox", "Seed"], ["combobox", "Speed"], ["checkbox", "alam — λ(s), augmented Lagrangian"]];
+    for (const [role, name] of fields) {
+      assert.equal(await page.getByRole(role, { name, exact: true }).count(), 1, `one ${role} named ${name}`);
+    }
+    assert.match(await page.getByRole("img", { name: /heat map of the multiplier/i }).getAttribute("aria-describedby"), /heatmap-caption/);
+    // The heat map's legend: a colour scale from 0 to a number, and what λ is measured in.
+    assert.match(await page.textContent("#heatmap-units"), /λ\(s\), reward per unit of cost/);
+    assert.equal(await page.textContent("#heatmap-lo"), "0");
+    assert.match(await page.textContent("#heatmap-hi"), /^\d/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("keyboard only: Tab reaches Play, Enter trains, Space pauses, a setting changes from the keyboard", { timeout: 120_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?${SMALL}`);
+    await ready(page);
+    await page.waitForFunction(() => !document.querySelector("#play").disabled);
+    let tabs = 0;
+    while (!(await page.evaluate(() => document.activeElement?.id === "play"))) {
+      await page.keyboard.press("Tab");
+      assert.ok(++tabs <= 20, "Play is reached within 20 Tab presses");
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 100, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "pause", "focus moves to Pause");
+    await page.keyboard.press("Space");
+    await page.waitForFunction(() => document.querySelector("#status").textContent === "paused", null, { timeout: 10_000 });
+    // The focused control shows a visible focus ring.
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, "none");
+    // Settings from the keyboard: focus the seed field, type, Enter.
+    await page.focus("#seed");
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("4");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => window.alamPage.config()?.seed === 4, null, { timeout: 30_000 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("375 px wide and dark: nothing overflows sideways, text keeps its contrast, the page trains", { timeout: 180_000 }, async () => {
+  const { browser, page, errors } = await open({ viewport: { width: 375, height: 740 } });
+  try {
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${server.base}?${SMALL}`);
+    await ready(page);
+    await page.click("#play");
+    await page.waitForFunction(() => window.alamPage.points().return >= 2, null, { timeout: 120_000 });
+    await page.click("#pause");
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      wide: [...document.querySelectorAll("section, canvas, .chart, form, button, select, input[type=text]")]
+        .filter((el) => el.getBoundingClientRect().right > innerWidth + 0.5)
+        .map((el) => `${el.tagName}#${el.id}.${el.className} right=${Math.round(el.getBoundingClientRect().right)}`),
+    }));
+    assert.ok(overflow.page <= 375, `page ${overflow.page} px wide`);
+    assert.deepEqual(overflow.wide, [], "elements past the right edge");
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, "rgb(17, 19, 24)", "the dark scheme is in use");
+    for (const [fg, back] of [["--fg", "--panel"], ["--fg-muted", "--panel"], ["--error-fg", "--panel"], ["--fg", "--bg"]]) {
+      const ratio = await contrastIn(page, fg, back);
+      assert.ok(ratio >= 4.5, `${fg} on ${back}: contrast ${ratio.toFixed(2)} < 4.5 (WCAG AA)`);
+    }
+    await screenshot(page, "page-375-dark.png");
+    await page.emulateMedia({ colorScheme: "light" });
+    for (const [fg, back] of [["--fg", "--panel"], ["--fg-muted", "--panel"], ["--error-fg", "--panel"]]) {
+      const ratio = await contrastIn(page, fg, back);
+      assert.ok(ratio >= 4.5, `light: ${fg} on ${back}: contrast ${ratio.toFixed(2)} < 4.5`);
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,138 @@
+// The <alam-trainer> widget as a course author uses it (examples/course-page.html): two widgets
+// and a race on one page, each in its own shadow root, trained independently, with a hostile
+// host stylesheet that must not get in and our styles that must not get out. And the page's
+// race view: 2–4 algorithms side by side.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serve, open, ready, screenshot } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(async () => server?.close());
+
+/** Rules a careless or hostile host page might have: broad, !important, on our element names. */
+const HOSTILE = `
+  * { font-family: "Comic Sans MS", cursive !important; color: rgb(255, 0, 0) !important; letter-spacing: 4px !important; line-height: 3 !important; }
+  button { display: none !important; background: rgb(255, 0, 0) !important; }
+  canvas { display: none !important; }
+  h2 { font-size: 50px !important; }
+  .panel, #play, #scene, .app { border: 9px solid lime !important; }
+`;
+
+const steps = (page, id) => page.evaluate((id) => Number(document.getElementById(id).shadowRoot.getElementById("steps").textContent), id);
+
+test("two widgets on a course page train independently, isolated from the host's CSS both ways", { timeout: 300_000 }, async () => {
+  const { browser, page, errors, foreign } = await open();
+  try {
+    await page.goto(`${server.base}examples/course-page.html`);
+    await page.addStyleTag({ content: HOSTILE });
+    // The host has its own elements with our class names and ids: ours must not style them.
+    await page.evaluate(() => {
+      document.body.insertAdjacentHTML("beforeend", '<div class="panel" id="host-panel">host</div><button id="play">host button</button><canvas id="scene"></canvas>');
+    });
+    await page.waitForFunction(() => ["fac", "alam"].every((id) => document.getElementById(id).alam?.config()), null, { timeout: 120_000 });
+    const configs = await page.evaluate(() => ["fac", "alam"].map((id) => document.getElementById(id).alam.config()));
+    assert.deepEqual(configs.map((c) => [c.env, c.algo, c.seed]), [["double-integrator", "fac", 1], ["double-integrator", "alam", 1]]);
+
+    // Inside: the host's rules do not reach the widget's controls, canvas, headings or text.
+    const inside = await page.evaluate(() => {
+      const root = document.getElementById("fac").shadowRoot;
+      const play = root.getElementById("play");
+      const s = getComputedStyle(play);
+      const h2 = getComputedStyle(root.querySelector("h2"));
+      const text = getComputedStyle(root.getElementById("status"));
+      return {
+        playShown: play.offsetWidth > 0 && s.display !== "none",
+        playBg: s.backgroundColor,
+        playBorder: s.borderTopWidth,
+        sceneShown: root.getElementById("scene").offsetWidth > 0,
+        h2Size: h2.fontSize,
+        color: text.color,
+        letterSpacing: text.letterSpacing,
+        font: text.fontFamily,
+      };
+    });
+    assert.ok(inside.playShown, "the widget's Play button is shown");
+    assert.ok(inside.sceneShown, "the widget's canvas is shown");
+    assert.notEqual(inside.playBg, "rgb(255, 0, 0)");
+    assert.notEqual(inside.playBorder, "9px");
+    assert.notEqual(inside.h2Size, "50px");
+    assert.notEqual(inside.color, "rgb(255, 0, 0)");
+    assert.equal(inside.letterSpacing, "normal");
+    assert.doesNotMatch(inside.font, /Comic/);
+    // Outside: our styles do not reach the host's look-alike elements.
+    const outside = await page.evaluate(() => {
+      const panel = getComputedStyle(document.getElementById("host-panel"));
+      const button = getComputedStyle(document.querySelector("body > button#play"));
+      return { panelRadius: panel.borderTopLeftRadius, buttonRadius: button.borderTopLeftRadius };
+    });
+    assert.equal(outside.panelRadius, "0px", "our .panel rule stays inside the widget");
+    assert.equal(outside.buttonRadius, "0px", "our button rule stays inside the widget");
+
+    // Independent runs: playing one leaves the other where it is; pausing one stops only it.
+    await page.locator("#fac").locator("#play").click();
+    await page.waitForFunction(() => Number(document.getElementById("fac").shadowRoot.getElementById("steps").textContent) > 300, null, { timeout: 60_000 });
+    assert.equal(await steps(page, "alam"), 0, "the other widget has not moved");
+    await page.locator("#alam").locator("#play").click();
+    await page.waitForFunction(() => Number(document.getElementById("alam").shadowRoot.getElementById("steps").textContent) > 300, null, { timeout: 60_000 });
+    await page.locator("#fac").locator("#pause").click();
+    const facPaused = await steps(page, "fac");
+    const alamBefore = await steps(page, "alam");
+    await page.waitForTimeout(2000);
+    assert.equal(await steps(page, "fac"), facPaused, "the paused widget stays paused");
+    assert.ok((await steps(page, "alam")) > alamBefore, "the other widget goes on training");
+    const points = await page.evaluate(() => ["fac", "alam"].map((id) => document.getElementById(id).alam.points().return));
+    assert.ok(points.every((n) => n > 0), `both widgets chart their episodes: ${points}`);
+    await page.locator("#alam").locator("#pause").click();
+    await screenshot(page, "widget-course-page.png");
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreign, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("race view: 2–4 algorithms train side by side, overlaid; a race widget too", { timeout: 300_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?env=double-integrator&hidden=16&batch_size=32&learning_starts=200&probe_every=200&eval_every=0&seed=3`);
+    await ready(page);
+    // One algorithm is not a race: refused beside the picker.
+    for (const algo of ["fac", "alam"]) await page.uncheck(`input[name="race-algo"][value="${algo}"]`);
+    await page.check('input[name="race-algo"][value="sac"]');
+    await page.click("#race-start");
+    assert.match(await page.textContent("#race-error"), /Pick 2 to 4/);
+    for (const algo of ["lag", "fac", "alam"]) await page.check(`input[name="race-algo"][value="${algo}"]`);
+    await page.click("#race-start");
+    assert.equal(await page.textContent("#race-error"), "");
+    await page.waitForFunction(() => {
+      const a = window.alamRace.agents();
+      return a.length === 4 && a.every((x) => x.episodes >= 3 && x.steps >= 600);
+    }, null, { timeout: 200_000, polling: 500 });
+    const agents = await page.evaluate(() => window.alamRace.agents());
+    assert.deepEqual(agents.map((a) => a.algo), ["sac", "lag", "fac", "alam"]);
+    assert.match(await page.textContent("#race-status"), /sac vs lag vs fac vs alam on double-integrator, seed 3/);
+    const pts = await page.evaluate(() => window.alamRace.points());
+    assert.ok(pts.return >= 12 && pts.violations >= 12 && pts.lambda >= 3, JSON.stringify(pts));
+    await page.click("#race-pause");
+    const paused = await page.evaluate(() => window.alamRace.agents().map((a) => a.steps));
+    await page.waitForTimeout(1000);
+    assert.deepEqual(await page.evaluate(() => window.alamRace.agents().map((a) => a.steps)), paused, "a paused race stays put");
+    await screenshot(page, "race-view.png");
+
+    // The course page's race widget.
+    await page.goto(`${server.base}examples/course-page.html`);
+    await page.waitForFunction(() => document.getElementById("race").alam, null, { timeout: 60_000 });
+    await page.locator("#race").locator("#race-start").click();
+    await page.waitForFunction(() => {
+      const a = document.getElementById("race").alam.agents();
+      return a.length === 2 && a.every((x) => x.episodes >= 2);
+    }, null, { timeout: 200_000, polling: 500 });
+    assert.deepEqual(await page.evaluate(() => document.getElementById("race").alam.agents().map((a) => a.algo)), ["fac", "alam"]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
