@@ -46,6 +46,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     pendingResets: 0,
     resume: false,
     autosavedAt: 0,
+    /** Given settings the core refused at the start (the run uses the defaults instead). */
+    refused: [],
   };
 
   /** What tests read. */
@@ -488,25 +490,28 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     await replaceTrainer(state.settings);
   }
 
-  /** The URL's settings, minus any the core refuses (each refusal shown beside its field). */
-  function initialSettings(fromUrl) {
-    let s = { ...DEFAULT_SETTINGS, ...fromUrl };
+  /** The URL's (or the widget's attributes') settings, minus any the core refuses: each
+   *  refusal is shown beside its field and kept in `refused` for the status line. */
+  function initialSettings(given) {
+    const source = url ? "From the URL" : "From the element's attributes";
+    let s = { ...DEFAULT_SETTINGS, ...given };
     for (let tries = 0; tries < 20; tries++) {
       try {
         return committed(s, state.bindings.checkSettings(s));
       } catch (e) {
         const msg = messageOf(e);
+        state.refused.push(msg);
         let field = Object.keys(s).find((k) => msg.includes(`\`${k}\``));
         if (!field && /environment/i.test(msg)) field = "env";
         if (!field && /algorithm/i.test(msg)) field = "algo";
         if (!field) {
           s = { ...DEFAULT_SETTINGS };
-          controls.showError(`Settings from the URL refused: ${msg}`, "env");
+          controls.showError(`${source}, refused: ${msg}`, "env");
           continue;
         }
         const input = $(field);
         if (input && input.tagName === "INPUT") input.value = String(s[field]);
-        controls.showError(`From the URL: ${msg}`, field);
+        controls.showError(`${source}: ${msg}`, field);
         const rest = { ...s };
         delete rest[field];
         s = field in DEFAULT_SETTINGS ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
@@ -596,6 +601,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     } else if (!(pretrained && (await showPretrained()))) {
       await replaceTrainer(state.settings, { stop: true });
     }
+    // Said where it is always seen (a widget may hide its settings form).
+    if (state.refused.length > 0 && state.trainer) setStatus(`ready, with defaults for what was refused: ${state.refused.join("; ")}`, "error");
     if (state.page.autoplay) play();
   })();
 

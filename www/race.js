@@ -18,7 +18,7 @@ const COLORS = ["#2f7ed8", "#e4572e", "#17a589", "#a05fd8"];
 function markup(checked) {
   const boxes = ALGOS.map(([value, label]) => `<label class="race-algo"><input type="checkbox" name="race-algo" value="${value}"${checked.includes(value) ? " checked" : ""} /> ${label}</label>`).join("");
   return `<h2 id="race-title">Race: algorithms side by side</h2>
-  <p class="help">Same environment, seed and settings as the run above; each curve is the mean of the last ${SMOOTH} episodes.</p>
+  <p class="help">All agents share one environment, seed and settings (on the page: those of the run above); each curve is the mean of the last ${SMOOTH} episodes.</p>
   <fieldset class="race-pick" aria-describedby="race-error"><legend>Algorithms (${MIN_AGENTS}–${MAX_AGENTS})</legend>${boxes}</fieldset>
   <span class="error" id="race-error" role="alert"></span>
   <div class="buttons" role="group" aria-label="Race">

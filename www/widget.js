@@ -9,7 +9,8 @@
 // two widgets on one page run independently (one trainer each; the wasm core loads once).
 //
 // Attributes:
-//   env, algo, and any config field (rho, seed, hidden, batch_size or batch-size, …): the run;
+//   env, algo, and any config field (rho, seed, batch_size or batch-size, …): the run; the
+//   network width is hidden-units (HTML's own `hidden` attribute hides the element);
 //   panels="controls,settings,scene,heatmap,charts": what shows (default controls,scene,charts);
 //   race="fac,alam": a race of 2–4 algorithms instead of one trainer;
 //   compact (one column, shorter charts), height="480px" (scrolls inside), autoplay,
@@ -56,12 +57,13 @@ class AlamTrainer extends HTMLElement {
     });
   }
 
-  /** The run's settings: every attribute that is not a widget option, `batch-size` → `batch_size`. */
+  /** The run's settings: every attribute that is not a widget option, `batch-size` → `batch_size`;
+   *  the network width is `hidden-units` (`hidden` is HTML's own attribute: it hides the element). */
   settings() {
     const s = {};
     for (const { name, value } of this.attributes) {
       if (OPTIONS.has(name) || GLOBAL.test(name)) continue;
-      const key = name.replaceAll("-", "_");
+      const key = name === "hidden-units" ? "hidden" : name.replaceAll("-", "_");
       s[key] = key === "env" || key === "algo" ? value : parseValue(value);
     }
     return s;

@@ -15,8 +15,13 @@ export const ROOT = new URL("../../", import.meta.url).pathname;
 export const DIST = join(ROOT, "dist");
 export const ARTIFACTS = join(ROOT, "artifacts");
 
-/** Serves `dir` under `prefix` (e.g. "/" or "/sub/path/") on 127.0.0.1; resolves to its base URL. */
-export async function serve(dir = DIST, prefix = "/") {
+/** Where the tests serve the build: a sub-path, as a course site or GitHub Pages would, so every
+ *  browser test also checks that the static build works away from the host's root. */
+export const SUBPATH = "/courses/safe-rl/alam/";
+
+/** Serves `dir` under `prefix` on 127.0.0.1 (a plain file server: no rewriting, no fallback
+ *  page); resolves to its base URL. */
+export async function serve(dir = DIST, prefix = SUBPATH) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     if (!url.pathname.startsWith(prefix)) {

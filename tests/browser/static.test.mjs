@@ -2,11 +2,11 @@
 // with the Content-Security-Policy the build writes into the page (scripts/csp.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DIST, serve, open, ready, screenshot } from "./harness.mjs";
+import { DIST, SUBPATH, serve, open, ready, screenshot } from "./harness.mjs";
 
 let server;
 before(async () => {
-  server = await serve(DIST, "/courses/safe-rl/alam/");
+  server = await serve(DIST, SUBPATH); // every browser test runs under this sub-path
 });
 after(() => server?.close());
 

@@ -136,3 +136,39 @@ test("race view: 2–4 algorithms train side by side, overlaid; a race widget to
     await browser.close();
   }
 });
+
+test("widget attributes: run settings, panels, height and autoplay; a refused setting is said", { timeout: 180_000 }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}examples/course-page.html`);
+    await page.waitForFunction(() => document.getElementById("fac").alam?.config(), null, { timeout: 120_000 });
+    await page.evaluate(() => {
+      document.body.insertAdjacentHTML("beforeend", `
+        <alam-trainer id="auto" env="car-following" algo="lag" batch-size="32" hidden-units="16" learning_starts="100"
+          panels="scene,charts" height="420px" autoplay></alam-trainer>
+        <alam-trainer id="bad" env="double-integrator" rho="-1" hidden-units="16"></alam-trainer>`);
+    });
+    // Autoplay, with the attributes' settings (batch-size is batch_size, hidden-units is hidden).
+    await page.waitForFunction(() => document.getElementById("auto").alam?.points().return >= 2, null, { timeout: 120_000 });
+    const cfg = await page.evaluate(() => document.getElementById("auto").alam.config());
+    assert.deepEqual([cfg.env, cfg.algo, cfg.batch_size, cfg.hidden, cfg.learning_starts], ["car-following", "lag", 32, 16, 100]);
+    // Only the panels asked for; the height asked for.
+    const shown = await page.evaluate(() => {
+      const el = document.getElementById("auto");
+      const root = el.shadowRoot;
+      const visible = (sel) => root.querySelector(sel).offsetHeight > 0;
+      return { controls: visible(".controls"), scene: visible(".scene-panel"), heatmap: visible(".heatmap-panel"), charts: visible(".charts"), height: el.getBoundingClientRect().height };
+    });
+    assert.deepEqual(shown, { controls: false, scene: true, heatmap: false, charts: true, height: 420 });
+    // A bad value is refused and said in the status line; the run starts with the default.
+    await page.waitForFunction(() => document.getElementById("bad").alam?.config(), null, { timeout: 60_000 });
+    const status = await page.evaluate(() => document.getElementById("bad").shadowRoot.getElementById("status").textContent);
+    assert.match(status, /refused.*`rho`/);
+    assert.equal(await page.evaluate(() => document.getElementById("bad").alam.config().rho), 1);
+    await page.evaluate(() => document.getElementById("auto").alam.pause());
+    await screenshot(page, "widget-attributes.png");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
