@@ -23,7 +23,7 @@ const RECENT = 5;
  *   autoplay, speed};
  * - `url`: keep the settings in the address bar; `autosave`: resume from IndexedDB;
  * - `pretrained`: a run file's URL to show first (a newcomer's first visit).
- * Returns what tests read (`window.alamPage` on the page, `element.alam` on a widget).
+ * Returns what scripts and tests read (`window.alamPage` on the page, `element.alam` on a widget).
  */
 export function createTrainerView(root, bindings, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null }) {
   const $ = (id) => root.getElementById(id);
@@ -50,8 +50,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     refused: [],
   };
 
-  /** What tests read. */
-  const page = {
+  /** What scripts and tests read (`window.alamPage`, a widget's `element.alam`). */
+  const view = {
     points: () => (charts ? charts.points() : { return: 0, cost: 0, lambda: 0, speed: 0 }),
     heatmapVersion: 0,
     lastHeatmap: null,
@@ -80,7 +80,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     queue = next.catch(() => {});
     return next;
   }
-  page.busy = () => busy;
+  view.busy = () => busy;
 
   const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
 
@@ -147,8 +147,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     state.heatmap = hm ?? null;
     if (!hm) $("heatmap-caption").textContent = "No map: this algorithm has no state-wise multiplier λ(s) (or the environment has no 2-D picture).";
     renderHeatmap();
-    page.lastHeatmap = state.heatmap;
-    page.heatmapVersion += 1;
+    view.lastHeatmap = state.heatmap;
+    view.heatmapVersion += 1;
   }
 
   // ---- counters --------------------------------------------------------------------------
@@ -355,7 +355,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       const bytes = t.save();
       const steps = Number($("steps").textContent);
       await idb("readwrite", (store) => store.put({ settings: state.settings, bytes, steps, savedAt: Date.now() }, DB.key));
-      page.autosaved = steps;
+      view.autosaved = steps;
     } catch (e) {
       console.warn("autosave failed:", e);
     }
@@ -569,7 +569,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       controls.clearAllErrors();
       controls.fill(state.settings, state.config);
       if (useAutosave) await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
-      page.autosaved = -1;
+      view.autosaved = -1;
       replaceTrainer(state.settings, { stop: true });
     },
     onScratch: trainFromScratch,
@@ -606,5 +606,5 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (state.page.autoplay) play();
   })();
 
-  return page;
+  return view;
 }
