@@ -132,8 +132,8 @@ impl Trainer {
     /// Async only for the browser's WebGPU readback; on the CPU it never waits.
     ///
     /// The phases below (act, [`Self::env_step`], [`Self::updates_due`] × update,
-    /// [`Self::periodic_records`]) are also driven one seed at a time by
-    /// [`crate::population::PopulationTrainer`], which does the acting and the updates of N
+    /// [`Self::periodic_records`]) are also driven one seed at a time by `alam sweep`'s
+    /// `population::PopulationTrainer` (native), which does the acting and the updates of N
     /// seeds' trainers in one batched call each.
     pub async fn step_async(&mut self) -> Result<Vec<Record>> {
         let mut out = Vec::new();
