@@ -241,15 +241,23 @@ impl Trainer {
 
     /// Whether this step evaluates or probes (the agent must be current for it).
     pub fn periodic_due(&self) -> bool {
-        (self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0) || self.step % self.cfg.probe_every == 0
+        self.eval_due() || self.probe_due()
     }
 
-    /// The evaluation and the probe this step makes due.
+    fn eval_due(&self) -> bool {
+        self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0
+    }
+
+    fn probe_due(&self) -> bool {
+        self.step % self.cfg.probe_every == 0
+    }
+
+    /// The evaluation and the probe this step makes due, after the step's records `out`.
     pub async fn periodic_records(&mut self, mut out: Vec<Record>) -> Result<Vec<Record>> {
-        if self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0 {
+        if self.eval_due() {
             out.push(self.evaluate(self.cfg.eval_episodes).await?);
         }
-        if self.step % self.cfg.probe_every == 0 {
+        if self.probe_due() {
             if let Some(r) = self.probe_record().await? {
                 out.push(r);
             }
