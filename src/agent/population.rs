@@ -22,7 +22,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::handler::{dual_target, psi, HandlerState};
-use super::nets::{tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN, REWARD_HEADS};
+use super::nets::{polyak, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN, REWARD_HEADS};
 use super::{cost_heads, read_floats, Agent, AgentNets, UpdateStats};
 use crate::config::{Algo, TrainConfig};
 use crate::error::{AlamError, Result};
@@ -90,7 +90,6 @@ impl StackedMlp {
 
     /// θ_target ← τ·θ + (1 − τ)·θ_target, per parameter.
     fn soft_update(self, online: &StackedMlp, tau: f64) -> Self {
-        use super::nets::polyak;
         let mix = |t: Vec<Param<Tensor<3>>>, o: &[Param<Tensor<3>>]| t.into_iter().zip(o).map(|(t, o)| polyak(t, o, tau)).collect();
         StackedMlp { weights: mix(self.weights, &online.weights), biases: mix(self.biases, &online.biases) }
     }
