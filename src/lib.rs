@@ -12,6 +12,9 @@ pub mod config;
 pub mod env;
 pub mod error;
 pub mod metrics;
+/// N seeds trained as one batched population (`alam sweep`; native: synchronous readback).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod population;
 pub mod replay;
 /// `alam report` (native CLI only: plotters).
 #[cfg(all(feature = "cli", not(target_arch = "wasm32")))]

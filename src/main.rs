@@ -24,8 +24,8 @@ mod cli {
     use alam::config::{Algo, TrainConfig};
     use alam::env::{make_env, EnvKind};
     use alam::metrics::Record;
-    use alam::run::{train_to_dir, WEIGHTS_FILE};
-    use alam::sweep::{apply_overrides, grid, parse_override, parse_shard, shard};
+    use alam::run::{train_population_to_dirs, train_to_dir, WEIGHTS_FILE};
+    use alam::sweep::{apply_overrides, grid, parse_override, parse_shard, seed_groups, shard, Batching, Cell};
     use alam::trainer::evaluate_policy;
     use alam::{bench, checkpoint, AlamError, Result};
     use clap::{Parser, Subcommand};
@@ -93,9 +93,16 @@ mod cli {
             variants: Vec<String>,
             #[command(flatten)]
             cfg: ConfigArgs,
-            /// Run only shard i of n (0-based), e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
+            /// Run only shard i of n (0-based), e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`:
+            /// every n-th group of seeds (env × algo × variant), or every n-th run with
+            /// `--population off`.
             #[arg(long, default_value = "0/1")]
             shard: String,
+            /// Train the seeds of a group (same env, algo and variant) as one population, each
+            /// update one batched call for all of them (same files per run): `auto` (all its
+            /// seeds at once), `off` (one run at a time, as `alam train`) or N (at most N seeds).
+            #[arg(long, default_value = "auto")]
+            population: Batching,
             #[arg(long, default_value = "runs/sweep")]
             out: PathBuf,
         },
@@ -157,20 +164,41 @@ mod cli {
                 train(&cfg, &out, quiet)
             }
             Command::Eval { weights, episodes, seed } => eval(&weights, episodes, seed),
-            Command::Sweep { envs, algos, seeds, variants, cfg, shard: s, out } => {
+            Command::Sweep { envs, algos, seeds, variants, cfg, shard: s, population, out } => {
                 let (i, n) = parse_shard(&s)?;
-                let cells = shard(grid(&envs, &algos, &seeds, &variants)?, i, n);
-                eprintln!("shard {i}/{n}: {} runs into {}", cells.len(), out.display());
-                for (k, cell) in cells.iter().enumerate() {
-                    let dir = out.join(cell.dir_name());
-                    if dir.join("done").exists() {
-                        eprintln!("[{}/{}] {} already done, skipped", k + 1, cells.len(), cell.dir_name());
-                        continue;
+                let cells = grid(&envs, &algos, &seeds, &variants)?;
+                let units: Vec<Vec<Cell>> = match population {
+                    Batching::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
+                    _ => shard(seed_groups(cells), i, n),
+                };
+                let total: usize = units.iter().map(Vec::len).sum();
+                eprintln!("shard {i}/{n}: {total} runs into {}", out.display());
+                let mut k = 0;
+                for unit in units {
+                    let mut todo = Vec::new();
+                    for cell in unit {
+                        k += 1;
+                        if out.join(cell.dir_name()).join("done").exists() {
+                            eprintln!("[{k}/{total}] {} already done, skipped", cell.dir_name());
+                        } else {
+                            todo.push(cell);
+                        }
                     }
-                    let c = build_config(cell.env, cell.algo, cell.seed, &cfg, &cell.overrides)?;
-                    eprintln!("[{}/{}] {}", k + 1, cells.len(), cell.dir_name());
-                    train(&c, &dir, true)?;
-                    std::fs::write(dir.join("done"), "")?;
+                    for chunk in todo.chunks(population.max_seeds()) {
+                        let cfgs = chunk.iter().map(|c| build_config(c.env, c.algo, c.seed, &cfg, &c.overrides)).collect::<Result<Vec<_>>>()?;
+                        let dirs: Vec<PathBuf> = chunk.iter().map(|c| out.join(c.dir_name())).collect();
+                        let names: Vec<String> = chunk.iter().map(Cell::dir_name).collect();
+                        if chunk.len() == 1 {
+                            eprintln!("[{k}/{total}] {}", names[0]);
+                            train(&cfgs[0], &dirs[0], true)?;
+                        } else {
+                            eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
+                            train_population(&cfgs, &dirs)?;
+                        }
+                        for dir in &dirs {
+                            std::fs::write(dir.join("done"), "")?;
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -299,6 +327,19 @@ mod cli {
         match trainer.diverged() {
             Some(msg) => eprintln!("stopped early: {msg}; last good weights in {}", weights.display()),
             None => eprintln!("done: {} steps, {} episodes; weights in {}", trainer.steps_done(), trainer.episodes_done(), weights.display()),
+        }
+        Ok(())
+    }
+
+    /// Seeds of one config as one population, quietly (as a sweep's runs).
+    fn train_population(cfgs: &[TrainConfig], dirs: &[PathBuf]) -> Result<()> {
+        let population = train_population_to_dirs(cfgs, dirs, |_, _| {})?;
+        for (t, dir) in population.trainers().iter().zip(dirs) {
+            let weights = dir.join(WEIGHTS_FILE);
+            match t.diverged() {
+                Some(msg) => eprintln!("stopped early: {msg}; last good weights in {}", weights.display()),
+                None => eprintln!("done: {} steps, {} episodes; weights in {}", t.steps_done(), t.episodes_done(), weights.display()),
+            }
         }
         Ok(())
     }

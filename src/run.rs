@@ -4,12 +4,13 @@
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::error::Result;
 use crate::metrics::Record;
+use crate::population::PopulationTrainer;
 use crate::trainer::Trainer;
 
 pub const WEIGHTS_FILE: &str = "weights.alam";
@@ -39,6 +40,40 @@ pub fn train_to_dir(cfg: &TrainConfig, out: &Path, mut progress: impl FnMut(&Tra
     metrics.flush()?;
     save_weights(&trainer, out)?;
     Ok(trainer)
+}
+
+/// Trains seeds of one config (they differ in their seed only) as one batched population,
+/// seed i into `outs[i]`: the same files as [`train_to_dir`] writes for each, saved at the
+/// same points (every evaluation, the end; a diverged seed keeps its last good weights).
+pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], mut progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+    let mut metrics = Vec::with_capacity(outs.len());
+    for (cfg, out) in cfgs.iter().zip(outs) {
+        fs::create_dir_all(out)?;
+        fs::write(out.join(CONFIG_FILE), cfg.to_json())?;
+        metrics.push(BufWriter::new(File::create(out.join(METRICS_FILE))?));
+    }
+    let device = burn::tensor::Device::flex();
+    let mut population = PopulationTrainer::new(cfgs, &device)?;
+    while !population.is_done() {
+        let records = population.step()?;
+        for ((seed_records, m), (trainer, out)) in records.iter().zip(&mut metrics).zip(population.trainers().iter().zip(outs)) {
+            for r in seed_records {
+                writeln!(m, "{}", r.to_json_line())?;
+                if matches!(r, Record::Eval { .. }) {
+                    // The population wrote the seed's networks into its agent to evaluate.
+                    save_weights(trainer, out)?;
+                    m.flush()?;
+                }
+            }
+        }
+        progress(&population, &records);
+    }
+    population.sync_agents();
+    for ((m, trainer), out) in metrics.iter_mut().zip(population.trainers()).zip(outs) {
+        m.flush()?;
+        save_weights(trainer, out)?;
+    }
+    Ok(population)
 }
 
 /// Writes the weights atomically (temp file + rename): a crash mid-write never leaves a

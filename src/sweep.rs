@@ -1,5 +1,6 @@
-//! The grid of a sweep (envs × algos × seeds × variants) and its split into shards, so that a
-//! Slurm array job or GNU parallel can run `--shard i/n` on n machines with no coordination.
+//! The grid of a sweep (envs × algos × seeds × variants), its groups of seeds (trained as one
+//! batched population) and its split into shards, so that a Slurm array job or GNU parallel
+//! can run `--shard i/n` on n machines with no coordination.
 
 use serde_json::Value;
 
@@ -57,9 +58,59 @@ pub fn grid(envs: &[EnvKind], algos: &[Algo], seeds: &[u64], variants: &[String]
     Ok(cells)
 }
 
-/// Round-robin: cell k belongs to shard k mod n, so shards get equal shares of every env.
-pub fn shard(cells: Vec<Cell>, i: usize, n: usize) -> Vec<Cell> {
-    cells.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, c)| c).collect()
+/// Round-robin: item k (a cell, or a group of seeds) belongs to shard k mod n, so shards get
+/// equal shares of every env.
+pub fn shard<T>(items: Vec<T>, i: usize, n: usize) -> Vec<T> {
+    items.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, c)| c).collect()
+}
+
+/// The grid's cells grouped by everything but the seed (env, algo, variant), in grid order:
+/// each group's runs share one config apart from the seed, so they can train as one population.
+pub fn seed_groups(cells: Vec<Cell>) -> Vec<Vec<Cell>> {
+    let mut groups: Vec<Vec<Cell>> = Vec::new();
+    for cell in cells {
+        match groups.iter_mut().find(|g| (g[0].env, g[0].algo, &g[0].variant, &g[0].overrides) == (cell.env, cell.algo, &cell.variant, &cell.overrides)) {
+            Some(g) => g.push(cell),
+            None => groups.push(vec![cell]),
+        }
+    }
+    groups
+}
+
+/// How a sweep trains the seeds of a group: one at a time, or as batched populations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batching {
+    /// Each run on its own, as `alam train` (the reference path).
+    Off,
+    /// All seeds of a group as one population.
+    Auto,
+    /// Populations of at most this many seeds.
+    AtMost(usize),
+}
+
+impl Batching {
+    /// The most seeds one process trains at once.
+    pub fn max_seeds(self) -> usize {
+        match self {
+            Batching::Off => 1,
+            Batching::Auto => usize::MAX,
+            Batching::AtMost(n) => n,
+        }
+    }
+}
+
+impl std::str::FromStr for Batching {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "off" => Ok(Batching::Off),
+            "auto" => Ok(Batching::Auto),
+            n => match n.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(Batching::AtMost(n)),
+                _ => Err(format!("`{s}`: must be auto, off or a number of seeds ≥ 1")),
+            },
+        }
+    }
 }
 
 fn parse_variant(s: &str) -> Result<(String, Vec<(String, String)>)> {
@@ -116,6 +167,22 @@ mod tests {
         all.sort();
         assert_eq!(seen, all, "every cell in exactly one shard");
         assert!(shard(cells, 3, 4).len() >= 22);
+    }
+
+    #[test]
+    fn groups_hold_the_seeds_of_one_env_algo_and_variant() {
+        let cells = grid(&[EnvKind::DoubleIntegrator, EnvKind::PointGoal], &[Algo::Lag, Algo::Alam], &[3, 4, 5], &["a:rho=1".into(), "b:rho=10".into()]).unwrap();
+        let groups = seed_groups(cells.clone());
+        assert_eq!(groups.len(), 2 * 2 * 2);
+        for g in &groups {
+            assert_eq!(g.iter().map(|c| c.seed).collect::<Vec<_>>(), [3, 4, 5]);
+            assert!(g.iter().all(|c| (c.env, c.algo, &c.variant) == (g[0].env, g[0].algo, &g[0].variant)));
+        }
+        assert_eq!(groups.concat(), cells, "every cell in exactly one group, in grid order");
+        assert_eq!("auto".parse::<Batching>().unwrap(), Batching::Auto);
+        assert_eq!("off".parse::<Batching>().unwrap().max_seeds(), 1);
+        assert_eq!("3".parse::<Batching>().unwrap(), Batching::AtMost(3));
+        assert!("0".parse::<Batching>().is_err() && "many".parse::<Batching>().is_err());
     }
 
     #[test]

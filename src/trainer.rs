@@ -14,7 +14,7 @@ use crate::env::{make_env, Env, ProbeGrid};
 use crate::error::{AlamError, Result};
 use crate::metrics::{quantize, summarize, Record, StatsWindow};
 use crate::stats::roc_auc;
-use crate::replay::ReplayBuffer;
+use crate::replay::{Batch, ReplayBuffer};
 
 /// Side of the λ probe grid (PAPER.md §8: a fixed set of states, evaluated at intervals).
 pub const PROBE_GRID: usize = 21;
@@ -130,18 +130,56 @@ impl Trainer {
 
     /// One environment step and the updates it makes due; returns the records it produced.
     /// Async only for the browser's WebGPU readback; on the CPU it never waits.
+    ///
+    /// The phases below (act, [`Self::env_step`], [`Self::updates_due`] × update,
+    /// [`Self::periodic_records`]) are also driven one seed at a time by `alam sweep`'s
+    /// `population::PopulationTrainer` (native), which does the acting and the updates of N
+    /// seeds' trainers in one batched call each.
     pub async fn step_async(&mut self) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         if self.is_done() {
             return Ok(out);
         }
-        let action = if self.step < self.cfg.learning_starts {
-            (0..self.env.act_dim()).map(|_| self.rng.random_range(-1.0f32..1.0)).collect()
-        } else {
-            self.agent.act(&self.obs, false, &mut self.rng).await?
+        let action = match self.random_action() {
+            Some(a) => a,
+            None => self.agent.act(&self.obs, false, &mut self.rng).await?,
         };
-        let o = self.env.step(&action, &mut self.next_obs);
-        self.replay.push(&self.obs, &action, o.reward, o.cost, &self.next_obs, o.terminated);
+        self.env_step(&action, &mut out);
+        for _ in 0..self.updates_due() {
+            let batch = self.sample_batch();
+            match self.agent.update_and_settle(&batch).await {
+                Ok(stats) => self.record_update(&stats, &mut out),
+                Err(e @ AlamError::Diverged { .. }) => {
+                    self.stop_diverged(e.to_string(), &mut out);
+                    return Ok(out);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.periodic_records(out).await
+    }
+
+    /// A uniform random action during the warm-up (`learning_starts`), else `None`: the policy
+    /// acts, with [`Self::exploration_rng`].
+    pub fn random_action(&mut self) -> Option<Vec<f32>> {
+        (self.step < self.cfg.learning_starts).then(|| (0..self.env.act_dim()).map(|_| self.rng.random_range(-1.0f32..1.0)).collect())
+    }
+
+    /// The observation the next action answers.
+    pub fn observation(&self) -> &[f32] {
+        &self.obs
+    }
+
+    /// Exploration noise and replay sampling draw from this RNG.
+    pub fn exploration_rng(&mut self) -> &mut Rng64 {
+        &mut self.rng
+    }
+
+    /// Steps the env with `action` and stores the transition; a finished episode gives its
+    /// record and its cost to the handler (the scalar multipliers' signal).
+    pub fn env_step(&mut self, action: &[f32], out: &mut Vec<Record>) {
+        let o = self.env.step(action, &mut self.next_obs);
+        self.replay.push(&self.obs, action, o.reward, o.cost, &self.next_obs, o.terminated);
         std::mem::swap(&mut self.obs, &mut self.next_obs);
         self.step += 1;
         self.ep_return += o.reward as f64;
@@ -166,32 +204,60 @@ impl Trainer {
             self.ep_len = 0;
             self.env.reset(&mut self.obs);
         }
+    }
 
+    /// How many updates this step makes due (the update-to-data ratio's credit).
+    pub fn updates_due(&mut self) -> u32 {
+        let mut due = 0;
         // The replay check only bites after `resume` (learning_starts ≥ batch_size otherwise).
         if self.step >= self.cfg.learning_starts && self.replay.len() >= self.cfg.batch_size {
             self.update_credit += self.cfg.utd_ratio;
             while self.update_credit >= 1.0 {
                 self.update_credit -= 1.0;
-                let batch = self.replay.sample(self.cfg.batch_size, &mut self.rng);
-                match self.agent.update_and_settle(&batch).await {
-                    Ok(stats) => self.window.push(&stats),
-                    Err(e @ AlamError::Diverged { .. }) => {
-                        let message = e.to_string();
-                        self.diverged = Some(message.clone());
-                        out.push(Record::Diverged { step: self.step, message });
-                        return Ok(out);
-                    }
-                    Err(e) => return Err(e),
-                }
-                if self.window.len() >= self.cfg.log_every {
-                    out.push(self.update_record());
-                }
+                due += 1;
             }
         }
-        if self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0 {
+        due
+    }
+
+    /// One update's batch from the replay buffer.
+    pub fn sample_batch(&mut self) -> Batch {
+        self.replay.sample(self.cfg.batch_size, &mut self.rng)
+    }
+
+    /// Adds an update's statistics to the window, and the window's record when it is full.
+    pub fn record_update(&mut self, stats: &UpdateStats, out: &mut Vec<Record>) {
+        self.window.push(stats);
+        if self.window.len() >= self.cfg.log_every {
+            out.push(self.update_record());
+        }
+    }
+
+    /// Training stops here: the update that diverged has been undone.
+    pub fn stop_diverged(&mut self, message: String, out: &mut Vec<Record>) {
+        self.diverged = Some(message.clone());
+        out.push(Record::Diverged { step: self.step, message });
+    }
+
+    /// Whether this step evaluates or probes (the agent must be current for it).
+    pub fn periodic_due(&self) -> bool {
+        self.eval_due() || self.probe_due()
+    }
+
+    fn eval_due(&self) -> bool {
+        self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0
+    }
+
+    fn probe_due(&self) -> bool {
+        self.step % self.cfg.probe_every == 0
+    }
+
+    /// The evaluation and the probe this step makes due, after the step's records `out`.
+    pub async fn periodic_records(&mut self, mut out: Vec<Record>) -> Result<Vec<Record>> {
+        if self.eval_due() {
             out.push(self.evaluate(self.cfg.eval_episodes).await?);
         }
-        if self.step % self.cfg.probe_every == 0 {
+        if self.probe_due() {
             if let Some(r) = self.probe_record().await? {
                 out.push(r);
             }

@@ -46,6 +46,7 @@ fn bad_flags_and_values_are_refused() {
     refused(alam(&["train", "--set", "actor_lr=NaN"]), "actor_lr");
     refused(alam(&["train", "--set", "rhoo=1"]), "rhoo");
     refused(alam(&["sweep", "--shard", "4/4"]), "shard");
+    refused(alam(&["sweep", "--population", "0"]), "population");
 }
 
 #[test]
@@ -183,4 +184,78 @@ fn report_scores_a_sweep_and_draws_its_figures() {
         assert!(svg.starts_with("<svg") && svg.contains("alam"), "{fig}");
     }
     refused(alam(&["report", "--runs", out.to_str().unwrap()]), "no runs");
+}
+
+/// Every number of two metrics files, timing apart, agrees to `tol` (relative), kind by kind.
+fn assert_close_metrics(a: &Path, b: &Path, tol: f64) {
+    fn walk(x: &serde_json::Value, y: &serde_json::Value, tol: f64, at: &str) {
+        match (x, y) {
+            (serde_json::Value::Object(p), serde_json::Value::Object(q)) => {
+                assert_eq!(p.keys().collect::<Vec<_>>(), q.keys().collect::<Vec<_>>(), "{at}");
+                for (k, v) in p {
+                    if k != "updates_per_s" && k != "env_steps_per_s" {
+                        walk(v, &q[k], tol, &format!("{at}.{k}"));
+                    }
+                }
+            }
+            (serde_json::Value::Array(p), serde_json::Value::Array(q)) => {
+                assert_eq!(p.len(), q.len(), "{at}");
+                p.iter().zip(q).for_each(|(v, w)| walk(v, w, tol, at));
+            }
+            (serde_json::Value::Number(p), serde_json::Value::Number(q)) => {
+                let (p, q) = (p.as_f64().unwrap(), q.as_f64().unwrap());
+                assert!((p - q).abs() <= tol * (1.0 + p.abs()), "{at}: {p} vs {q}");
+            }
+            _ => assert_eq!(x, y, "{at}"),
+        }
+    }
+    let read = |p: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let (ra, rb) = (read(a), read(b));
+    assert_eq!(ra.len(), rb.len(), "{} vs {}: record counts", a.display(), b.display());
+    for (k, (x, y)) in ra.iter().zip(&rb).enumerate() {
+        walk(x, y, tol, &format!("{}: record {k}", a.display()));
+    }
+}
+
+#[test]
+fn a_batched_sweep_writes_the_runs_a_sweep_of_separate_runs_writes() {
+    let (batched, separate, report) = (tmp("pop-batched"), tmp("pop-separate"), tmp("pop-report"));
+    let base = ["sweep", "--envs", "double-integrator", "--algos", "pid-lag,alam", "--seeds", "0,1", "--steps", "400"];
+    for (dir, mode) in [(&batched, "auto"), (&separate, "off")] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(&["--out", dir.to_str().unwrap(), "--population", mode]);
+        args.extend_from_slice(&TINY);
+        let r = alam(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let said_population = String::from_utf8_lossy(&r.stderr).contains("(one population)");
+        assert_eq!(said_population, mode == "auto", "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    let runs = ["double-integrator-alam-s0", "double-integrator-alam-s1", "double-integrator-pid-lag-s0", "double-integrator-pid-lag-s1"];
+    for run in runs {
+        let dir = batched.join(run);
+        for f in ["config.json", "metrics.jsonl", "weights.alam", "done"] {
+            assert!(dir.join(f).exists(), "{run}: {f} missing");
+        }
+        // The same records as the run trained alone: the same seed, the same initial weights and
+        // noise, one batched update instead of one per seed (so equal to float rounding).
+        assert_close_metrics(&dir.join("metrics.jsonl"), &separate.join(run).join("metrics.jsonl"), 1e-2);
+        let out = alam(&["eval", "--weights", dir.join("weights.alam").to_str().unwrap(), "--episodes", "2"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["return_mean"].as_f64().unwrap().is_finite());
+    }
+    let done = alam(&["report", "--runs", batched.to_str().unwrap(), "--out", report.to_str().unwrap()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+    let groups = summary["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert!(groups.iter().all(|g| g["seeds"] == 2), "{groups:?}");
+    // A second run of the sweep finds every run done.
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--out", batched.to_str().unwrap()]);
+    args.extend_from_slice(&TINY);
+    let r = String::from_utf8_lossy(&alam(&args).stderr).to_string();
+    assert_eq!(r.matches("already done").count(), 4, "{r}");
 }

@@ -7,6 +7,7 @@
 
 pub mod handler;
 pub mod nets;
+pub mod population;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};

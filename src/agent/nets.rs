@@ -27,9 +27,9 @@ fn linear(rng: &mut Rng64, d_in: usize, d_out: usize, device: &Device) -> Linear
 /// Two hidden ReLU layers: the shape of every network here.
 #[derive(Module, Debug)]
 pub struct Mlp {
-    l1: Linear,
-    l2: Linear,
-    l3: Linear,
+    pub(crate) l1: Linear,
+    pub(crate) l2: Linear,
+    pub(crate) l3: Linear,
 }
 
 impl Mlp {
@@ -51,7 +51,7 @@ impl Mlp {
 /// Tanh-squashed Gaussian policy: outputs the mean and log-std of the pre-squash action.
 #[derive(Module, Debug)]
 pub struct Actor {
-    net: Mlp,
+    pub(crate) net: Mlp,
 }
 
 /// log σ is clamped to this range (CleanRL's bounds) so the policy can neither collapse to a
@@ -99,12 +99,12 @@ pub(crate) fn tanh_gaussian<const D: usize>(mean: Tensor<D>, log_std: Tensor<D>,
 #[derive(Module, Debug)]
 pub struct CriticEnsemble {
     /// First layer of every head side by side: head e owns columns e·h..(e+1)·h.
-    w1: Param<Tensor<2>>,
-    b1: Param<Tensor<2>>,
-    w2: Param<Tensor<3>>,
-    b2: Param<Tensor<3>>,
-    w3: Param<Tensor<3>>,
-    b3: Param<Tensor<3>>,
+    pub(crate) w1: Param<Tensor<2>>,
+    pub(crate) b1: Param<Tensor<2>>,
+    pub(crate) w2: Param<Tensor<3>>,
+    pub(crate) b2: Param<Tensor<3>>,
+    pub(crate) w3: Param<Tensor<3>>,
+    pub(crate) b3: Param<Tensor<3>>,
 }
 
 /// Heads 0 and 1 are the reward twins; the rest (one or two) are cost critics.
@@ -163,7 +163,7 @@ impl CriticEnsemble {
 /// cap λ_max keeps the penalty finite in infeasible states (§3e).
 #[derive(Module, Debug)]
 pub struct MultiplierNet {
-    net: Mlp,
+    pub(crate) net: Mlp,
 }
 
 impl MultiplierNet {

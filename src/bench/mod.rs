@@ -1,18 +1,17 @@
 //! Throughput measurements behind `alam bench` (NOTES.md's shapes: obs 32, act 2, batch 256,
 //! 2×256 MLPs). Timing is here, never in tests.
 
-pub mod population;
-
 use crate::Rng64;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use web_time::Instant;
 
+use crate::agent::population::{Population, SeedUpdate};
 use crate::agent::Agent;
 use crate::config::TrainConfig;
 use crate::env::{make_env, EnvKind};
 use crate::error::Result;
-use crate::replay::{Batch, ReplayBuffer};
+use crate::replay::ReplayBuffer;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UpdateBench {
@@ -68,8 +67,9 @@ pub struct PopulationBench {
     pub batched_over_separate: f64,
 }
 
-/// N seeds' SAC-ALaM updates: N separate agents updated in turn, against one batched update
-/// of N stacked agents ([`population::Population`]). Each seed samples its own batch, both ways.
+/// N seeds' SAC-ALaM updates: N separate agents updated in turn (what `sweep --population off`
+/// does), against one batched update of the same N agents stacked ([`Population`], what
+/// `sweep` does). Each seed samples its own batch, both ways.
 pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: usize, hidden: usize, updates: u64, device: &burn::tensor::Device) -> Result<PopulationBench> {
     let mut rng = Rng64::seed_from_u64(0);
     let replay = random_replay(obs_dim, act_dim, &mut rng);
@@ -81,6 +81,7 @@ pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: us
             Agent::new(&cfg, obs_dim, act_dim, device)
         })
         .collect();
+    let mut pop = Population::from_agents(&agents.iter().collect::<Vec<_>>())?;
     let mut time_separate = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
@@ -92,23 +93,15 @@ pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: us
         }
     }
 
-    let mut pop = population::Population::new(n, obs_dim, act_dim, hidden, device);
+    let (states, live) = (vec![agents[0].handler().state(); n], vec![true; n]);
     let mut time_batched = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
-        let mut stacked = Batch::default();
-        for _ in 0..n {
-            let b = replay.sample(batch, &mut rng);
-            stacked.obs.extend_from_slice(&b.obs);
-            stacked.act.extend_from_slice(&b.act);
-            stacked.reward.extend_from_slice(&b.reward);
-            stacked.cost.extend_from_slice(&b.cost);
-            stacked.next_obs.extend_from_slice(&b.next_obs);
-            stacked.done.extend_from_slice(&b.done);
-        }
-        let stats = pop.update(&stacked, batch, 1.0, 3e-4)?;
-        if stats.iter().any(|v| !v.is_finite()) {
-            return Err(crate::AlamError::Diverged { update: i + 1, what: "population update".into() });
+        let batches: Vec<_> = (0..n).map(|_| replay.sample(batch, &mut rng)).collect();
+        for seed in pop.update(&batches, &states, &live)? {
+            if let SeedUpdate::Diverged { error, .. } = seed {
+                return Err(error);
+            }
         }
         if i >= warmup {
             time_batched += t0.elapsed().as_secs_f64();

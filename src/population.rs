@@ -1,0 +1,137 @@
+//! N seeds of one config trained side by side, as N runs of [`Trainer`] would train them —
+//! each seed its own env, replay buffer, episodes, evaluations, probes and records — but with
+//! the seeds' acting (one policy forward for all) and updates (one [`Population`] update for
+//! all) batched into one network call each. `alam sweep` trains a group of seeds this way.
+//!
+//! Each seed's [`Trainer`] keeps everything that is its own (env, replay, exploration RNG,
+//! counters, the handler's scalar multiplier state); its agent is a view that the population
+//! writes the seed's networks into before it evaluates, probes or saves. Native only: it
+//! reads the device synchronously.
+
+use burn::tensor::Device;
+
+use crate::agent::population::{Population, SeedUpdate};
+use crate::agent::squash_action;
+use crate::config::TrainConfig;
+use crate::error::Result;
+use crate::metrics::Record;
+use crate::replay::Batch;
+use crate::trainer::Trainer;
+
+pub struct PopulationTrainer {
+    trainers: Vec<Trainer>,
+    learner: Population,
+}
+
+impl PopulationTrainer {
+    /// One trainer per config; the configs must differ in their seed only.
+    pub fn new(cfgs: &[TrainConfig], device: &Device) -> Result<Self> {
+        let trainers = cfgs.iter().map(|c| Trainer::new(c.clone(), device)).collect::<Result<Vec<_>>>()?;
+        let learner = Population::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
+        Ok(PopulationTrainer { trainers, learner })
+    }
+
+    /// The seeds' trainers, in the order of the configs.
+    pub fn trainers(&self) -> &[Trainer] {
+        &self.trainers
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.trainers.iter().all(Trainer::is_done)
+    }
+
+    /// One environment step of every seed still training and the updates it makes due;
+    /// returns each seed's records, as [`Trainer::step`] would.
+    pub fn step(&mut self) -> Result<Vec<Vec<Record>>> {
+        pollster::block_on(self.step_async())
+    }
+
+    async fn step_async(&mut self) -> Result<Vec<Vec<Record>>> {
+        let n = self.trainers.len();
+        let mut out: Vec<Vec<Record>> = vec![Vec::new(); n];
+        let mut live: Vec<bool> = self.trainers.iter().map(|t| !t.is_done()).collect();
+
+        // 1. Act: random during the warm-up, else every seed's policy in one forward, each
+        //    seed's exploration noise from its own RNG (as `Agent::act`).
+        let mut actions: Vec<Option<Vec<f32>>> =
+            self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.random_action() } else { None }).collect();
+        if (0..n).any(|i| live[i] && actions[i].is_none()) {
+            let obs: Vec<f32> = self.trainers.iter().flat_map(|t| t.observation().iter().copied()).collect();
+            let policy = self.learner.policy(&obs)?;
+            let act_dim = self.trainers[0].env().act_dim();
+            for (i, t) in self.trainers.iter_mut().enumerate() {
+                if live[i] && actions[i].is_none() {
+                    let row = &policy[i * 2 * act_dim..(i + 1) * 2 * act_dim];
+                    actions[i] = Some(squash_action(row, act_dim, false, t.exploration_rng()));
+                }
+            }
+        }
+        for (i, t) in self.trainers.iter_mut().enumerate() {
+            if let Some(a) = &actions[i] {
+                t.env_step(a, &mut out[i]);
+            }
+        }
+
+        // 2. Updates: the seeds share their config, so the same number falls due for each.
+        let due: Vec<u32> = self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.updates_due() } else { 0 }).collect();
+        for round in 0..due.iter().copied().max().unwrap_or(0) {
+            let updating: Vec<bool> = (0..n).map(|i| live[i] && due[i] > round).collect();
+            let batches: Vec<Batch> = (0..n)
+                .map(|i| if updating[i] { self.trainers[i].sample_batch() } else { self.idle_batch() })
+                .collect();
+            let states: Vec<_> = self.trainers.iter().map(|t| t.agent().handler().state()).collect();
+            for (i, result) in self.learner.update(&batches, &states, &updating)?.into_iter().enumerate() {
+                let t = &mut self.trainers[i];
+                match result {
+                    SeedUpdate::Idle => {}
+                    SeedUpdate::Done(stats) => {
+                        // What `Agent::settle` does after a good update.
+                        t.agent_mut().handler_mut().observe_violation(stats.violation);
+                        t.agent_mut().set_updates(self.learner.updates());
+                        t.record_update(&stats, &mut out[i]);
+                    }
+                    SeedUpdate::Diverged { error, last_good, updates } => {
+                        t.agent_mut().set_nets(*last_good);
+                        t.agent_mut().set_updates(updates);
+                        t.stop_diverged(error.to_string(), &mut out[i]);
+                        live[i] = false;
+                    }
+                }
+            }
+        }
+
+        // 3. Evaluation and probe, per seed, on its own agent with its networks written back.
+        for (i, t) in self.trainers.iter_mut().enumerate() {
+            if live[i] && t.periodic_due() {
+                self.learner.write_seed(i, t.agent_mut());
+                out[i] = t.periodic_records(std::mem::take(&mut out[i])).await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A stand-in batch for a seed that no longer trains: its slice is updated on it and
+    /// never read again.
+    fn idle_batch(&self) -> Batch {
+        let t = &self.trainers[0];
+        let (rows, obs, act) = (t.config().batch_size, t.env().obs_dim(), t.env().act_dim());
+        Batch {
+            obs: vec![0.0; rows * obs],
+            act: vec![0.0; rows * act],
+            reward: vec![0.0; rows],
+            cost: vec![0.0; rows],
+            next_obs: vec![0.0; rows * obs],
+            done: vec![0.0; rows],
+        }
+    }
+
+    /// Writes every seed's current networks into its trainer's agent (before saving); a
+    /// diverged seed's agent already holds its last good networks.
+    pub fn sync_agents(&mut self) {
+        for (i, t) in self.trainers.iter_mut().enumerate() {
+            if t.diverged().is_none() {
+                self.learner.write_seed(i, t.agent_mut());
+            }
+        }
+    }
+}
