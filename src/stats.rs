@@ -2,14 +2,18 @@
 //! `alam report`: spread of a series over the second half of training (oscillation, C2) and the
 //! ROC curve of λ(s) as a detector of doomed states (calibration, C3).
 
+/// Arithmetic mean (NaN for no values).
+pub fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
 /// Population standard deviation (0 for fewer than two values).
 pub fn std_dev(values: &[f64]) -> f64 {
     if values.len() < 2 {
         return 0.0;
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+    let m = mean(values);
+    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
 }
 
 /// Mean absolute change between consecutive values: how much a curve moves per sample,

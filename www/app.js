@@ -29,7 +29,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   const $ = (id) => root.getElementById(id);
 
   const state = {
-    bindings: null,
     trainer: null,
     settings: {}, // what the URL says and the trainer runs (partial: the core fills in the rest)
     config: null, // the trainer's full config
@@ -291,7 +290,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       showCounters(null);
       let t;
       try {
-        t = made ?? (await state.bindings.WebTrainer.create(settings, state.page.backend));
+        t = made ?? (await bindings.WebTrainer.create(settings, state.page.backend));
         state.trainer = t;
         state.config = t.config();
         showBackend(t.backend());
@@ -372,7 +371,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (!saved || !sameSettings(saved.settings, state.settings)) return false;
     let t;
     try {
-      t = await state.bindings.WebTrainer.load(saved.bytes, state.page.backend);
+      t = await bindings.WebTrainer.load(saved.bytes, state.page.backend);
     } catch (e) {
       console.warn("the autosaved run could not be read; starting afresh:", e);
       await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
@@ -426,7 +425,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     try {
       if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MiB; a run file is at most ${MAX_RUN_BYTES / 2 ** 20} MiB`);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      t = await state.bindings.WebTrainer.load(bytes, state.page.backend);
+      t = await bindings.WebTrainer.load(bytes, state.page.backend);
     } catch (e) {
       setStatus(`refused ${file.name}: ${messageOf(e)}`, "error");
       return;
@@ -477,7 +476,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     const candidate = { ...state.settings, [field]: value };
     let config;
     try {
-      config = state.bindings.checkSettings(candidate);
+      config = bindings.checkSettings(candidate);
     } catch (e) {
       controls.showError(messageOf(e), field); // refused: the current run goes on untouched
       return;
@@ -497,7 +496,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     let s = { ...DEFAULT_SETTINGS, ...given };
     for (let tries = 0; tries < 20; tries++) {
       try {
-        return committed(s, state.bindings.checkSettings(s));
+        return committed(s, bindings.checkSettings(s));
       } catch (e) {
         const msg = messageOf(e);
         state.refused.push(msg);
@@ -532,7 +531,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     try {
       const response = await fetch(pretrained);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      t = await state.bindings.WebTrainer.load(new Uint8Array(await response.arrayBuffer()), state.page.backend);
+      t = await bindings.WebTrainer.load(new Uint8Array(await response.arrayBuffer()), state.page.backend);
     } catch (e) {
       console.warn("no pretrained demo; starting from scratch:", e);
       return false;
@@ -557,7 +556,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     play();
   }
 
-  state.bindings = bindings;
   state.page = { ...pageOptions };
   charts = new Charts(root);
   controls = new Controls(root, {

@@ -13,8 +13,6 @@ const MAX_AGENTS = 4;
 /** Episodes in each curve's moving mean: single episodes are too noisy to compare by eye. */
 const SMOOTH = 5;
 
-const COLORS = ["#2f7ed8", "#e4572e", "#17a589", "#a05fd8"];
-
 function markup(checked) {
   const boxes = ALGOS.map(([value, label]) => `<label class="race-algo"><input type="checkbox" name="race-algo" value="${value}"${checked.includes(value) ? " checked" : ""} /> ${label}</label>`).join("");
   return `<h2 id="race-title">Race: algorithms side by side</h2>
@@ -52,8 +50,9 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
   function makeCharts(names) {
+    // One series per agent; Chart colours them in order (charts.js's palette).
     const spec = (extra = {}) => ({
-      series: names.map((name, k) => ({ label: name, stroke: COLORS[k], ...extra })),
+      series: names.map((name) => ({ label: name, ...extra })),
       rows: {},
     });
     const chart = (id, extra) => {

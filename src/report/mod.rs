@@ -15,7 +15,7 @@ use crate::env::{make_env, EnvKind};
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
 use crate::run::{read_metrics, CONFIG_FILE, METRICS_FILE};
-use crate::stats::{mean_abs_change, second_half, std_dev};
+use crate::stats::{mean, mean_abs_change, second_half, std_dev};
 use crate::trainer::PROBE_GRID;
 
 /// One finished run of a sweep.
@@ -133,7 +133,7 @@ impl Spread {
         if v.is_empty() {
             return None;
         }
-        Some(Spread { mean: v.iter().sum::<f64>() / v.len() as f64, std: std_dev(&v) })
+        Some(Spread { mean: mean(&v), std: std_dev(&v) })
     }
 }
 

@@ -60,8 +60,7 @@ fn band(label: &str, runs: &[&Run], series: impl Fn(&Run) -> Vec<(u64, f64)>) ->
         if vals.is_empty() {
             continue;
         }
-        let mean = vals.iter().sum::<f64>() / vals.len() as f64;
-        let std = crate::stats::std_dev(&vals);
+        let (mean, std) = (crate::stats::mean(&vals), crate::stats::std_dev(&vals));
         points.push(((k as f64 + 0.5) * total as f64 / BINS as f64, mean, std));
     }
     Band { label: label.to_string(), points }
