@@ -12,7 +12,8 @@ const TYPES = {
 };
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
-export const DIST = join(ROOT, "dist");
+/** The static build under test (ALAM_DIST serves another, e.g. an older build for a bench). */
+export const DIST = process.env.ALAM_DIST ?? join(ROOT, "dist");
 export const ARTIFACTS = join(ROOT, "artifacts");
 
 /** Where the tests serve the build: a sub-path, as a course site or GitHub Pages would, so every
@@ -72,6 +73,51 @@ export async function open({ webgpu = false, viewport = { width: 1280, height: 1
     if (u.protocol !== "data:" && u.hostname !== "127.0.0.1") foreign.push(r.url());
   });
   return { browser, page, errors, foreign };
+}
+
+/**
+ * The two devices every feature test runs on. `cpu`: no WebGPU flags, so "auto" falls back to
+ * burn's CPU device in wasm (and says why). `webgpu`: SwiftShader's WebGPU adapter, forced with
+ * `?backend=webgpu`, where "auto" would measure SwiftShader — a CPU emulation of a GPU — slower
+ * than the CPU path and pick the CPU. SwiftShader is slow, so the WebGPU pass trains tiny
+ * networks for a few updates (`small`: a quarter update per step, so episodes end soon) and
+ * asserts what a person sees: it trains, saves, loads, draws, and says no error.
+ * ALAM_DEVICES=cpu or =webgpu runs one pass (default both).
+ */
+export const DEVICES = [
+  {
+    name: "cpu",
+    webgpu: false,
+    query: "",
+    small: "hidden=16&batch_size=32&learning_starts=200&log_every=20&probe_every=200&eval_every=0",
+    /** What #backend says. */
+    label: /^Training on: CPU/,
+    /** Slower device: more time for the same thing (a multiplier on timeouts). */
+    slow: 1,
+  },
+  {
+    name: "webgpu",
+    webgpu: true,
+    query: "backend=webgpu&",
+    small: "hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.25&log_every=5&probe_every=50&eval_every=0",
+    label: /^Training on: WebGPU/,
+    slow: 3,
+  },
+];
+
+/** The device passes to run (ALAM_DEVICES, comma-separated; default both). */
+export function devices() {
+  const want = (process.env.ALAM_DEVICES ?? "cpu,webgpu").split(",").map((s) => s.trim());
+  return DEVICES.filter((d) => want.includes(d.name));
+}
+
+/** An init script for `page.addInitScript`: this browser measured WebGPU as the faster device
+ *  for each [env, hidden, batch] (as "auto" remembers it, www/device.js), so "auto" uses it at
+ *  once. How the WebGPU pass puts the pretrained demo and widgets on WebGPU. */
+export function rememberWebGpu(keys) {
+  return {
+    content: `try { for (const k of ${JSON.stringify(keys.map((k) => k.join("/")))}) localStorage.setItem("alam-playground:device:" + k, JSON.stringify({ backend: "webgpu", webgpu: 1000, cpu: 1, at: 0 })); } catch {}`,
+  };
 }
 
 /** Waits until the wasm core is loaded and the page has created its first trainer. */

@@ -1,0 +1,97 @@
+// WebGPU API calls per update of the page's own trainer, counted in headless Chromium with the
+// SwiftShader adapter: the prototypes are wrapped before any WebGPU use (an init script), the
+// trainer warms up (shader compilation, first allocations, a full sync period), the counters are
+// zeroed, and N more updates run — each with its environment step, as the page runs them. The
+// counts do not depend on how fast the adapter is, so SwiftShader gives the figure a real GPU
+// would. Prints one JSON line per algorithm × network size. Needs `trunk build` first
+// (ALAM_DIST=path serves another build).
+//
+// Usage: node bench/webgpu_calls.mjs [algos] [sizes]   e.g.  node bench/webgpu_calls.mjs alam 64
+//   algos: comma list of sac,lag,pid-lag,fac,alam (default all); sizes: comma list of 64,256
+//   (hidden = batch; default both). UPDATES_64, UPDATES_256 set N (default 64 and 16);
+//   SYNC_EVERY passes sync_every to the trainer (default: the trainer's own); WARM sets the
+//   warm-up updates (default 20: past the first sync period at the default K = 16).
+import { serve, open } from "../tests/browser/harness.mjs";
+
+const algos = (process.argv[2] ?? "sac,lag,pid-lag,fac,alam").split(",");
+const sizes = (process.argv[3] ?? "64,256").split(",").map(Number);
+const N = { 64: Number(process.env.UPDATES_64 ?? 64), 256: Number(process.env.UPDATES_256 ?? 16) };
+
+/** Runs in the page before its scripts: wraps each counted WebGPU entry point. */
+function wrapWebGpu() {
+  const counts = { dispatchWorkgroups: 0, mapAsync: 0, submit: 0, writeBuffer: 0, createBuffer: 0 };
+  window.__gpuCalls = counts;
+  const wrap = (proto, name) => {
+    if (!proto) return;
+    const f = proto[name];
+    proto[name] = function (...args) {
+      counts[name] += 1;
+      return f.apply(this, args);
+    };
+  };
+  wrap(globalThis.GPUComputePassEncoder?.prototype, "dispatchWorkgroups");
+  wrap(globalThis.GPUBuffer?.prototype, "mapAsync");
+  wrap(globalThis.GPUQueue?.prototype, "submit");
+  wrap(globalThis.GPUQueue?.prototype, "writeBuffer");
+  wrap(globalThis.GPUDevice?.prototype, "createBuffer");
+}
+
+async function count(page, algo, size, updates) {
+  const settings = {
+    env: "point-goal", algo, hidden: size, batch_size: size, learning_starts: size,
+    eval_every: 0, probe_every: 1_000_000, log_every: 1_000_000, total_steps: 10_000_000,
+    ...(process.env.SYNC_EVERY ? { sync_every: Number(process.env.SYNC_EVERY) } : {}),
+  };
+  const warmUpdates = Number(process.env.WARM ?? 20);
+  return page.evaluate(async ([settings, updates, warmUpdates]) => {
+    const t = await window.wasmBindings.WebTrainer.create(settings, "webgpu");
+    try {
+      // The page's own calls: slices of at most 40 ms, one env step and one update per step.
+      const upTo = async (n) => {
+        let r = await t.run(0, 0);
+        while (r.updates < n) r = await t.run(1_000_000, 40);
+        return r;
+      };
+      // Warm-up: past learning_starts, shader compilation, and a full sync period or more.
+      const warm = await upTo(warmUpdates);
+      const c0 = { ...window.__gpuCalls };
+      const t0 = performance.now();
+      const end = await upTo(warm.updates + updates);
+      const seconds = (performance.now() - t0) / 1000;
+      const c1 = window.__gpuCalls;
+      const done = end.updates - warm.updates;
+      const steps = end.steps - warm.steps;
+      const per = Object.fromEntries(Object.keys(c1).map((k) => [k, (c1[k] - c0[k]) / done]));
+      return { backend: t.backend(), updates: done, env_steps: steps, seconds, per_update: per };
+    } finally {
+      t.free();
+    }
+  }, [settings, updates, warmUpdates]);
+}
+
+const server = await serve();
+const { browser, page } = await open({ webgpu: true });
+try {
+  await page.addInitScript(wrapWebGpu);
+  // A run setting in the address: no pretrained demo playing beside the count.
+  await page.goto(`${server.base}?backend=cpu&env=double-integrator&hidden=8&batch_size=16&learning_starts=32`);
+  await page.waitForFunction(() => window.wasmBindings && window.alamPage?.config(), null, { timeout: 120_000 });
+  const commit = process.env.COMMIT ?? null;
+  for (const size of sizes) {
+    for (const algo of algos) {
+      const r = await count(page, algo, size, N[size]);
+      const round = (x) => Math.round(x * 1000) / 1000;
+      console.log(JSON.stringify({
+        env: "point-goal", algo, hidden: size, batch: size, ...(commit ? { commit } : {}),
+        ...(process.env.SYNC_EVERY ? { sync_every: Number(process.env.SYNC_EVERY) } : {}),
+        updates: r.updates, env_steps: r.env_steps, seconds: round(r.seconds),
+        ...Object.fromEntries(Object.entries(r.per_update).map(([k, v]) => [`${k}_per_update`, round(v)])),
+        updates_per_mapAsync: r.per_update.mapAsync > 0 ? round(1 / r.per_update.mapAsync) : null,
+        backend: r.backend,
+      }));
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
