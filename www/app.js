@@ -6,6 +6,7 @@ import { Charts } from "./charts.js";
 import { drawScene } from "./scene.js";
 import { drawHeatmap, drawLegend } from "./heatmap.js";
 import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, writeQuery } from "./controls.js";
+import { chooseBackend, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
@@ -39,6 +40,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     /** The last RECENT finished episodes: what "is it safe and reaching goals yet?" reads. */
     recent: [],
     scene: null,
+    label: null, // the trainer's device, as the core says it ("WebGPU", "CPU — why")
+    choice: {}, // how "auto" chose it ({ backend, note, measured }, www/device.js)
     heatmap: null,
     heatmapAt: 0,
     timer: null, // { cancel } of the scheduled slice
@@ -47,6 +50,11 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     autosavedAt: 0,
     /** Given settings the core refused at the start (the run uses the defaults instead). */
     refused: [],
+    /** Whether the trainer runs on the WebGPU device (its calls are given up if it is lost). */
+    onGpu: false,
+    /** The newest save of this run ({ bytes, steps }): where it goes on after a lost device. */
+    lastSave: null,
+    recovering: false,
   };
 
   /** What scripts and tests read (`window.alamPage`, a widget's `element.alam`). */
@@ -58,6 +66,10 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     autosaved: -1,
     config: () => state.config,
     pause: () => pause(),
+    /** The device that trains ("WebGPU", "CPU …", the core's label) and how it was chosen. */
+    device: () => ({ label: state.label, onGpu: state.onGpu, ...state.choice }),
+    /** How many times "auto" measured WebGPU against the CPU in this view. */
+    measurements: 0,
   };
 
   let charts = null;
@@ -87,6 +99,18 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     const el = $("status");
     el.textContent = text;
     el.dataset.kind = kind;
+  }
+
+  /** A trainer call that is given up if the WebGPU device is lost meanwhile: a call on a lost
+   *  device may never settle, and the page must not wait for it. */
+  const guarded = (promise) => (state.onGpu ? unlessLost(promise) : promise);
+
+  /** After a failed call on WebGPU: was the device lost? (Its loss may be announced a moment
+   *  after the call that ran into it fails.) */
+  async function lostDevice(e) {
+    if (e instanceof GpuLostError || gpuLost()) return true;
+    if (!state.onGpu) return false;
+    return Promise.race([whenGpuLost().then(() => true), new Promise((ok) => setTimeout(() => ok(false), 500))]);
   }
 
   /** A real failure of the core: shown in #status and logged. */
@@ -136,8 +160,9 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     state.heatmapAt = performance.now();
     let hm;
     try {
-      hm = await trainer.heatmap(HEATMAP_CELLS);
+      hm = await guarded(trainer.heatmap(HEATMAP_CELLS));
     } catch (e) {
+      if (await lostDevice(e)) return; // said in the status line, with what happens next
       console.error("heat map failed:", e);
       $("heatmap-caption").textContent = `The heat map failed: ${messageOf(e)}`;
       return;
@@ -202,11 +227,13 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (!t || state.done) return;
     let report;
     try {
-      report = await t.run(maxSteps, BUDGET_MS);
+      report = await guarded(t.run(maxSteps, BUDGET_MS));
       if (t !== state.trainer) return;
       handleReport(report);
       state.scene = t.scene();
     } catch (e) {
+      if (t !== state.trainer) return;
+      if (await lostDevice(e)) return; // recoverOnCpu takes over
       fail("training failed", e);
       return;
     }
@@ -267,10 +294,22 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   // ---- trainers and settings ----------------------------------------------------------------
 
+  /** The backend a trainer of `settings` is made on: the page's option, with "auto" resolved
+   *  by measurement (device.js) — said in the notice while it measures. */
+  function resolveBackend(settings) {
+    return chooseBackend(bindings, settings, state.page.backend, {
+      onMeasure: () => {
+        view.measurements += 1;
+        $("backend").textContent = "Measuring which device trains faster here: WebGPU, then the CPU…";
+        setStatus("measuring which device trains faster here (a few seconds, once for these settings)…", "loading");
+      },
+    });
+  }
+
   /** Frees the current trainer and creates one for `settings` (after any call in flight), or
-   *  adopts `made`, a trainer already made (a loaded run).
+   *  adopts `made`, a trainer already made (a loaded run) with `note`, how its device was chosen.
    *  A run that was playing goes on playing with the new trainer unless `stop`. */
-  async function replaceTrainer(settings, { stop = false, made = null } = {}) {
+  async function replaceTrainer(settings, { stop = false, made = null, note = null } = {}) {
     state.resume = !stop && (state.resume || state.playing);
     state.playing = false;
     cancelSlice();
@@ -279,9 +318,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     setStatus("starting a new run…", "loading");
     await exclusive(async () => {
       if (state.trainer) {
-        state.trainer.free();
+        try {
+          state.trainer.free();
+        } catch (e) {
+          console.warn("the previous trainer could not be freed:", e); // dropped instead
+        }
         state.trainer = null;
       }
+      state.onGpu = false;
+      state.lastSave = null;
       state.done = false;
       state.violations = 0;
       state.recent = [];
@@ -290,10 +335,20 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       showCounters(null);
       let t;
       try {
-        t = made ?? (await bindings.WebTrainer.create(settings, state.page.backend));
+        if (made) {
+          t = made;
+          state.choice = { note };
+        } else {
+          const choice = await resolveBackend(settings);
+          t = await bindings.WebTrainer.create(settings, choice.backend);
+          state.choice = choice;
+        }
         state.trainer = t;
+        // Read once: the trainer is borrowed while a call on it is in flight.
+        state.label = t.backend();
+        state.onGpu = onWebGpu(state.label);
         state.config = t.config();
-        showBackend(t.backend());
+        showBackend(state.label, state.choice.note);
         showCounters(null);
         state.scene = t.scene();
       } catch (e) {
@@ -345,18 +400,32 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   /** Same run? Settings compared field by field, whatever their order. */
   const sameSettings = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
-  /** Saves the run to this browser (call inside `exclusive`). A browser without IndexedDB (or
-   *  with it full) just keeps no autosave: training goes on. */
+  /** Saves the run (call inside `exclusive`): to this browser's IndexedDB (the page), and in
+   *  memory on WebGPU (where the run goes on on the CPU if the device is lost). A failed save
+   *  is said in the status line; training goes on. */
   async function autosave(t) {
-    if (!useAutosave) return;
+    if (!useAutosave && !state.onGpu) return;
     state.autosavedAt = performance.now();
+    const steps = Number($("steps").textContent);
+    let bytes;
     try {
-      const bytes = t.save();
-      const steps = Number($("steps").textContent);
+      bytes = await guarded(t.save());
+    } catch (e) {
+      if (await lostDevice(e)) return;
+      console.warn("autosave failed:", e);
+      setStatus(`autosave failed (${messageOf(e)}); the run goes on`, "error");
+      return;
+    }
+    if (t !== state.trainer) return;
+    state.lastSave = { bytes, steps };
+    if (!useAutosave) return;
+    try {
       await idb("readwrite", (store) => store.put({ settings: state.settings, bytes, steps, savedAt: Date.now() }, DB.key));
       view.autosaved = steps;
     } catch (e) {
-      console.warn("autosave failed:", e);
+      // No IndexedDB (private mode) or none left: the run goes on, a reload will not resume it.
+      console.warn("autosave to IndexedDB failed:", e);
+      setStatus(`could not autosave to this browser (${messageOf(e)}); the run goes on`, "error");
     }
   }
 
@@ -369,30 +438,81 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       return false;
     }
     if (!saved || !sameSettings(saved.settings, state.settings)) return false;
-    let t;
+    let t, note;
     try {
-      t = await bindings.WebTrainer.load(saved.bytes, state.page.backend);
+      ({ t, note } = await loadOn(saved.bytes, state.settings));
     } catch (e) {
       console.warn("the autosaved run could not be read; starting afresh:", e);
       await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
       return false;
     }
-    return adoptRun(t, (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`);
+    return adoptRun(t, saved.bytes, note, (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`);
   }
 
-  /** Makes `t`, a trainer from a saved run, the current one and shows where it stands;
-   *  false if another run replaced it meanwhile. */
-  async function adoptRun(t, describe) {
-    await replaceTrainer(state.settings, { stop: true, made: t });
+  /** A trainer from a saved run of `settings`, on the device "auto" picks for them. */
+  async function loadOn(bytes, settings) {
+    const choice = await resolveBackend(settings);
+    return { t: await bindings.WebTrainer.load(bytes, choice.backend), note: choice.note };
+  }
+
+  /** Makes `t`, a trainer from the saved run `bytes`, the current one and shows where it
+   *  stands; false if another run replaced it meanwhile (or it could not be read). */
+  async function adoptRun(t, bytes, note, describe, kind = "ready") {
+    await replaceTrainer(state.settings, { stop: true, made: t, note });
     if (state.trainer !== t) return false;
-    // The curves so far, from the file, and the counters (a run of no step).
-    t.history().forEach(take);
-    requestDraw();
-    const report = await exclusive(() => t.run(0, 0));
+    let report;
+    try {
+      // The curves so far, from the file, and the counters (a run of no step).
+      t.history().forEach(take);
+      requestDraw();
+      report = await exclusive(() => guarded(t.run(0, 0)));
+    } catch (e) {
+      if (!(await lostDevice(e))) fail("could not show the loaded run", e);
+      return false;
+    }
     showCounters(report);
-    setStatus(describe(report.steps), "ready");
+    state.lastSave = { bytes, steps: report.steps };
+    setStatus(describe(report.steps), kind);
     return true;
   }
+
+  // ---- a lost WebGPU device: the run goes on on the CPU from its last save -------------------
+
+  async function recoverOnCpu(info) {
+    if (state.recovering || !state.onGpu) return;
+    state.recovering = true;
+    const wasPlaying = state.playing || state.resume;
+    state.playing = false;
+    cancelSlice();
+    // Dropped, not freed: a call on it may still be pending, and may never return.
+    state.trainer = null;
+    state.onGpu = false;
+    state.label = null;
+    const why = `the WebGPU device was lost (${info.message})`;
+    console.warn(`${why}; going on on the CPU`);
+    setStatus(`${why}; going on on the CPU…`, "error");
+    const save = state.lastSave;
+    let ok = false;
+    if (save) {
+      try {
+        const t = await bindings.WebTrainer.load(save.bytes, "cpu");
+        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: training goes on on the CPU from the last save (step ${steps})`, "error");
+      } catch (e) {
+        console.warn("the last save could not be read on the CPU:", e);
+      }
+    }
+    if (!ok) {
+      await replaceTrainer(state.settings, { stop: true }); // on the CPU: the device is lost
+      if (state.trainer) setStatus(`${why}, before any save: a fresh run on the CPU`, "error");
+    }
+    state.recovering = false;
+    if (wasPlaying && state.trainer) {
+      const message = $("status").textContent;
+      play();
+      setStatus(message, "error");
+    }
+  }
+  whenGpuLost().then((info) => recoverOnCpu(info));
 
   // ---- save, load, share ------------------------------------------------------------------
 
@@ -403,11 +523,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (!t) return;
     let bytes;
     try {
-      bytes = await exclusive(async () => t.save());
+      bytes = await exclusive(() => guarded(t.save()));
     } catch (e) {
-      fail("could not save the run", e);
+      if (await lostDevice(e)) return;
+      // Said, and nothing else changes: a playing run goes on playing.
+      console.error("could not save the run:", e);
+      setStatus(`error: could not save the run: ${messageOf(e)}`, "error");
       return;
     }
+    if (t === state.trainer) state.lastSave = { bytes, steps: Number($("steps").textContent) };
     const c = state.config;
     const name = `alam-${c.env}-${c.algo}-s${c.seed}-step${$("steps").textContent}.alam`;
     const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
@@ -419,23 +543,36 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     setStatus(`saved ${name}`, state.playing ? "playing" : "paused");
   }
 
-  /** Loads a saved run. The core checks the file first; a refused file changes nothing. */
+  /** Loads a saved run. The core checks the file first (on the CPU); a refused file changes
+   *  nothing. Then it is loaded on the device "auto" picks for its settings. */
   async function loadRun(file) {
-    let t;
+    let t, bytes, config;
     try {
       if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MiB; a run file is at most ${MAX_RUN_BYTES / 2 ** 20} MiB`);
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      t = await bindings.WebTrainer.load(bytes, state.page.backend);
+      bytes = new Uint8Array(await file.arrayBuffer());
+      t = await bindings.WebTrainer.load(bytes, "cpu");
+      config = t.config();
     } catch (e) {
       setStatus(`refused ${file.name}: ${messageOf(e)}`, "error");
       return;
     }
-    const config = t.config();
-    state.settings = committed({ ...state.settings, env: config.env, algo: config.algo }, config);
+    const settings = committed({ ...state.settings, env: config.env, algo: config.algo }, config);
+    let note = null;
+    if (state.page.backend !== "cpu") {
+      t.free();
+      pause(); // the run on screen is being replaced: it lends the device to a measurement
+      try {
+        ({ t, note } = await loadOn(bytes, settings));
+      } catch (e) {
+        fail(`could not load ${file.name}`, e);
+        return;
+      }
+    }
+    state.settings = settings;
     remember();
     controls.clearAllErrors();
     controls.fill(state.settings, config);
-    await adoptRun(t, (steps) => `loaded ${file.name}: step ${steps}, press Play to watch it and train on`);
+    await adoptRun(t, bytes, note, (steps) => `loaded ${file.name}: step ${steps}, press Play to watch it and train on`);
   }
 
   async function copyLink() {
@@ -447,12 +584,16 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
   }
 
-  /** "Training on: CPU", with the core's reason for not using WebGPU (often a long adapter
-   *  error) folded away under a disclosure. */
-  function showBackend(text) {
+  /** "Training on: CPU", with how "auto" chose it (`note`: both measured speeds) and the
+   *  core's reason for not using WebGPU (often a long adapter error) folded away under a
+   *  disclosure. */
+  function showBackend(text, note = null) {
     const el = $("backend");
-    const [device, ...why] = text.split(" — ");
+    const [label, ...why] = text.split(" — ");
+    // "CPU (chosen)" is the core's word for a forced CPU; a measured choice says its figures.
+    const device = note ? label.replace(/ \(chosen\)$/, "") : label;
     el.replaceChildren(`Training on: ${device}`);
+    if (note) el.append(` (${note})`);
     if (why.length > 0) {
       const details = document.createElement("details");
       const summary = document.createElement("summary");
@@ -527,17 +668,18 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   /** A first visit: the pretrained demo run, acting at a watchable speed while it trains on.
    *  "Train from scratch" replaces it with a fresh run of the same settings. */
   async function showPretrained() {
-    let t;
+    let t, note, bytes;
     try {
       const response = await fetch(pretrained);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      t = await bindings.WebTrainer.load(new Uint8Array(await response.arrayBuffer()), state.page.backend);
+      bytes = new Uint8Array(await response.arrayBuffer());
+      ({ t, note } = await loadOn(bytes, state.settings));
     } catch (e) {
       console.warn("no pretrained demo; starting from scratch:", e);
       return false;
     }
     const describe = (steps) => `pretrained demo: ${steps} steps of SAC-ALaM — watch it act (it keeps learning), or train from scratch`;
-    if (!(await adoptRun(t, describe))) return false;
+    if (!(await adoptRun(t, bytes, note, describe))) return false;
     $("scratch").hidden = false;
     state.page.speed = "1";
     controls.setSpeed("1");

@@ -7,6 +7,7 @@
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
 import { BUDGET_MS } from "./controls.js";
+import { chooseBackend, gpuLost, unlessLost } from "./device.js";
 
 const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
@@ -88,12 +89,20 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
       for (let k = 0; k < r.agents.length && r.playing; k++) {
         const a = r.agents[k];
         try {
-          const report = await a.trainer.run(1_000_000, BUDGET_MS / r.agents.length);
+          // On a lost WebGPU device a call may never return: given up when the loss is heard.
+          const call = a.trainer.run(1_000_000, BUDGET_MS / r.agents.length);
+          const report = await (r.onGpu ? unlessLost(call) : call);
           for (const rec of report.records) route(r, k, rec);
           a.steps = report.steps;
         } catch (e) {
           r.playing = false;
-          status(`${a.algo} failed: ${e?.message ?? e}`);
+          if (r.onGpu && gpuLost()) {
+            r.abandoned = true; // its trainers may still be borrowed by the calls given up
+            $("race-pause").disabled = true;
+            status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
+          } else {
+            status(`${a.algo} failed: ${e?.message ?? e}; Resume race tries again`);
+          }
         }
       }
       for (const c of Object.values(r.charts)) c.flush();
@@ -114,7 +123,14 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     if (!r) return;
     r.playing = false;
     await r.looping;
-    for (const a of r.agents) a.trainer.free();
+    if (r.abandoned) return;
+    for (const a of r.agents) {
+      try {
+        a.trainer.free();
+      } catch (e) {
+        console.warn(`the ${a.algo} trainer could not be freed:`, e); // dropped instead
+      }
+    }
   }
 
   async function start() {
@@ -128,19 +144,22 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     await stop();
     status("starting…");
     const base = baseSettings();
-    let trainers;
+    let trainers, choice;
     try {
-      trainers = await Promise.all(names.map((algo) => bindings.WebTrainer.create({ ...base, algo }, backend)));
+      // "auto": the device measured (or remembered) for these settings, as for the page's run.
+      choice = await chooseBackend(bindings, base, backend, { onMeasure: () => status("measuring which device trains faster here…") });
+      trainers = await Promise.all(names.map((algo) => bindings.WebTrainer.create({ ...base, algo }, choice.backend)));
     } catch (e) {
       status(`could not start: ${e?.message ?? e}`);
       return;
     }
     const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, returns: [], violations: [], steps: 0, episodes: 0 }));
-    race = { agents, charts: makeCharts(names), playing: false, looping: null };
+    const device = trainers[0].backend().split(" — ")[0].replace(/ \(chosen\)$/, "");
+    race = { agents, charts: makeCharts(names), playing: false, looping: null, device, onGpu: /^webgpu/i.test(device) };
     $("race-pause").disabled = false;
     $("race-start").textContent = "Restart race";
     const config = trainers[0].config();
-    status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}`);
+    status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}, on ${device}`);
     setPlaying(race, true);
   }
 
@@ -162,6 +181,8 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
   return {
     /** Per agent: algorithm, steps and episodes so far. */
     agents: () => (race ? race.agents.map(({ algo, steps, episodes }) => ({ algo, steps, episodes })) : []),
+    /** The device the race trains on ("WebGPU", "CPU"). */
+    device: () => race?.device ?? null,
     /** Rows per chart. */
     points: () => (race ? Object.fromEntries(Object.entries(race.charts).map(([k, c]) => [k, c.table.length])) : null),
     start,

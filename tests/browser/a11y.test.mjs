@@ -3,7 +3,7 @@
 // and a heat-map legend that says what its colours mean.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, open, ready, screenshot } from "./harness.mjs";
+import { serve, open, ready, screenshot, devices } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -12,6 +12,7 @@ before(async () => {
 after(async () => server?.close());
 
 const SMALL = "env=double-integrator&hidden=16&batch_size=32&learning_starts=200&eval_every=0";
+const has = (name) => devices().some((d) => d.name === name);
 
 /** WCAG contrast ratio of two CSS colours as getComputedStyle gives them (rgb/rgba). */
 function contrastIn(page, fgVar, bgVar) {
@@ -35,7 +36,7 @@ function contrastIn(page, fgVar, bgVar) {
   }, [fgVar, bgVar]);
 }
 
-test("every control has a name a screen reader reads, and pictures are described", { timeout: 120_000 }, async () => {
+test("[cpu] every control has a name a screen reader reads, and pictures are described", { timeout: 120_000, skip: !has("cpu") }, async () => {
   const { browser, page, errors } = await open();
   try {
     await page.goto(`${server.base}?${SMALL}`);
@@ -74,8 +75,12 @@ test("every control has a name a screen reader reads, and pictures are described
   }
 });
 
-test("keyboard only: Tab reaches Play, Enter trains, Space pauses, a setting changes from the keyboard", { timeout: 120_000 }, async () => {
-  const { browser, page, errors } = await open();
+// The tests that train run on both devices.
+for (const dev of devices()) {
+const SMALL = `env=double-integrator&${dev.query}${dev.small}`;
+
+test(`[${dev.name}] keyboard only: Tab reaches Play, Enter trains, Space pauses, a setting changes from the keyboard`, { timeout: 120_000 * dev.slow }, async () => {
+  const { browser, page, errors } = await open({ webgpu: dev.webgpu });
   try {
     await page.goto(`${server.base}?${SMALL}`);
     await ready(page);
@@ -86,7 +91,7 @@ test("keyboard only: Tab reaches Play, Enter trains, Space pauses, a setting cha
       assert.ok(++tabs <= 20, "Play is reached within 20 Tab presses");
     }
     await page.keyboard.press("Enter");
-    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 100, null, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 100, null, { timeout: 60_000 * dev.slow });
     assert.equal(await page.evaluate(() => document.activeElement?.id), "pause", "focus moves to Pause");
     await page.keyboard.press("Space");
     await page.waitForFunction(() => document.querySelector("#status").textContent === "paused", null, { timeout: 10_000 });
@@ -105,14 +110,14 @@ test("keyboard only: Tab reaches Play, Enter trains, Space pauses, a setting cha
   }
 });
 
-test("375 px wide and dark: nothing overflows sideways, text keeps its contrast, the page trains", { timeout: 180_000 }, async () => {
-  const { browser, page, errors } = await open({ viewport: { width: 375, height: 740 } });
+test(`[${dev.name}] 375 px wide and dark: nothing overflows sideways, text keeps its contrast, the page trains`, { timeout: 180_000 * dev.slow }, async () => {
+  const { browser, page, errors } = await open({ webgpu: dev.webgpu, viewport: { width: 375, height: 740 } });
   try {
     await page.emulateMedia({ colorScheme: "dark" });
     await page.goto(`${server.base}?${SMALL}`);
     await ready(page);
     await page.click("#play");
-    await page.waitForFunction(() => window.alamPage.points().return >= 2, null, { timeout: 120_000 });
+    await page.waitForFunction((n) => window.alamPage.points().return >= n, dev.webgpu ? 1 : 2, { timeout: 120_000 * dev.slow });
     await page.click("#pause");
     const overflow = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth,
@@ -128,7 +133,7 @@ test("375 px wide and dark: nothing overflows sideways, text keeps its contrast,
       const ratio = await contrastIn(page, fg, back);
       assert.ok(ratio >= 4.5, `${fg} on ${back}: contrast ${ratio.toFixed(2)} < 4.5 (WCAG AA)`);
     }
-    await screenshot(page, "page-375-dark.png");
+    await screenshot(page, `page-${dev.name}-375-dark.png`);
     await page.emulateMedia({ colorScheme: "light" });
     for (const [fg, back] of [["--fg", "--panel"], ["--fg-muted", "--panel"], ["--error-fg", "--panel"]]) {
       const ratio = await contrastIn(page, fg, back);
@@ -139,3 +144,4 @@ test("375 px wide and dark: nothing overflows sideways, text keeps its contrast,
     await browser.close();
   }
 });
+}

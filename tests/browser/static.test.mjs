@@ -2,7 +2,7 @@
 // with the Content-Security-Policy the build writes into the page (scripts/csp.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DIST, SUBPATH, serve, open, ready, screenshot } from "./harness.mjs";
+import { DIST, SUBPATH, serve, open, ready, screenshot, devices } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -10,10 +10,11 @@ before(async () => {
 });
 after(() => server?.close());
 
-test("the static build works under a sub-path, with a CSP that allows only its own assets and wasm", { timeout: 240_000 }, async () => {
-  const { browser, page, errors, foreign } = await open();
+for (const dev of devices()) {
+test(`[${dev.name}] the static build works under a sub-path, with a CSP that allows only its own assets and wasm`, { timeout: 240_000 }, async () => {
+  const { browser, page, errors, foreign } = await open({ webgpu: dev.webgpu });
   try {
-    const response = await page.goto(`${server.base}?hidden=16&batch_size=32&learning_starts=200&eval_every=0`);
+    const response = await page.goto(`${server.base}?${dev.query}${dev.small}`);
     assert.equal(response.status(), 200);
     await ready(page);
     const policy = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content");
@@ -31,12 +32,14 @@ test("the static build works under a sub-path, with a CSP that allows only its o
     assert.equal(ran, false, "an inline script outside the policy must be blocked");
     errors.length = 0; // the blocked script above logs its own CSP report
     await page.click("#play");
-    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 300, null, { timeout: 120_000 });
-    assert.ok((await page.evaluate(() => window.alamPage.points())).return > 0, "the return chart gains points");
-    await screenshot(page, "static-subpath.png");
+    // Past the warm-up and through a first episode.
+    await page.waitForFunction(() => window.alamPage.points().return > 0 && Number(document.querySelector("#updates").textContent) > 0, null, { timeout: 120_000 });
+    assert.match(await page.textContent("#backend"), dev.label);
+    await screenshot(page, `static-${dev.name}-subpath.png`);
     assert.deepEqual(errors, [], "no console error, CSP violations included");
     assert.deepEqual(foreign, [], "no request outside the page's origin");
   } finally {
     await browser.close();
   }
 });
+}

@@ -4,7 +4,7 @@
 // race view: 2–4 algorithms side by side.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, open, ready, screenshot } from "./harness.mjs";
+import { serve, open, ready, screenshot, devices, rememberWebGpu } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -21,9 +21,10 @@ const HOSTILE = `
   .panel, #play, #scene, .app { border: 9px solid lime !important; }
 `;
 
+const has = (name) => devices().some((d) => d.name === name);
 const steps = (page, id) => page.evaluate((id) => Number(document.getElementById(id).shadowRoot.getElementById("steps").textContent), id);
 
-test("two widgets on a course page train independently, isolated from the host's CSS both ways", { timeout: 300_000 }, async () => {
+test("[cpu] two widgets on a course page train independently, isolated from the host's CSS both ways", { timeout: 300_000, skip: !has("cpu") }, async () => {
   const { browser, page, errors, foreign } = await open();
   try {
     await page.goto(`${server.base}examples/course-page.html`);
@@ -94,7 +95,7 @@ test("two widgets on a course page train independently, isolated from the host's
   }
 });
 
-test("race view: 2–4 algorithms train side by side, overlaid; a race widget too", { timeout: 300_000 }, async () => {
+test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race widget too", { timeout: 300_000, skip: !has("cpu") }, async () => {
   const { browser, page, errors } = await open();
   try {
     await page.goto(`${server.base}?env=double-integrator&hidden=16&batch_size=32&learning_starts=200&probe_every=200&eval_every=0&seed=3`);
@@ -137,19 +138,25 @@ test("race view: 2–4 algorithms train side by side, overlaid; a race widget to
   }
 });
 
-test("widget attributes: run settings, panels, height and autoplay; a refused setting is said", { timeout: 180_000 }, async () => {
-  const { browser, page, errors } = await open();
+for (const dev of devices()) {
+test(`[${dev.name}] widget attributes: run settings, panels, height and autoplay; a refused setting is said`, { timeout: 180_000 * dev.slow }, async () => {
+  const { browser, page, errors } = await open({ webgpu: dev.webgpu });
   try {
+    if (dev.webgpu) await page.addInitScript(rememberWebGpu([["double-integrator", 64, 64]]));
     await page.goto(`${server.base}examples/course-page.html`);
     await page.waitForFunction(() => document.getElementById("fac").alam?.config(), null, { timeout: 120_000 });
-    await page.evaluate(() => {
+    // On WebGPU: forced by the attribute, a tenth of an update per step (SwiftShader is slow).
+    const extra = dev.webgpu ? 'backend="webgpu" utd_ratio="0.1"' : "";
+    await page.evaluate((extra) => {
       document.body.insertAdjacentHTML("beforeend", `
         <alam-trainer id="auto" env="car-following" algo="lag" batch-size="32" hidden-units="16" learning_starts="100"
-          panels="scene,charts" height="420px" autoplay></alam-trainer>
-        <alam-trainer id="bad" env="double-integrator" rho="-1" hidden-units="16"></alam-trainer>`);
-    });
+          panels="scene,charts" height="420px" autoplay ${extra}></alam-trainer>
+        <alam-trainer id="bad" env="double-integrator" rho="-1" hidden-units="16" ${extra}></alam-trainer>`);
+    }, extra);
     // Autoplay, with the attributes' settings (batch-size is batch_size, hidden-units is hidden).
-    await page.waitForFunction(() => document.getElementById("auto").alam?.points().return >= 2, null, { timeout: 120_000 });
+    await page.waitForFunction((n) => document.getElementById("auto").alam?.points().return >= n, dev.webgpu ? 1 : 2, { timeout: 120_000 * dev.slow });
+    assert.equal(await page.evaluate(() => document.getElementById("auto").alam.device().onGpu), dev.webgpu);
+    assert.ok(await page.evaluate(() => document.getElementById("auto").shadowRoot.getElementById("updates").textContent > 0), "it updated");
     const cfg = await page.evaluate(() => document.getElementById("auto").alam.config());
     assert.deepEqual([cfg.env, cfg.algo, cfg.batch_size, cfg.hidden, cfg.learning_starts], ["car-following", "lag", 32, 16, 100]);
     // Only the panels asked for; the height asked for.
@@ -166,8 +173,68 @@ test("widget attributes: run settings, panels, height and autoplay; a refused se
     assert.match(status, /refused.*`rho`/);
     assert.equal(await page.evaluate(() => document.getElementById("bad").alam.config().rho), 1);
     await page.evaluate(() => document.getElementById("auto").alam.pause());
-    await screenshot(page, "widget-attributes.png");
+    await screenshot(page, `widget-${dev.name}-attributes.png`);
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+}
+
+// The WebGPU pass of the two tests above: two widgets and a race on WebGPU (tiny networks),
+// what a person sees — each trains, independently, and charts its episodes.
+const TINY = 'env="double-integrator" hidden-units="8" batch-size="16" learning_starts="32" utd_ratio="0.25" eval_every="0" probe_every="50" backend="webgpu"';
+
+test("[webgpu] two widgets train independently on WebGPU; a race too", { timeout: 400_000, skip: !has("webgpu") }, async () => {
+  const { browser, page, errors, foreign } = await open({ webgpu: true });
+  try {
+    // The course page's own widgets ("auto", double-integrator 2×64, batch 64) start on WebGPU
+    // too, as where it measured faster, instead of measuring SwiftShader.
+    await page.addInitScript(rememberWebGpu([["double-integrator", 64, 64]]));
+    await page.goto(`${server.base}examples/course-page.html`);
+    await page.evaluate((tiny) => {
+      document.body.insertAdjacentHTML("beforeend", `
+        <alam-trainer id="g1" algo="fac" ${tiny} panels="controls,heatmap,charts" compact></alam-trainer>
+        <alam-trainer id="g2" algo="alam" ${tiny} panels="controls,heatmap,charts" compact></alam-trainer>
+        <alam-trainer id="g3" race="sac,alam" ${tiny} compact></alam-trainer>`);
+    }, TINY);
+    await page.waitForFunction(() => ["g1", "g2"].every((id) => document.getElementById(id).alam?.config()), null, { timeout: 120_000 });
+    for (const id of ["g1", "g2"]) {
+      assert.equal(await page.evaluate((id) => document.getElementById(id).alam.device().onGpu, id), true, `${id} on WebGPU`);
+      assert.match(await page.evaluate((id) => document.getElementById(id).shadowRoot.getElementById("backend").textContent, id), /^Training on: WebGPU/);
+    }
+    await page.locator("#g1").locator("#play").click();
+    await page.waitForFunction(() => Number(document.getElementById("g1").shadowRoot.getElementById("updates").textContent) > 5, null, { timeout: 120_000 });
+    assert.equal(await steps(page, "g2"), 0, "the other widget has not moved");
+    await page.locator("#g2").locator("#play").click();
+    await page.waitForFunction(() => Number(document.getElementById("g2").shadowRoot.getElementById("updates").textContent) > 5, null, { timeout: 120_000 });
+    await page.locator("#g1").locator("#pause").click();
+    await page.waitForFunction(() => document.getElementById("g1").shadowRoot.getElementById("status").textContent === "paused");
+    const paused = await steps(page, "g1");
+    const other = await steps(page, "g2");
+    await page.waitForTimeout(3000);
+    assert.equal(await steps(page, "g1"), paused, "the paused widget stays paused");
+    assert.ok((await steps(page, "g2")) > other, "the other widget goes on training");
+    await page.locator("#g2").locator("#pause").click();
+    // The heat map drew on WebGPU (λ(s) of the alam widget).
+    assert.ok(await page.evaluate(() => document.getElementById("g2").alam.heatmapVersion >= 1));
+
+    // A race widget on WebGPU.
+    await page.locator("#g3").locator("#race-start").click();
+    await page.waitForFunction(() => {
+      const a = document.getElementById("g3").alam.agents();
+      return a.length === 2 && a.every((x) => x.episodes >= 1);
+    }, null, { timeout: 240_000, polling: 500 });
+    assert.equal(await page.evaluate(() => document.getElementById("g3").alam.device()), "WebGPU");
+    assert.match(await page.evaluate(() => document.getElementById("g3").shadowRoot.getElementById("race-status").textContent), /sac vs alam on double-integrator, seed \d+, on WebGPU/);
+    await page.locator("#g3").locator("#race-pause").click();
+    await page.locator("#g3").scrollIntoViewIfNeeded();
+    await screenshot(page, "widget-webgpu.png");
+    for (const id of ["g1", "g2"]) {
+      assert.doesNotMatch(await page.evaluate((id) => document.getElementById(id).shadowRoot.getElementById("status").textContent, id), /error/);
+    }
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreign, []);
   } finally {
     await browser.close();
   }

@@ -1,0 +1,182 @@
+// Which device trains, and what happens when a call fails: "auto" measures WebGPU against the
+// CPU once and remembers the faster (www/device.js); a failed save, readback or training call is
+// said in the status line and the page stays usable; a lost WebGPU device is said and the run
+// goes on on the CPU from its last save.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serve, open, ready, screenshot, devices } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(async () => server?.close());
+
+const has = (name) => devices().some((d) => d.name === name);
+const TINY = "env=double-integrator&algo=alam&hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.25&log_every=5&probe_every=50&eval_every=0";
+const steps = (page) => page.evaluate(() => Number(document.querySelector("#steps").textContent));
+const status = (page) => page.textContent("#status");
+async function statusMatches(page, re, timeout = 60_000) {
+  await page.waitForFunction((src) => new RegExp(src).test(document.querySelector("#status").textContent), re.source, { timeout });
+  return status(page);
+}
+
+// SwiftShader emulates the GPU on the CPU, so here the CPU wins; on a real GPU WebGPU may.
+test("[webgpu] auto measures both devices once, says both figures, keeps the faster, and remembers it", { timeout: 300_000, skip: !has("webgpu") }, async () => {
+  const { browser, page, errors } = await open({ webgpu: true });
+  try {
+    await page.goto(`${server.base}?${TINY}`);
+    await ready(page);
+    const notice = await page.textContent("#backend");
+    const m = notice.match(/WebGPU ([\d.]+) updates\/s vs CPU ([\d.]+): using (WebGPU|CPU)/);
+    assert.ok(m, `both figures in the notice: ${notice}`);
+    const [webgpu, cpu, used] = [Number(m[1]), Number(m[2]), m[3]];
+    assert.ok(cpu > 0, `the CPU trained while measured: ${notice}`);
+    assert.equal(used, webgpu > cpu ? "WebGPU" : "CPU", "the faster one is used");
+    assert.match(notice, new RegExp(`^Training on: ${used}`));
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 1);
+    assert.equal(await page.evaluate(() => window.alamPage.device().measured), true);
+    await screenshot(page, "auto-measured.png");
+
+    // A later visit starts at once with the remembered choice: no measuring.
+    await page.reload();
+    await ready(page);
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 0, "a reload does not measure again");
+    const again = await page.textContent("#backend");
+    assert.match(again, new RegExp(`^Training on: ${used} \\(WebGPU ${m[1]} updates/s vs CPU ${m[2]}: using ${used} \\(measured earlier in this browser\\)\\)`));
+    // Other settings (another width) are measured for themselves.
+    await page.fill("#hidden", "12");
+    await page.press("#hidden", "Enter");
+    await page.waitForFunction(() => window.alamPage.config()?.hidden === 12, null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 1, "a new width is measured");
+
+    // ?backend= still forces one, without measuring.
+    await page.goto(`${server.base}?backend=webgpu&${TINY}&hidden=10`);
+    await ready(page);
+    assert.match(await page.textContent("#backend"), /^Training on: WebGPU$/);
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 0);
+    await page.goto(`${server.base}?backend=cpu&${TINY}&hidden=10`);
+    await ready(page);
+    assert.match(await page.textContent("#backend"), /^Training on: CPU/);
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("[cpu] a failed save, heat map or training call is said in the status line; the page stays usable", { timeout: 180_000, skip: !has("cpu") }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?${TINY}`);
+    await ready(page);
+    // A call fails while failNext[name] > 0, as a failed readback or a full storage would
+    // (Infinity until the test has seen the failure said: the periodic autosave may come first).
+    await page.evaluate(() => {
+      const proto = window.wasmBindings.WebTrainer.prototype;
+      window.failNext = { save: 0, heatmap: 0, run: 0 };
+      for (const name of ["save", "heatmap", "run"]) {
+        const f = proto[name];
+        proto[name] = function (...args) {
+          if (window.failNext[name] > 0) {
+            window.failNext[name] -= 1;
+            return Promise.reject(`simulated ${name} failure`);
+          }
+          return f.apply(this, args);
+        };
+      }
+    });
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 100, null, { timeout: 60_000 });
+
+    // A failed autosave (at pause): said; the run stays.
+    await page.evaluate(() => (window.failNext.save = Infinity));
+    await page.click("#pause");
+    assert.match(await statusMatches(page, /autosave failed/), /autosave failed \(simulated save failure\); the run goes on/);
+    await page.evaluate(() => (window.failNext.save = 0));
+    await page.click("#play");
+    const before = await steps(page);
+    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, before, { timeout: 60_000 });
+
+    // A failed save to a file: said; training goes on.
+    await page.evaluate(() => (window.failNext.save = Infinity));
+    await page.click("#save");
+    assert.match(await statusMatches(page, /could not save/), /simulated save failure/);
+    await page.evaluate(() => (window.failNext.save = 0));
+    const during = await steps(page);
+    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, during, { timeout: 60_000 });
+
+    // A failed heat map: said under the map; training goes on.
+    await page.evaluate(() => (window.failNext.heatmap = Infinity));
+    await page.waitForFunction(() => /heat map failed: simulated heatmap failure/.test(document.querySelector("#heatmap-caption").textContent), null, { timeout: 30_000 });
+    await page.evaluate(() => (window.failNext.heatmap = 0));
+    await page.waitForFunction(() => !/failed/.test(document.querySelector("#heatmap-caption").textContent), null, { timeout: 30_000 });
+
+    // A failed training call: said, the run pauses; Play goes on from where it was.
+    await page.evaluate(() => (window.failNext.run = 1));
+    assert.match(await statusMatches(page, /^error: training failed/), /simulated run failure/);
+    assert.equal(await page.isEnabled("#play"), true, "Play is offered again");
+    const stopped = await steps(page);
+    await page.click("#play");
+    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, stopped, { timeout: 60_000 });
+    assert.equal(await status(page), "training");
+    await page.click("#pause");
+    // The same file save works now.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
+    assert.match(download.suggestedFilename(), /\.alam$/);
+    // The failures were logged as such (console.error) by the page; nothing else was.
+    assert.ok(errors.every((e) => /simulated|could not save|heat map failed|training failed/.test(e)), errors.join("\n"));
+  } finally {
+    await browser.close();
+  }
+});
+
+// A lost device (driver reset, GPU process crash, device.destroy()): the page hears it, says it,
+// and the run goes on on the CPU from its last save — the autosave at a pause, or the save every
+// 15 s while it plays on WebGPU.
+test("[webgpu] a lost GPU device is said and the run goes on on the CPU from its last save", { timeout: 300_000, skip: !has("webgpu") }, async () => {
+  const { browser, page, errors } = await open({ webgpu: true });
+  try {
+    // Keep every GPUDevice the page gets, to destroy it as a lost device would be.
+    await page.addInitScript(() => {
+      window.__devices = [];
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        window.__devices.push(device);
+        return device;
+      };
+    });
+    await page.goto(`${server.base}?backend=webgpu&${TINY}`);
+    await ready(page);
+    assert.match(await page.textContent("#backend"), /^Training on: WebGPU/);
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#updates").textContent) > 10, null, { timeout: 120_000 });
+    await page.click("#pause"); // the last save
+    await page.waitForFunction(() => window.alamPage.autosaved > 0, null, { timeout: 60_000 });
+    const saved = await page.evaluate(() => window.alamPage.autosaved);
+    await page.click("#play");
+    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 5, saved, { timeout: 60_000 });
+
+    assert.equal(await page.evaluate(() => window.__devices.length), 1);
+    await page.evaluate(() => window.__devices[0].destroy());
+    const said = await statusMatches(page, /WebGPU device was lost.*CPU/);
+    assert.match(said, new RegExp(`training goes on on the CPU from the last save \\(step ${saved}\\)`));
+    assert.match(await page.textContent("#backend"), /^Training on: CPU/);
+    // It goes on training (it was playing).
+    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 100, saved, { timeout: 60_000 });
+    assert.equal(await page.isEnabled("#pause"), true);
+    await page.click("#pause");
+    await screenshot(page, "webgpu-device-lost.png");
+    // Later runs on this page use the CPU too (the device is gone).
+    await page.selectOption("#algo", "fac");
+    await page.waitForFunction(() => window.alamPage.config()?.algo === "fac", null, { timeout: 60_000 });
+    assert.match(await page.textContent("#backend"), /^Training on: CPU/);
+    await page.click("#play");
+    await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 50, null, { timeout: 60_000 });
+    const unexpected = errors.filter((e) => !/lost|destroy|WebGPU|wgpu|GPU|device|panicked|unreachable|Buffer/i.test(e));
+    assert.deepEqual(unexpected, [], "no error beyond the lost device's own");
+  } finally {
+    await browser.close();
+  }
+});
