@@ -6,7 +6,7 @@ import { Charts } from "./charts.js";
 import { drawScene } from "./scene.js";
 import { drawHeatmap, drawLegend } from "./heatmap.js";
 import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, writeQuery } from "./controls.js";
-import { chooseBackend, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
+import { chooseBackend, createTrainer, gpuLost, GpuLostError, loadTrainer, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
@@ -340,7 +340,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
           state.choice = { note };
         } else {
           const choice = await resolveBackend(settings);
-          t = await bindings.WebTrainer.create(settings, choice.backend);
+          t = await createTrainer(bindings, settings, choice.backend);
           state.choice = choice;
         }
         state.trainer = t;
@@ -452,7 +452,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   /** A trainer from a saved run of `settings`, on the device "auto" picks for them. */
   async function loadOn(bytes, settings) {
     const choice = await resolveBackend(settings);
-    return { t: await bindings.WebTrainer.load(bytes, choice.backend), note: choice.note };
+    return { t: await loadTrainer(bindings, bytes, choice.backend), note: choice.note };
   }
 
   /** Makes `t`, a trainer from the saved run `bytes`, the current one and shows where it

@@ -67,6 +67,29 @@ export const whenGpuLost = () => lostPromise;
 /** Whether `label` (a trainer's `backend()`) is the WebGPU device. */
 export const onWebGpu = (label) => /^webgpu/i.test(String(label));
 
+// ---- trainers: the first WebGPU one alone ------------------------------------------------------
+
+let gpuReady = false;
+let firstGpu = Promise.resolve();
+/** `make()` (a trainer's creation on `backend`), one at a time until one has set up the WebGPU
+ *  device: the core initialises it with the first WebGPU trainer, and a second first request
+ *  meanwhile fails ("A server is still registered for device") — several widgets on a page, or
+ *  a race, create their trainers at once. */
+function gated(backend, make) {
+  if (backend === "cpu" || gpuReady) return make();
+  const made = firstGpu.then(make);
+  firstGpu = made.then(
+    () => void (gpuReady = true),
+    () => {},
+  );
+  return made;
+}
+
+/** `WebTrainer.create(settings, backend)`, gated as above. */
+export const createTrainer = (bindings, settings, backend) => gated(backend, () => bindings.WebTrainer.create(settings, backend));
+/** `WebTrainer.load(bytes, backend)`, gated as above. */
+export const loadTrainer = (bindings, bytes, backend) => gated(backend, () => bindings.WebTrainer.load(bytes, backend));
+
 // ---- auto: measured once per env/width/batch, remembered -------------------------------------
 
 const keyOf = (s) => `${STORE}${s.env}/${s.hidden}/${s.batch_size}`;
@@ -114,7 +137,7 @@ const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
  *  first updates, then MEASURE_MS of slices as the page runs them, ended by a read that waits
  *  for every queued GPU command (so queued work is not counted as done). */
 async function updatesPerSecond(bindings, settings, backend) {
-  const t = await bindings.WebTrainer.create(settings, backend);
+  const t = await createTrainer(bindings, settings, backend);
   try {
     const warmUntil = performance.now() + WARM_MS;
     let report = await t.run(1_000_000, 40);

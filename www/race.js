@@ -7,7 +7,7 @@
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
 import { BUDGET_MS } from "./controls.js";
-import { chooseBackend, gpuLost, unlessLost } from "./device.js";
+import { chooseBackend, createTrainer, gpuLost, unlessLost } from "./device.js";
 
 const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
@@ -148,7 +148,7 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     try {
       // "auto": the device measured (or remembered) for these settings, as for the page's run.
       choice = await chooseBackend(bindings, base, backend, { onMeasure: () => status("measuring which device trains faster here…") });
-      trainers = await Promise.all(names.map((algo) => bindings.WebTrainer.create({ ...base, algo }, choice.backend)));
+      trainers = await Promise.all(names.map((algo) => createTrainer(bindings, { ...base, algo }, choice.backend)));
     } catch (e) {
       status(`could not start: ${e?.message ?? e}`);
       return;

@@ -13,7 +13,7 @@ before(async () => {
 after(async () => server?.close());
 
 const has = (name) => devices().some((d) => d.name === name);
-const TINY = "env=double-integrator&algo=alam&hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.25&log_every=5&probe_every=50&eval_every=0";
+const TINY = "env=double-integrator&algo=alam&hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.1&log_every=5&probe_every=50&eval_every=0";
 const steps = (page) => page.evaluate(() => Number(document.querySelector("#steps").textContent));
 const status = (page) => page.textContent("#status");
 async function statusMatches(page, re, timeout = 60_000) {

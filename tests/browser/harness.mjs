@@ -80,7 +80,7 @@ export async function open({ webgpu = false, viewport = { width: 1280, height: 1
  * burn's CPU device in wasm (and says why). `webgpu`: SwiftShader's WebGPU adapter, forced with
  * `?backend=webgpu`, where "auto" would measure SwiftShader — a CPU emulation of a GPU — slower
  * than the CPU path and pick the CPU. SwiftShader is slow, so the WebGPU pass trains tiny
- * networks for a few updates (`small`: a quarter update per step, so episodes end soon) and
+ * networks for a few updates (`small`: an update every tenth step, so episodes end soon) and
  * asserts what a person sees: it trains, saves, loads, draws, and says no error.
  * ALAM_DEVICES=cpu or =webgpu runs one pass (default both).
  */
@@ -99,7 +99,7 @@ export const DEVICES = [
     name: "webgpu",
     webgpu: true,
     query: "backend=webgpu&",
-    small: "hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.25&log_every=5&probe_every=50&eval_every=0",
+    small: "hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.1&log_every=5&probe_every=50&eval_every=0",
     label: /^Training on: WebGPU/,
     slow: 3,
   },

@@ -42,6 +42,8 @@ for (const dev of devices()) {
     try {
       await page.goto(`${server.base}?${dev.query}env=double-integrator&algo=alam&${SMALL}`);
       await ready(page);
+      // The first map is read as soon as the trainer exists (on WebGPU, a read that takes a moment).
+      await page.waitForFunction(() => window.alamPage.heatmapVersion >= 1, null, { timeout: 60_000 });
       const first = await page.evaluate(() => window.alamPage.lastHeatmap?.lambda?.slice());
       assert.ok(first, "a heat map is drawn before training");
       await page.click("#play");
