@@ -13,6 +13,7 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::handler::HandlerState;
+use crate::agent::readback::copy_module;
 use crate::agent::Agent;
 use crate::config::TrainConfig;
 use crate::env::make_env;
@@ -41,13 +42,22 @@ fn bad(msg: impl Into<String>) -> AlamError {
     AlamError::Weights(msg.into())
 }
 
-/// Serialises an agent with its config and progress counters.
+/// Serialises an agent with its config and progress counters (native: blocks on the read).
 pub fn save(agent: &Agent, steps: u64) -> Result<Vec<u8>> {
     save_with_history(agent, steps, Vec::new())
 }
 
-/// [`save`], with the records the run's charts show.
+/// [`save`], with the records the run's charts show (native: blocks on the read).
 pub fn save_with_history(agent: &Agent, steps: u64, history: Vec<Record>) -> Result<Vec<u8>> {
+    pollster::block_on(save_async(agent, steps, history))
+}
+
+/// The run file of `agent`, on any device: every network comes to the host in one packed
+/// async read and is encoded there (a synchronous read of a WebGPU tensor panics in wasm).
+///
+/// # Errors
+/// [`AlamError::Device`] when the read fails; [`AlamError::Weights`] when encoding fails.
+pub async fn save_async(agent: &Agent, steps: u64, history: Vec<Record>) -> Result<Vec<u8>> {
     let header = Header {
         config: agent.config().clone(),
         obs_dim: agent.obs_dim(),
@@ -58,7 +68,8 @@ pub fn save_with_history(agent: &Agent, steps: u64, history: Vec<Record>) -> Res
         history,
     };
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
-    let record = agent.nets().into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
+    let nets = copy_module(agent.nets().valid(), &Device::flex()).await?;
+    let record = nets.into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
     let mut out = Vec::with_capacity(16 + header.len() + record.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::env::EnvKind;
 use crate::error::{AlamError, Result};
 
-/// Which constraint handler sits on top of SAC (PAPER.md §5).
+/// Which constraint handler sits on top of SAC (docs/method.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Algo {
@@ -74,7 +74,7 @@ pub struct TrainConfig {
     /// Environment steps in total.
     pub total_steps: u64,
 
-    // --- SAC (PAPER.md §4) ---
+    // --- SAC (docs/method.md §4) ---
     /// Width of both hidden layers of every network (2×256 in the paper's family; the
     /// browser presets use 64).
     pub hidden: usize,
@@ -96,23 +96,23 @@ pub struct TrainConfig {
     /// Initial entropy temperature α (learned; target entropy −|A|).
     pub init_alpha: f64,
     /// Two cost critics and the max of them (pessimistic), mirroring the reward twins' min.
-    /// PAPER.md leaves it optional; off by default: on the double integrator it made ALaM
+    /// docs/method.md leaves it optional; off by default: on the double integrator it made ALaM
     /// over-cautious (return 63 → −2 between 8k and 16k steps, against 89 → 95 with one).
     pub twin_cost_critic: bool,
 
-    // --- the constraint (PAPER.md §1) ---
+    // --- the constraint (docs/method.md §1) ---
     /// Threshold d of the state-wise constraint Q_c(s, a) − d ≤ 0 (0 = no violation ahead).
     pub cost_threshold: f64,
     /// Episode-cost budget of the expected-cost baselines (Lag, PID-Lag).
     pub cost_budget: f64,
-    /// Cap on every multiplier (PAPER.md §3e): keeps the penalty finite in infeasible states.
+    /// Cap on every multiplier (docs/method.md §3e): keeps the penalty finite in infeasible states.
     pub lambda_max: f64,
     /// Divide each sample's actor loss by (1 + λ(s)), as common SAC-Lag code does, so the
-    /// policy gradient keeps its scale when λ is large. Not in PAPER.md: ours, for all
+    /// policy gradient keeps its scale when λ is large. Not in docs/method.md: ours, for all
     /// penalised algorithms alike; false gives the plain loss of §3a.
     pub normalize_penalty: bool,
 
-    // --- ALaM / FAC multiplier network (PAPER.md §3) ---
+    // --- ALaM / FAC multiplier network (docs/method.md §3) ---
     /// Penalty coefficient ρ of the augmented Lagrangian (ALaM only). 0 is an ablation: FAC's
     /// policy loss λ·h with ALaM's regression to a unit-step dual target max(0, λ + h).
     pub rho: f64,
@@ -140,8 +140,21 @@ pub struct TrainConfig {
     pub eval_episodes: u64,
     /// Updates averaged into one `update` metrics record.
     pub log_every: u64,
-    /// Environment steps between evaluations of λ on the fixed probe grid (PAPER.md §8).
+    /// Environment steps between evaluations of λ on the fixed probe grid (docs/method.md §8).
     pub probe_every: u64,
+    /// K: updates between host reads (`docs/method.md` §9). Every K updates the trainer reads
+    /// their statistics, a finiteness check of every network and the actor's weights back in
+    /// one packed read; the divergence guard judges them there and the acting policy (a CPU
+    /// copy of the actor) is refreshed. So on a GPU there is one round trip per K updates and
+    /// none per environment step, at the price of a policy that lags the online actor by fewer
+    /// than K updates and a rollback of up to K updates on divergence. Files from before this
+    /// field read as the default.
+    #[serde(default = "default_sync_every")]
+    pub sync_every: u64,
+}
+
+fn default_sync_every() -> u64 {
+    16
 }
 
 impl Default for TrainConfig {
@@ -198,6 +211,7 @@ impl TrainConfig {
             eval_episodes: 5,
             log_every: 250,
             probe_every: 1_000,
+            sync_every: default_sync_every(),
         }
     }
 
@@ -297,6 +311,9 @@ impl TrainConfig {
         pos_int("eval_episodes", self.eval_episodes)?;
         pos_int("log_every", self.log_every)?;
         pos_int("probe_every", self.probe_every)?;
+        if !(1..=1024).contains(&self.sync_every) {
+            return Err(bad("sync_every", self.sync_every, "must be in 1..=1024"));
+        }
         Ok(())
     }
 }

@@ -128,6 +128,12 @@ mod cli {
             /// Instead: N seeds' updates as N separate agents vs one batched call of N stacked agents.
             #[arg(long)]
             population: Option<usize>,
+            /// K: updates per host read (the config's `sync_every`).
+            #[arg(long, default_value_t = 16)]
+            sync_every: u64,
+            /// The algorithm whose update is timed.
+            #[arg(long, default_value = "alam")]
+            algo: Algo,
         },
         /// Score a sweep's runs against the paper's claims: summary.json and SVG figures.
         Report {
@@ -202,7 +208,7 @@ mod cli {
                 }
                 Ok(())
             }
-            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device, population } => {
+            Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo } => {
                 let (device, device_name) = bench_device(&device)?;
                 if let Some(n) = population {
                     if n == 0 {
@@ -216,7 +222,7 @@ mod cli {
                     println!("{out}");
                     return Ok(());
                 }
-                let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, &device)?;
+                let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, sync_every, algo, &device)?;
                 let envs: serde_json::Map<String, serde_json::Value> = EnvKind::ALL
                     .iter()
                     .map(|&k| (k.name().to_string(), bench::env_throughput(k, env_steps).into()))
@@ -225,7 +231,9 @@ mod cli {
                     "impl": "burn",
                     "device": device_name,
                     "machine": machine(),
+                    "fusion": cfg!(feature = "fusion"),
                     "obs_dim": upd.obs_dim, "act_dim": upd.act_dim, "batch": upd.batch, "hidden": upd.hidden,
+                    "algo": upd.algo, "sync_every": upd.sync_every,
                     "updates": upd.updates,
                     "sac_alam_updates_per_s": upd.sac_alam_updates_per_s,
                     "env_steps_per_s": envs,

@@ -31,7 +31,7 @@ pub enum Record {
     },
     /// Deterministic evaluation episodes on a separate env instance.
     Eval { step: u64, return_mean: f64, cost_mean: f64, violations_mean: f64, episodes: u64 },
-    /// λ(s) and Q_c(s, π(s)) on the fixed probe grid (PAPER.md §8): the oscillation measure
+    /// λ(s) and Q_c(s, π(s)) on the fixed probe grid (docs/method.md §8): the oscillation measure
     /// uses these, not the noisy per-batch means. The grids (row-major, as the env's
     /// `ProbeGrid`, rounded to 1e-3) let the report draw heat maps at any point of training;
     /// the AUCs score each as a detector of doomed states where the env knows them (C3).
@@ -106,7 +106,7 @@ pub fn summarize(values: &[f32], lambda_max: f64) -> (f64, f64, f64, f64) {
     let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
     let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
     let max = values.iter().fold(0.0f64, |m, &v| m.max(v as f64));
-    // "At the cap" counts as flagged (PAPER.md §3e); 0.99 leaves room for float rounding.
+    // "At the cap" counts as flagged (docs/method.md §3e); 0.99 leaves room for float rounding.
     let flagged = values.iter().filter(|&&v| v as f64 >= 0.99 * lambda_max).count() as f64 / n;
     (mean, var.sqrt(), max, flagged)
 }

@@ -11,7 +11,7 @@
 use burn::tensor::Device;
 
 use crate::agent::population::{Population, SeedUpdate};
-use crate::agent::squash_action;
+use crate::agent::{squash_action, UpdateStats};
 use crate::config::TrainConfig;
 use crate::error::Result;
 use crate::metrics::Record;
@@ -21,6 +21,9 @@ use crate::trainer::Trainer;
 pub struct PopulationTrainer {
     trainers: Vec<Trainer>,
     learner: Population,
+    /// Each seed's statistics since the last sync: handed to its handler at the sync, when
+    /// [`crate::agent::Agent::sync`] hands them over for a single run.
+    unread: Vec<Vec<UpdateStats>>,
 }
 
 impl PopulationTrainer {
@@ -28,7 +31,8 @@ impl PopulationTrainer {
     pub fn new(cfgs: &[TrainConfig], device: &Device) -> Result<Self> {
         let trainers = cfgs.iter().map(|c| Trainer::new(c.clone(), device)).collect::<Result<Vec<_>>>()?;
         let learner = Population::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
-        Ok(PopulationTrainer { trainers, learner })
+        let unread = vec![Vec::new(); trainers.len()];
+        Ok(PopulationTrainer { trainers, learner, unread })
     }
 
     /// The seeds' trainers, in the order of the configs.
@@ -56,6 +60,9 @@ impl PopulationTrainer {
         let mut actions: Vec<Option<Vec<f32>>> =
             self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.random_action() } else { None }).collect();
         if (0..n).any(|i| live[i] && actions[i].is_none()) {
+            if self.learner.policy_missing() {
+                self.sync(&mut out);
+            }
             let obs: Vec<f32> = self.trainers.iter().flat_map(|t| t.observation().iter().copied()).collect();
             let policy = self.learner.policy(&obs)?;
             let act_dim = self.trainers[0].env().act_dim();
@@ -84,13 +91,16 @@ impl PopulationTrainer {
                 let t = &mut self.trainers[i];
                 match result {
                     SeedUpdate::Idle => {}
-                    SeedUpdate::Done(stats) => {
-                        // What `Agent::settle` does after a good update.
-                        t.agent_mut().handler_mut().observe_violation(stats.violation);
-                        t.agent_mut().set_updates(self.learner.updates());
-                        t.record_update(&stats, &mut out[i]);
-                    }
+                    SeedUpdate::Done(stats) => self.unread[i].push(stats),
                     SeedUpdate::Diverged { error, last_good, updates } => {
+                        // Its good updates since the last sync still count, as they would in
+                        // a single run whose guard checks every update.
+                        let unread = std::mem::take(&mut self.unread[i]);
+                        let first = updates + 1 - unread.len() as u64;
+                        for (k, stats) in unread.iter().enumerate() {
+                            t.agent_mut().handler_mut().observe_violation(stats.violation);
+                            t.record_update(stats, first + k as u64, &mut out[i]);
+                        }
                         t.agent_mut().set_nets(*last_good);
                         t.agent_mut().set_updates(updates);
                         t.stop_diverged(error.to_string(), &mut out[i]);
@@ -98,6 +108,14 @@ impl PopulationTrainer {
                     }
                 }
             }
+            if self.unread.iter().any(|u| u.len() as u64 >= self.sync_every()) {
+                self.sync(&mut out);
+            }
+        }
+        // As a single run: the last step and every evaluation or probe read what is left.
+        let finishing = (0..n).any(|i| live[i] && (self.trainers[i].steps_done() >= self.trainers[i].config().total_steps || self.trainers[i].periodic_due()));
+        if finishing && self.unread.iter().any(|u| !u.is_empty()) {
+            self.sync(&mut out);
         }
 
         // 3. Evaluation and probe, per seed, on its own agent with its networks written back.
@@ -108,6 +126,29 @@ impl PopulationTrainer {
             }
         }
         Ok(out)
+    }
+
+    fn sync_every(&self) -> u64 {
+        self.trainers[0].config().sync_every
+    }
+
+    /// What [`crate::agent::Agent::sync`] does for one run, for every seed at once: the
+    /// statistics since the last sync go to each seed's handler and records, and the acting
+    /// policy becomes the current actor (natively the guard has checked every update already).
+    fn sync(&mut self, out: &mut [Vec<Record>]) {
+        let updates = self.learner.updates();
+        for (i, t) in self.trainers.iter_mut().enumerate() {
+            let unread = std::mem::take(&mut self.unread[i]);
+            let first = updates + 1 - unread.len() as u64;
+            for (k, stats) in unread.iter().enumerate() {
+                t.agent_mut().handler_mut().observe_violation(stats.violation);
+                t.record_update(stats, first + k as u64, &mut out[i]);
+            }
+            if t.diverged().is_none() {
+                t.agent_mut().set_updates(updates);
+            }
+        }
+        self.learner.sync_policy();
     }
 
     /// A stand-in batch for a seed that no longer trains: its slice is updated on it and

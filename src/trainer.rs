@@ -6,6 +6,7 @@
 
 use crate::Rng64;
 use rand::{Rng, SeedableRng};
+use burn::tensor::Tensor;
 use web_time::Instant;
 
 use crate::agent::{read_floats_async, Agent, UpdateStats};
@@ -16,7 +17,7 @@ use crate::metrics::{quantize, summarize, Record, StatsWindow};
 use crate::stats::roc_auc;
 use crate::replay::{Batch, ReplayBuffer};
 
-/// Side of the λ probe grid (PAPER.md §8: a fixed set of states, evaluated at intervals).
+/// Side of the λ probe grid (docs/method.md §8: a fixed set of states, evaluated at intervals).
 pub const PROBE_GRID: usize = 21;
 
 pub struct Trainer {
@@ -142,21 +143,56 @@ impl Trainer {
         }
         let action = match self.random_action() {
             Some(a) => a,
-            None => self.agent.act(&self.obs, false, &mut self.rng).await?,
+            None => {
+                if self.agent.sync_due() && !self.sync(&mut out).await? {
+                    return Ok(out);
+                }
+                self.agent.act(&self.obs, false, &mut self.rng).await?
+            }
         };
         self.env_step(&action, &mut out);
         for _ in 0..self.updates_due() {
             let batch = self.sample_batch();
-            match self.agent.update_and_settle(&batch).await {
-                Ok(stats) => self.record_update(&stats, &mut out),
-                Err(e @ AlamError::Diverged { .. }) => {
-                    self.stop_diverged(e.to_string(), &mut out);
-                    return Ok(out);
-                }
-                Err(e) => return Err(e),
+            self.agent.update(&batch);
+            if self.agent.sync_due() && !self.sync(&mut out).await? {
+                return Ok(out);
             }
         }
+        // The last step reads what is left, so a finished run's weights are judged and its
+        // last statistics recorded.
+        if self.step >= self.cfg.total_steps && !self.settle(&mut out).await? {
+            return Ok(out);
+        }
         self.periodic_records(out).await
+    }
+
+    /// The agent's one packed read ([`Agent::sync`]): the updates' statistics go into the
+    /// records; a divergence stops training (its updates undone). `false` when it stopped.
+    async fn sync(&mut self, out: &mut Vec<Record>) -> Result<bool> {
+        match self.agent.sync().await {
+            Ok(stats) => {
+                // The i-th of n statistics is update number (updates − n + i + 1).
+                let first = self.agent.updates() + 1 - stats.len() as u64;
+                for (i, s) in stats.iter().enumerate() {
+                    self.record_update(s, first + i as u64, out);
+                }
+                Ok(true)
+            }
+            Err(e @ AlamError::Diverged { .. }) => {
+                self.stop_diverged(e.to_string(), out);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads everything the agent still holds on the device (statistics, the acting policy)
+    /// so that the run can be evaluated or saved as it is now. `false` when it diverged.
+    pub async fn settle(&mut self, out: &mut Vec<Record>) -> Result<bool> {
+        if self.agent.unread_updates() == 0 && !self.agent.sync_due() {
+            return Ok(true);
+        }
+        self.sync(out).await
     }
 
     /// A uniform random action during the warm-up (`learning_starts`), else `None`: the policy
@@ -226,10 +262,12 @@ impl Trainer {
     }
 
     /// Adds an update's statistics to the window, and the window's record when it is full.
-    pub fn record_update(&mut self, stats: &UpdateStats, out: &mut Vec<Record>) {
+    /// Adds the statistics of update number `update` to the window, and the window's record
+    /// (which says the number of its last update) when it is full.
+    pub fn record_update(&mut self, stats: &UpdateStats, update: u64, out: &mut Vec<Record>) {
         self.window.push(stats);
         if self.window.len() >= self.cfg.log_every {
-            out.push(self.update_record());
+            out.push(self.update_record(update));
         }
     }
 
@@ -254,6 +292,9 @@ impl Trainer {
 
     /// The evaluation and the probe this step makes due, after the step's records `out`.
     pub async fn periodic_records(&mut self, mut out: Vec<Record>) -> Result<Vec<Record>> {
+        if self.periodic_due() && !self.settle(&mut out).await? {
+            return Ok(out);
+        }
         if self.eval_due() {
             out.push(self.evaluate(self.cfg.eval_episodes).await?);
         }
@@ -265,11 +306,10 @@ impl Trainer {
         Ok(out)
     }
 
-    fn update_record(&mut self) -> Record {
+    fn update_record(&mut self, updates: u64) -> Record {
         let stats: UpdateStats = self.window.take();
         let (t0, step0, upd0) = self.last_log;
         let dt = t0.elapsed().as_secs_f64().max(1e-9);
-        let updates = self.agent.updates();
         self.last_log = (Instant::now(), self.step, updates);
         Record::Update {
             step: self.step,
@@ -295,8 +335,10 @@ impl Trainer {
     /// λ and Q_c on the fixed probe grid, if the env has one.
     pub async fn probe_record(&self) -> Result<Option<Record>> {
         let Some(grid) = &self.probe else { return Ok(None) };
-        let lambda = read_floats_async(self.agent.lambda_tensor(&grid.obs)).await?;
-        let qc = read_floats_async(self.agent.cost_value_tensor(&grid.obs)).await?;
+        // λ and Q_c side by side: one read.
+        let both = read_floats_async(Tensor::cat(vec![self.agent.lambda_tensor(&grid.obs), self.agent.cost_value_tensor(&grid.obs)], 1)).await?;
+        let lambda: Vec<f32> = both.iter().step_by(2).copied().collect();
+        let qc: Vec<f32> = both.iter().skip(1).step_by(2).copied().collect();
         let (mean, std, max, flagged) = summarize(&lambda, self.cfg.lambda_max);
         let cost_value_mean = qc.iter().map(|&v| v as f64).sum::<f64>() / qc.len().max(1) as f64;
         let auc = |scores: &[f32]| {

@@ -18,7 +18,7 @@ use crate::trainer::Trainer;
 
 thread_local! {
     /// The WebGPU device, initialised once per page: a second `init_async` fails
-    /// ("A server is still registered for device", NOTES.md).
+    /// ("A server is still registered for device").
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
 
@@ -114,6 +114,9 @@ pub struct WebTrainer {
     backend: String,
     /// The newest records (probe grids dropped), saved with the run so a loaded run shows its curves.
     history: VecDeque<Record>,
+    /// Records made outside [`WebTrainer::run`] (the read that settles the run before a save),
+    /// handed to the page with the next run's.
+    unsent: Vec<Record>,
 }
 
 impl WebTrainer {
@@ -139,7 +142,7 @@ impl WebTrainer {
         let cfg = TrainConfig::from_partial_json(&value).map_err(js_err)?;
         let (device, label) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, &device).map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new() })
+        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new() })
     }
 
     /// A trainer that goes on from a saved run: a file this page saved, or the
@@ -149,14 +152,20 @@ impl WebTrainer {
         let (device, label) = pick_device(&backend).await?;
         let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(js_err)?;
         let trainer = Trainer::resume(agent, header.steps, &device).map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label, history: header.history.into() })
+        Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new() })
     }
 
     /// The run as one file (config, progress counters, metrics history, every network): what
-    /// `alam eval --weights` and [`WebTrainer::load`] read.
-    pub fn save(&self) -> Result<Vec<u8>, String> {
+    /// `alam eval --weights` and [`WebTrainer::load`] read. Async: the networks come back from
+    /// the device in one packed read. The run is settled first (the statistics still on the
+    /// device are read and judged), so the file holds checked weights.
+    pub async fn save(&mut self) -> Result<Vec<u8>, String> {
+        let mut settled = Vec::new();
+        self.trainer.settle(&mut settled).await.map_err(js_err)?;
+        settled.iter().for_each(|r| self.remember(r));
+        self.unsent.extend(settled);
         let history = self.history.iter().cloned().collect();
-        checkpoint::save_with_history(self.trainer.agent(), self.trainer.steps_done(), history).map_err(js_err)
+        checkpoint::save_async(self.trainer.agent(), self.trainer.steps_done(), history).await.map_err(js_err)
     }
 
     /// The records kept so far (a loaded run's come from its file), oldest first.
@@ -178,7 +187,7 @@ impl WebTrainer {
     /// yields back to the page so it keeps drawing and answering clicks.
     pub async fn run(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
         let t0 = Instant::now();
-        let mut records = Vec::new();
+        let mut records = std::mem::take(&mut self.unsent);
         for _ in 0..max_steps {
             if self.trainer.is_done() || t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
                 break;

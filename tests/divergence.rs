@@ -33,3 +33,59 @@ fn a_blown_up_critic_stops_training_and_keeps_finite_weights() {
     let values = [read_floats(mean).unwrap(), read_floats(log_std).unwrap(), read_floats(t.agent().lambda_tensor(&obs)).unwrap(), read_floats(t.agent().cost_value_tensor(&obs)).unwrap()].concat();
     assert!(values.iter().all(|v| v.is_finite()), "{values:?}");
 }
+
+/// A blow-up in any step of an update — the actor's, the temperature's, the multiplier's, not
+/// only the critics' — is caught where it happens: the guard reads a finiteness probe of every
+/// network with the update's statistics, so the weights kept are finite and evaluate to a finite
+/// return (docs/method.md §9). Each case also checks the run is reported as diverged.
+#[test]
+fn a_blow_up_in_any_step_keeps_finite_weights_that_evaluate() {
+    type Mutate = fn(&mut TrainConfig);
+    let cases: [(&str, Mutate); 4] = [
+        ("actor_lr", |c| c.actor_lr = 1e30),
+        ("alpha_lr", |c| c.alpha_lr = 1e30),
+        ("multiplier_lr", |c| c.multiplier_lr = 1e30),
+        ("critic_lr", |c| c.critic_lr = 1e30),
+    ];
+    for (name, mutate) in cases {
+        for sync_every in [1, 16] {
+            let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
+            (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every) = (16, 32, 64, 1_500, sync_every);
+            mutate(&mut cfg);
+            let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
+            while !t.is_done() {
+                t.step().unwrap();
+            }
+            assert!(t.diverged().is_some(), "{name} = 1e30, K = {sync_every}: the run must be reported as diverged");
+            let bytes = alam::checkpoint::save(t.agent(), t.steps_done()).unwrap();
+            let (agent, header) = alam::checkpoint::load(&bytes, &Device::flex(), None).unwrap();
+            let mut env = alam::env::make_env(header.config.env, 7);
+            let e = pollster::block_on(alam::trainer::evaluate_policy(&agent, env.as_mut(), 2)).unwrap();
+            assert!(e.return_mean.is_finite() && e.cost_mean.is_finite(), "{name}, K = {sync_every}: {e:?}");
+        }
+    }
+}
+
+/// K = `sync_every` updates go by between reads: the statistics of the updates in between
+/// wait on the device, and the read after the K-th takes them all.
+#[test]
+fn statistics_are_read_once_per_sync_every_updates() {
+    let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
+    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every, cfg.log_every) = (16, 32, 64, 400, 8, 1);
+    let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
+    let mut seen = Vec::new();
+    while !t.is_done() {
+        let unread_before = t.agent().unread_updates();
+        let records = t.step().unwrap();
+        let updates = records.iter().filter(|r| matches!(r, Record::Update { .. })).count();
+        if updates > 0 {
+            seen.push((unread_before, updates, t.agent().unread_updates()));
+        }
+    }
+    assert!(!seen.is_empty());
+    for (before, read, after) in &seen {
+        assert_eq!(*after, 0, "a read takes every unread update");
+        assert!(*read == 8 || (*read <= 8 && *before < 8), "reads come in blocks of K = 8: {seen:?}");
+    }
+    assert_eq!(t.agent().unread_updates(), 0, "a finished run has read everything");
+}

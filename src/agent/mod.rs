@@ -1,4 +1,4 @@
-//! SAC with a cost critic and a pluggable constraint handler (PAPER.md §4), device-generic:
+//! SAC with a cost critic and a pluggable constraint handler (docs/method.md §4), device-generic:
 //! the same code runs on burn's pure-Rust CPU device, in wasm and on WebGPU.
 //!
 //! One update reads top to bottom in the paper's order: critics, actor (with the handler's
@@ -8,6 +8,7 @@
 pub mod handler;
 pub mod nets;
 pub mod population;
+pub mod readback;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -89,13 +90,6 @@ impl UpdateStats {
     }
 }
 
-/// An update whose statistics are still on the device. Reading them is the one host
-/// round-trip per update: sync natively ([`Agent::finish_update`]), async in the browser.
-pub struct PendingUpdate {
-    pub stats: Tensor<1>,
-    rollback: Box<Learner>,
-}
-
 /// Everything an update changes: cloned before each update (cheap: tensors are shared) so a
 /// diverged update can be undone whole.
 #[derive(Clone)]
@@ -133,7 +127,19 @@ pub struct Agent {
     act_dim: usize,
     /// The autodiff device the online networks live on.
     device: Device,
+    /// The CPU device the acting policy lives on.
+    host: Device,
     learner: Learner,
+    /// The learner as of the last sync whose reads were all finite: a diverged sync rolls
+    /// back here. Cloning is cheap (tensors are shared), so this costs no copy.
+    checked: Learner,
+    checked_updates: u64,
+    /// Statistics `[10]` of the updates since the last sync, still on the device.
+    unread: Vec<Tensor<1>>,
+    /// The acting policy: the actor as of the last sync, on the CPU device, so that acting and
+    /// evaluating never read from the GPU. `None` until the first sync after the networks
+    /// changed wholesale (new agent, load); [`Agent::act`] then uses the online actor.
+    policy: Option<Actor>,
     rng: Rng64,
     updates: u64,
 }
@@ -149,21 +155,27 @@ impl Agent {
         let critics_target = critics.valid();
         let handler = make_handler(cfg, obs_dim, &mut rng, &device);
         let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+        let learner = Learner {
+            temperature: Temperature::new(cfg.init_alpha, &device),
+            actor,
+            critics,
+            critics_target,
+            actor_opt: adam(),
+            critic_opt: adam(),
+            alpha_opt: adam(),
+            handler,
+        };
         Agent {
             cfg: cfg.clone(),
             obs_dim,
             act_dim,
-            learner: Learner {
-                temperature: Temperature::new(cfg.init_alpha, &device),
-                actor,
-                critics,
-                critics_target,
-                actor_opt: adam(),
-                critic_opt: adam(),
-                alpha_opt: adam(),
-                handler,
-            },
+            checked: learner.clone(),
+            checked_updates: 0,
+            learner,
+            unread: Vec::new(),
+            policy: None,
             device,
+            host: Device::flex(),
             rng,
             updates: 0,
         }
@@ -188,30 +200,44 @@ impl Agent {
         self.learner.handler.as_mut()
     }
 
-    fn noise(&mut self, rows: usize) -> Tensor<2> {
-        let data: Vec<f32> = (0..rows * self.act_dim).map(|_| StandardNormal.sample(&mut self.rng)).collect();
-        Tensor::from_data(TensorData::new(data, [rows, self.act_dim]), &self.device)
-    }
-
     fn tensor(&self, data: &[f32], cols: usize) -> Tensor<2> {
         Tensor::from_data(TensorData::new(data.to_vec(), [data.len() / cols, cols]), &self.device)
     }
 
-    /// One SAC update with the handler's constraint, as in PAPER.md §3–§4. The networks are
-    /// updated now; the statistics stay on the device until read.
-    pub fn update(&mut self, batch: &Batch) -> PendingUpdate {
-        let rollback = Box::new(self.learner.clone());
+    /// The batch and this update's Gaussian noise as one host buffer, uploaded in one write
+    /// (one `writeBuffer` on WebGPU) and cut into `[b, _]` views on the device: obs, act,
+    /// next_obs, reward, cost, done, next-action noise, action noise.
+    fn upload(&mut self, batch: &Batch) -> [Tensor<2>; 8] {
+        let b = batch.len();
+        let (o, a) = (self.obs_dim, self.act_dim);
+        let widths = [o, a, o, 1, 1, 1, a, a];
+        let mut host: Vec<f32> = Vec::with_capacity(b * widths.iter().sum::<usize>());
+        for part in [&batch.obs, &batch.act, &batch.next_obs, &batch.reward, &batch.cost, &batch.done] {
+            host.extend_from_slice(part);
+        }
+        // Drawn in this order (next-action noise, then action noise) from the agent's RNG.
+        for _ in 0..2 * b * a {
+            host.push(StandardNormal.sample(&mut self.rng));
+        }
+        let len = host.len();
+        let all: Tensor<1> = Tensor::from_data(TensorData::new(host, [len]), &self.device);
+        let mut offset = 0;
+        widths.map(|w| {
+            let part = all.clone().narrow(0, offset, b * w).reshape([b, w]);
+            offset += b * w;
+            part
+        })
+    }
+
+    /// One SAC update with the handler's constraint (`docs/method.md` §3–§4). The networks are
+    /// updated now; the statistics stay on the device until the next [`Agent::sync`], which
+    /// also judges this update. Nothing here reads from the device.
+    pub fn update(&mut self, batch: &Batch) {
         let cfg = self.cfg.clone();
         let (gamma, cost_gamma, d) = (cfg.gamma, cfg.cost_gamma, cfg.cost_threshold);
         let b = batch.len();
-        let obs = self.tensor(&batch.obs, self.obs_dim);
-        let act = self.tensor(&batch.act, self.act_dim);
-        let next_obs = self.tensor(&batch.next_obs, self.obs_dim);
-        let reward = self.tensor(&batch.reward, 1);
-        let cost = self.tensor(&batch.cost, 1);
-        let not_done = self.tensor(&batch.done, 1).neg() + 1.0;
-        let next_noise = self.noise(b);
-        let noise = self.noise(b);
+        let [obs, act, next_obs, reward, cost, done, next_noise, noise] = self.upload(batch);
+        let not_done = done.neg() + 1.0;
         let alpha = self.learner.temperature.log_alpha.val().detach().exp().unsqueeze::<2>();
 
         // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
@@ -296,53 +322,110 @@ impl Agent {
             ],
             0,
         );
-        PendingUpdate { stats, rollback }
+        self.unread.push(stats);
     }
 
-    /// Reads an update's statistics and applies the divergence guard: a non-finite value undoes
-    /// the update (networks, optimisers, handler) and is reported as an error.
-    pub fn settle(&mut self, pending: PendingUpdate, values: &[f32]) -> Result<UpdateStats> {
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            self.restore(*pending.rollback);
-            return Err(AlamError::Diverged {
-                update: self.updates + 1,
-                what: UpdateStats::NAMES.get(i).copied().unwrap_or("a statistic").to_string(),
-            });
+    /// Whether [`Agent::sync`] is due: `sync_every` updates are unread, or the acting policy
+    /// is missing.
+    pub fn sync_due(&self) -> bool {
+        self.unread.len() as u64 >= self.cfg.sync_every || self.policy.is_none()
+    }
+
+    /// Updates made since the last sync (their statistics not read yet).
+    pub fn unread_updates(&self) -> usize {
+        self.unread.len()
+    }
+
+    /// The one host read of the training loop, every `sync_every` updates: the statistics of
+    /// the updates since the last sync, a finiteness probe of every trained network, and the
+    /// actor's weights, packed into **one** read. It refreshes the acting policy (the CPU copy
+    /// of the actor) and applies the divergence guard: when any value read is not finite, every
+    /// update since the last good sync is undone (networks, optimisers, handler) and
+    /// [`AlamError::Diverged`] names the first bad statistic. Returns the updates' statistics,
+    /// oldest first.
+    ///
+    /// # Errors
+    /// [`AlamError::Diverged`] as above (the agent is back at its last good state);
+    /// [`AlamError::Device`] when the read fails.
+    pub async fn sync(&mut self) -> Result<Vec<UpdateStats>> {
+        let n = self.unread.len();
+        let actor = self.learner.actor.valid();
+        let actor_floats = readback::param_count(&actor);
+        let mut parts: Vec<Tensor<1>> = std::mem::take(&mut self.unread);
+        let mut others = readback::flatten_params(&self.learner.critics.valid());
+        others.extend(readback::flatten_params(&self.learner.critics_target));
+        others.extend(readback::flatten_params(&self.learner.temperature.valid()));
+        if let Some(m) = self.learner.handler.multiplier_net() {
+            others.extend(readback::flatten_params(&m.valid()));
         }
-        let stats = UpdateStats::from_values(std::array::from_fn(|i| values.get(i).copied().unwrap_or(f32::NAN) as f64));
-        self.learner.handler.observe_violation(stats.violation);
+        parts.extend(readback::finiteness_probe(others));
+        parts.extend(readback::flatten_params(&actor));
+        let values = read_floats_async(Tensor::cat(parts, 0)).await?;
+        let stats_len = n * UpdateStats::NAMES.len();
+        if values.len() != stats_len + 1 + actor_floats {
+            return Err(AlamError::Device(format!("sync read {} floats, expected {}", values.len(), stats_len + 1 + actor_floats)));
+        }
+        let (stats, rest) = values.split_at(stats_len);
+        let bad_stat = stats.iter().position(|v| !v.is_finite());
+        if bad_stat.is_some() || rest.iter().any(|v| !v.is_finite()) {
+            let (update, what) = match bad_stat {
+                Some(i) => (self.checked_updates + (i / UpdateStats::NAMES.len()) as u64 + 1, UpdateStats::NAMES[i % UpdateStats::NAMES.len()]),
+                None => (self.updates, "the network weights"),
+            };
+            self.learner = self.checked.clone();
+            self.updates = self.checked_updates;
+            return Err(AlamError::Diverged { update, what: what.to_string() });
+        }
+        self.policy = Some(readback::rebuild_params(actor, &rest[1..], &self.host)?);
+        self.checked = self.learner.clone();
+        self.checked_updates = self.updates;
+        let stats: Vec<UpdateStats> = stats
+            .chunks(UpdateStats::NAMES.len())
+            .map(|row| UpdateStats::from_values(std::array::from_fn(|i| row[i] as f64)))
+            .collect();
+        for s in &stats {
+            self.learner.handler.observe_violation(s.violation);
+        }
         Ok(stats)
     }
 
-    /// `update`, the one read of its statistics, `settle`. Async because the browser's WebGPU
-    /// device can only read back asynchronously; natively the future is ready at once.
-    pub async fn update_and_settle(&mut self, batch: &Batch) -> Result<UpdateStats> {
-        let pending = self.update(batch);
-        let values = read_floats_async(pending.stats.clone()).await?;
-        self.settle(pending, &values)
+    /// One update and a sync at once: its statistics, judged. For callers that check every
+    /// update (the batched population's equivalence tests, small tools).
+    pub async fn update_and_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
+        self.update(batch);
+        let stats = self.sync().await?;
+        stats.last().copied().ok_or_else(|| AlamError::Device("sync returned no statistics".into()))
     }
 
-    /// [`Self::update_and_settle`], blocking: the native path (CLI, bench, tests).
+    /// [`Self::update_and_sync`], blocking: the native path (bench, tests).
     pub fn update_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
-        pollster::block_on(self.update_and_settle(batch))
+        pollster::block_on(self.update_and_sync(batch))
     }
 
-    fn restore(&mut self, learner: Learner) {
-        self.learner = learner;
-        self.updates -= 1;
-    }
-
-    /// The policy's pre-squash mean and log σ for a batch of observations (row-major).
+    /// The online policy's pre-squash mean and log σ `[rows, act_dim]` for rows of
+    /// observations (row-major), on the training device.
     pub fn policy_tensor(&self, obs: &[f32]) -> (Tensor<2>, Tensor<2>) {
         self.learner.actor.valid().forward(self.tensor(obs, self.obs_dim).inner())
     }
 
     /// An action for one observation: tanh(μ) when deterministic, else a sample drawn with
-    /// `rng` (the trainer's exploration RNG).
+    /// `rng` (the trainer's exploration RNG). It comes from the acting policy, the CPU copy of
+    /// the actor made at the last [`Agent::sync`] (so it lags the online actor by fewer than
+    /// `sync_every` updates and never reads from a GPU); before the first sync, from the
+    /// online actor.
     pub async fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {
-        let (mean, log_std) = self.policy_tensor(obs);
-        let stats = read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?;
-        Ok(squash_action(&stats, self.act_dim, deterministic, rng))
+        let mean_logstd = match &self.policy {
+            Some(policy) => {
+                let obs = Tensor::from_data(TensorData::new(obs.to_vec(), [1, self.obs_dim]), &self.host);
+                let (mean, log_std) = policy.forward(obs);
+                read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?
+            }
+            None => {
+                let (mean, log_std) = self.policy_tensor(obs);
+                read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?
+            }
+        };
+        Ok(squash_action(&mean_logstd, self.act_dim, deterministic, rng))
     }
 
     /// λ(s) for rows of observations (heat map, probe set, calibration).
@@ -370,7 +453,8 @@ impl Agent {
         }
     }
 
-    /// Replaces the networks (after loading); optimiser moments restart from zero.
+    /// Replaces the networks (after loading); optimiser moments restart from zero. The new
+    /// networks count as checked, and the acting policy is rebuilt at the next sync.
     pub fn set_nets(&mut self, nets: AgentNets) {
         self.learner.actor = nets.actor;
         self.learner.critics = nets.critics;
@@ -379,10 +463,14 @@ impl Agent {
         if let Some(m) = nets.multiplier {
             self.learner.handler.set_multiplier_net(m);
         }
+        self.unread.clear();
+        self.policy = None;
+        self.checked = self.learner.clone();
     }
 
     pub fn set_updates(&mut self, updates: u64) {
         self.updates = updates;
+        self.checked_updates = updates;
     }
 }
 
@@ -409,14 +497,4 @@ pub fn squash_action(mean_logstd: &[f32], act_dim: usize, deterministic: bool, r
         .collect()
 }
 
-/// Reads a tensor to the host as f32. The only read the library uses: sync readback panics on
-/// the browser's WebGPU device, and on the CPU device this future is ready at once.
-pub async fn read_floats_async<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    let data = t.into_data_async().await.map_err(|e| AlamError::Device(format!("{e:?}")))?;
-    data.try_to_vec::<f32>().map_err(|e| AlamError::Device(format!("{e:?}")))
-}
-
-/// [`read_floats_async`], blocking: for native callers.
-pub fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    pollster::block_on(read_floats_async(t))
-}
+pub use readback::{read_floats, read_floats_async};

@@ -94,7 +94,7 @@ pub(crate) fn tanh_gaussian<const D: usize>(mean: Tensor<D>, log_std: Tensor<D>,
 
 /// E critics evaluated together: the twin reward critics and the cost critic share their
 /// input (s, a), so their first layers are one `[in, E·h]` matmul and the later layers one
-/// batched matmul each — 3 kernels where separate critics need 9 (NOTES.md: the update is
+/// batched matmul each — 3 kernels where separate critics need 9 (BENCHMARKS.md: the update is
 /// launch-bound on a GPU, and on the CPU fewer, fatter kernels pay too).
 #[derive(Module, Debug)]
 pub struct CriticEnsemble {
@@ -159,7 +159,7 @@ impl CriticEnsemble {
     }
 }
 
-/// The multiplier network λ_ξ(s) ≥ 0 (PAPER.md §1): softplus keeps it non-negative and the
+/// The multiplier network λ_ξ(s) ≥ 0 (docs/method.md §1): softplus keeps it non-negative and the
 /// cap λ_max keeps the penalty finite in infeasible states (§3e).
 #[derive(Module, Debug)]
 pub struct MultiplierNet {

@@ -168,6 +168,9 @@ pub struct Population {
     heads: usize,
     device: Device,
     learner: Learner,
+    /// The acting policy: the stacked actor as of the last sync ([`Population::sync_policy`]),
+    /// as each seed's [`Agent`] acts from its actor as of its last sync.
+    acting: Option<StackedMlp>,
 }
 
 /// What one population update gave seed i.
@@ -220,6 +223,7 @@ impl Population {
                 rngs: agents.iter().map(|a| a.rng.clone()).collect(),
                 updates: first.updates,
             },
+            acting: None,
         })
     }
 
@@ -234,11 +238,21 @@ impl Population {
         self.learner.updates
     }
 
+    /// Whether the acting policy is missing (a sync is due before acting).
+    pub fn policy_missing(&self) -> bool {
+        self.acting.is_none()
+    }
+
+    /// The acting policy becomes the current actor (what [`Agent::sync`] does for one agent).
+    pub fn sync_policy(&mut self) {
+        self.acting = Some(self.learner.actor.valid());
+    }
+
     /// Seed i's networks, update count and RNG written into `agent` (same config), so that it
     /// acts, evaluates, probes and saves as that seed. Optimiser moments stay here.
     pub fn write_seed(&self, i: usize, agent: &mut Agent) {
         agent.set_nets(self.seed_nets(i));
-        agent.updates = self.learner.updates;
+        agent.set_updates(self.learner.updates);
         agent.rng = self.learner.rngs[i].clone();
     }
 
@@ -268,7 +282,8 @@ impl Population {
     /// The pre-squash mean and log σ of every seed's policy for one observation each
     /// (`obs`: N rows): N rows of `[μ | log σ]`, as [`Agent::act`] reads them.
     pub fn policy(&self, obs: &[f32]) -> Result<Vec<f32>> {
-        let out = self.learner.actor.valid().forward(self.tensor(obs.to_vec(), self.obs_dim).inner());
+        let actor = self.acting.clone().unwrap_or_else(|| self.learner.actor.valid());
+        let out = actor.forward(self.tensor(obs.to_vec(), self.obs_dim).inner());
         let a = self.act_dim;
         let log_std = out.clone().narrow(2, a, a).clamp(LOG_STD_MIN, LOG_STD_MAX);
         read_floats(Tensor::cat(vec![out.narrow(2, 0, a), log_std], 2))

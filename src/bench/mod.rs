@@ -1,4 +1,4 @@
-//! Throughput measurements behind `alam bench` (NOTES.md's shapes: obs 32, act 2, batch 256,
+//! Throughput measurements behind `alam bench` (the paper's shapes by default: obs 32, act 2, batch 256,
 //! 2×256 MLPs). Timing is here, never in tests.
 
 use crate::Rng64;
@@ -8,7 +8,7 @@ use web_time::Instant;
 
 use crate::agent::population::{Population, SeedUpdate};
 use crate::agent::Agent;
-use crate::config::TrainConfig;
+use crate::config::{Algo, TrainConfig};
 use crate::env::{make_env, EnvKind};
 use crate::error::Result;
 use crate::replay::ReplayBuffer;
@@ -19,29 +19,40 @@ pub struct UpdateBench {
     pub act_dim: usize,
     pub batch: usize,
     pub hidden: usize,
+    pub algo: String,
+    /// K: updates per host read ([`crate::agent::Agent::sync`]).
+    pub sync_every: u64,
     pub updates: u64,
     pub sac_alam_updates_per_s: f64,
 }
 
-/// Full SAC-ALaM updates per second, replay sampling and the stats readback included (what a
-/// training run pays per update).
-pub fn update_throughput(obs_dim: usize, act_dim: usize, batch: usize, hidden: usize, updates: u64, device: &burn::tensor::Device) -> Result<UpdateBench> {
-    let mut cfg = TrainConfig::default();
+/// Full updates per second of `algo` (SAC-ALaM by default), replay sampling and the host reads
+/// included: one packed read every `sync_every` updates, as a training run pays them.
+#[allow(clippy::too_many_arguments)]
+pub fn update_throughput(obs_dim: usize, act_dim: usize, batch: usize, hidden: usize, updates: u64, sync_every: u64, algo: Algo, device: &burn::tensor::Device) -> Result<UpdateBench> {
+    let mut cfg = TrainConfig::preset(crate::env::EnvKind::DoubleIntegrator, algo);
     cfg.hidden = hidden;
     cfg.batch_size = batch;
+    cfg.sync_every = sync_every;
+    cfg.validate()?;
     let mut rng = Rng64::seed_from_u64(0);
     let replay = random_replay(obs_dim, act_dim, &mut rng);
     let mut agent = Agent::new(&cfg, obs_dim, act_dim, device);
-    let warmup = (updates / 10).max(5);
-    for _ in 0..warmup {
-        agent.update_sync(&replay.sample(batch, &mut rng))?;
-    }
+    let mut run = |agent: &mut Agent, n: u64| -> Result<()> {
+        for _ in 0..n {
+            agent.update(&replay.sample(batch, &mut rng));
+            if agent.sync_due() {
+                pollster::block_on(agent.sync())?;
+            }
+        }
+        pollster::block_on(agent.sync())?;
+        Ok(())
+    };
+    run(&mut agent, (updates / 10).max(sync_every).max(5))?;
     let t0 = Instant::now();
-    for _ in 0..updates {
-        agent.update_sync(&replay.sample(batch, &mut rng))?;
-    }
+    run(&mut agent, updates)?;
     let secs = t0.elapsed().as_secs_f64();
-    Ok(UpdateBench { obs_dim, act_dim, batch, hidden, updates, sac_alam_updates_per_s: updates as f64 / secs })
+    Ok(UpdateBench { obs_dim, act_dim, batch, hidden, algo: algo.name().to_string(), sync_every, updates, sac_alam_updates_per_s: updates as f64 / secs })
 }
 
 /// A full replay buffer of random transitions (10% with cost), to sample update batches from.

@@ -132,7 +132,7 @@ fn pooled_final(runs: &[&Run], doomed: &[bool], cost_value: bool) -> (Vec<f64>, 
 }
 
 /// ROC of λ(s) per group as a detector of doomed states, plus the cost critic of the first
-/// group that has one (PAPER.md §8: the critic alone can already rank risky states).
+/// group that has one (docs/method.md §8: the critic alone can already rank risky states).
 fn draw_roc(path: &Path, groups: &[(&str, Vec<&Run>)], doomed: &[bool]) -> Result<(), AlamError> {
     let root = SVGBackend::new(path, (640, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;

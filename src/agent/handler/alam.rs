@@ -1,4 +1,4 @@
-//! SAC-ALaM (PAPER.md §3): the augmented Lagrangian policy loss ψ_ρ, the dual target
+//! SAC-ALaM (docs/method.md §3): the augmented Lagrangian policy loss ψ_ρ, the dual target
 //! λ̂ = max(0, λ + ρh), and λ_ξ regressed to it — three visible steps.
 
 use burn::tensor::activation::relu;

@@ -1,5 +1,5 @@
 //! FAC (Ma et al. 2021): a multiplier network λ_ξ(s) in the plain Lagrangian, trained by dual
-//! gradient ascent every m policy updates (PAPER.md §2). The baseline whose oscillation ALaM
+//! gradient ascent every m policy updates (docs/method.md §2). The baseline whose oscillation ALaM
 //! is meant to remove.
 
 use burn::tensor::Tensor;

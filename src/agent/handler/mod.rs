@@ -1,5 +1,5 @@
 //! Constraint handlers: how each algorithm turns the cost critic into a policy penalty and
-//! how it learns its multiplier (PAPER.md §5). One file each, one shape each, so that a diff
+//! how it learns its multiplier (docs/method.md §5). One file each, one shape each, so that a diff
 //! between `fac.rs` and `alam.rs` shows exactly what ALaM changes.
 
 mod alam;
@@ -103,7 +103,7 @@ pub struct MultiplierTrainer {
     lr: f64,
     pub lambda_max: f64,
     pub cost_threshold: f64,
-    /// m and k of PAPER.md §3c.
+    /// m and k of docs/method.md §3c.
     every: u64,
     steps: u64,
 }
