@@ -1,18 +1,46 @@
 #!/usr/bin/env bash
-# On a GPU machine: the same SAC-ALaM update on burn's wgpu device (native Vulkan) and on the
-# PyTorch peer (CUDA), in one run, plus both on that machine's CPU for scale.
-# Needs an `alam` built with `--features vulkan` (ALAM=path, default target/release/alam)
-# and a Vulkan loader (libvulkan1). Writes JSON lines to $OUT (default bench/results).
+# On a GPU machine, in one run: burn's wgpu device natively on Vulkan (kernel fusion off and on;
+# one host read per update, K = 1, and per 32 updates, K = 32), burn's CPU device, and the
+# PyTorch peer on CUDA and on the CPU, each at the page's preset (2×64, batch 64) and the
+# paper's shape (2×256, batch 256). Writes JSON lines to $OUT/gpu.jsonl (default bench/results).
+#
+# Needs two `alam` builds: `cargo build --release --features vulkan` (ALAM_VK) and
+# `--features vulkan,fusion` (ALAM_VK_FUSION), and a Vulkan loader: the system's libvulkan.so.1,
+# or one in $VK_LIB_DIR (Debian's libvulkan1, extracted). The NVIDIA driver's ICD is found by
+# the loader, or through VK_ICD_FILENAMES.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ALAM="${ALAM:-target/release/alam}"
+ALAM_VK="${ALAM_VK:-target/release/alam}"
+ALAM_VK_FUSION="${ALAM_VK_FUSION:-$ALAM_VK}"
 OUT="${OUT:-bench/results}"
-N="${1:-300}"
+N="${N:-300}"
 mkdir -p "$OUT"
-run() { echo "== $*" >&2; "$@" 2>>"$OUT/gpu-stderr.log" | grep -E '^\{' | tail -n 1 | tee -a "$OUT/gpu.jsonl"; }
-run "$ALAM" bench --device vulkan --updates "$N" --env-steps 1000
-run python3 bench/torch_peer.py --device cuda --updates "$N"
-run "$ALAM" bench --device vulkan --updates "$N" --env-steps 1000 --batch 4096
-run python3 bench/torch_peer.py --device cuda --updates "$N" --batch 4096
-run "$ALAM" bench --device cpu --updates 100 --env-steps 1000
-run python3 bench/torch_peer.py --device cpu --updates 100
+if [ -n "${VK_LIB_DIR:-}" ]; then export LD_LIBRARY_PATH="$VK_LIB_DIR:${LD_LIBRARY_PATH:-}"; fi
+if [ -z "${VK_ICD_FILENAMES:-}" ]; then
+  # Headless (no X server), NVIDIA's Vulkan driver answers through libEGL_nvidia; the shipped
+  # manifest names libGLX_nvidia, whose vkCreateInstance fails without a display (seen on the
+  # lent H200, driver 580). Describe the EGL entry point for the loader.
+  egl=$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libEGL_nvidia.so.0' 2>/dev/null | head -n 1)
+  if [ -n "$egl" ]; then
+    icd="$OUT/nvidia_icd.json"
+    printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$egl" > "$icd"
+    export VK_ICD_FILENAMES="$icd"
+  fi
+fi
+# The GPU, never a software adapter the loader may also offer (lavapipe).
+export CUBECL_WGPU_DEFAULT_DEVICE="${CUBECL_WGPU_DEFAULT_DEVICE:-DiscreteGpu(0)}"
+echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset} LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}" >&2
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader >&2 || true
+
+run() { echo "== $*" >&2; timeout 120 "$@" 2>>"$OUT/gpu-stderr.log" | grep -E '^\{' | tail -n 1 | tee -a "$OUT/gpu.jsonl"; }
+for shape in "64 64" "256 256"; do
+  set -- $shape
+  h=$1 b=$2
+  for k in 1 32; do
+    run "$ALAM_VK" bench --device vulkan --hidden "$h" --batch "$b" --sync-every "$k" --updates "$N" --env-steps 1000
+    run "$ALAM_VK_FUSION" bench --device vulkan --hidden "$h" --batch "$b" --sync-every "$k" --updates "$N" --env-steps 1000
+    run "$ALAM_VK" bench --device cpu --hidden "$h" --batch "$b" --sync-every "$k" --updates 200 --env-steps 1000
+  done
+  run python3 bench/torch_peer.py --device cuda --hidden "$h" --batch "$b" --updates "$N"
+  run python3 bench/torch_peer.py --device cpu --hidden "$h" --batch "$b" --updates 100
+done
