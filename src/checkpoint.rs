@@ -43,11 +43,13 @@ fn bad(msg: impl Into<String>) -> AlamError {
 }
 
 /// Serialises an agent with its config and progress counters (native: blocks on the read).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn save(agent: &Agent, steps: u64) -> Result<Vec<u8>> {
     save_with_history(agent, steps, Vec::new())
 }
 
 /// [`save`], with the records the run's charts show (native: blocks on the read).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn save_with_history(agent: &Agent, steps: u64, history: Vec<Record>) -> Result<Vec<u8>> {
     pollster::block_on(save_async(agent, steps, history))
 }

@@ -6,6 +6,8 @@
 //! [`metrics`] → the CLI or the page.
 
 pub mod agent;
+/// `alam bench` (native only: it times blocking reads).
+#[cfg(not(target_arch = "wasm32"))]
 pub mod bench;
 pub mod checkpoint;
 pub mod config;

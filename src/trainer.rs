@@ -124,7 +124,8 @@ impl Trainer {
         self.diverged.as_deref()
     }
 
-    /// [`Self::step_async`], blocking: the native path.
+    /// [`Self::step_async`], blocking: the native path (not compiled for wasm).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn step(&mut self) -> Result<Vec<Record>> {
         pollster::block_on(self.step_async())
     }

@@ -7,6 +7,8 @@
 
 pub mod handler;
 pub mod nets;
+/// N seeds stacked as one batched learner (`alam sweep`; native only: it reads synchronously).
+#[cfg(not(target_arch = "wasm32"))]
 pub mod population;
 pub mod readback;
 
@@ -398,6 +400,7 @@ impl Agent {
     }
 
     /// [`Self::update_and_sync`], blocking: the native path (bench, tests).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn update_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
         pollster::block_on(self.update_and_sync(batch))
     }
@@ -497,4 +500,6 @@ pub fn squash_action(mean_logstd: &[f32], act_dim: usize, deterministic: bool, r
         .collect()
 }
 
-pub use readback::{read_floats, read_floats_async};
+#[cfg(not(target_arch = "wasm32"))]
+pub use readback::read_floats;
+pub use readback::read_floats_async;

@@ -77,7 +77,9 @@ pub async fn read_floats_async<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>>
     data.try_to_vec::<f32>().map_err(|e| AlamError::Device(format!("{e:?}")))
 }
 
-/// [`read_floats_async`], blocking: for native callers (never reachable on wasm's WebGPU).
+/// [`read_floats_async`], blocking: for native callers. Not compiled for wasm, so no
+/// synchronous read can be reached from the page.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     pollster::block_on(read_floats_async(t))
 }
