@@ -72,7 +72,7 @@ pub fn prepare_run_dir(out: &Path, force: bool) -> Result<()> {
             }
         }
     }
-    fs::create_dir_all(out).map_err(io_context(out, "cannot create run folder"))
+    fs::create_dir_all(out).map_err(io_context(out, "--out: cannot create run folder"))
 }
 
 /// Trains `cfg` into `out`, calling `progress` after every step with the records it made.

@@ -390,7 +390,7 @@ pub fn doomed_labels() -> Vec<bool> {
 /// diverged, unfinished and unreadable ones counted and named in their group's line.
 pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     let loaded = load_runs(runs_dir)?;
-    fs::create_dir_all(out).map_err(io_context(out, "cannot create report folder"))?;
+    fs::create_dir_all(out).map_err(io_context(out, "--out: cannot create report folder"))?;
     let grouped = groups(&loaded.runs);
     let mut names: Vec<&String> = grouped.keys().chain(loaded.not_scored.iter().map(|n| &n.group)).collect();
     names.sort();
