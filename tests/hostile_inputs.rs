@@ -393,6 +393,29 @@ fn hostile_inputs_are_refused_cleanly() {
         inputs_files += 1;
     }
 
+    // Weights edited past the checksum (recomputed): header JSON, burnpack metadata and
+    // tensor bytes. Every field is checked before burn reads the record: a clean refusal, or
+    // (an edit that leaves a valid file, e.g. one weight changed) an evaluation; never a panic.
+    let pristine = std::fs::read(sb.root.join(&base).join(victim).join("weights.alam")).unwrap();
+    let body = pristine.len() - 4;
+    let mut evaluated = 0;
+    for k in 0..40 {
+        let mut b = pristine[..body].to_vec();
+        // Half the edits in the first 2 KiB (the header JSON and the burnpack metadata).
+        let at = if k % 2 == 0 { 12 + rng.below(2048.min(body - 12)) } else { 12 + rng.below(body - 12) };
+        b[at] = [b'0', b'9', b'-', b'"', b'{', 0xFF, 0x00, b[at] ^ 0x10][rng.below(8)];
+        let crc = crc32fast_hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        let dir = sb.out("crc");
+        std::fs::create_dir_all(sb.root.join(&dir)).unwrap();
+        std::fs::write(sb.root.join(&dir).join("w.alam"), &b).unwrap();
+        let r = sb.run(&s(&["eval", "--weights", &format!("{dir}/w.alam"), "--episodes", "1"]));
+        assert!(matches!(r.code, Some(0) | Some(2)), "byte {at}: exit {:?}\n{}", r.code, r.stderr);
+        evaluated += (r.code == Some(0)) as usize;
+        inputs_files += 1;
+    }
+    assert!(evaluated < 40, "every edit past the checksum was accepted");
+
     // Nothing outside the --out folders given.
     let stray: Vec<String> = std::fs::read_dir(&sb.root)
         .unwrap()
@@ -404,4 +427,16 @@ fn hostile_inputs_are_refused_cleanly() {
     eprintln!("{total} hostile inputs in {} calls, {:.1} s", sb.calls, t0.elapsed().as_secs_f64());
     assert!(total >= 300, "{total} inputs");
     let _ = std::fs::remove_dir_all(&sb.root);
+}
+
+/// CRC-32 (IEEE), as the weights file's trailer: bitwise, no dependency.
+fn crc32fast_hash(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }
