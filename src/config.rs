@@ -410,11 +410,12 @@ mod tests {
         assert!(err.contains("[1e-6, 1]"), "{err}");
         cfg.tau = 1e-6;
         cfg.validate().unwrap();
-        for (field, mutate) in [
-            ("total_steps", Box::new(|c: &mut TrainConfig| c.total_steps = u64::MAX) as Box<dyn Fn(&mut TrainConfig)>),
-            ("eval_episodes", Box::new(|c| c.eval_episodes = u64::MAX)),
-            ("multiplier_steps", Box::new(|c| c.multiplier_steps = u64::MAX)),
-        ] {
+        let cases: [(&str, fn(&mut TrainConfig)); 3] = [
+            ("total_steps", |c| c.total_steps = u64::MAX),
+            ("eval_episodes", |c| c.eval_episodes = u64::MAX),
+            ("multiplier_steps", |c| c.multiplier_steps = u64::MAX),
+        ];
+        for (field, mutate) in cases {
             let mut c = TrainConfig::default();
             mutate(&mut c);
             assert!(c.validate().unwrap_err().to_string().contains(&format!("`{field}`")), "{field}");

@@ -540,7 +540,11 @@ mod cli {
         let bytes = std::fs::read(weights).map_err(|e| AlamError::Weights(format!("{}: {e}", weights.display())))?;
         let device = burn::tensor::Device::flex();
         // `load` refuses a file whose networks do not fit its own env.
-        let (agent, header) = checkpoint::load(&bytes, &device, None)?;
+        // Errors name the file they are about.
+        let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(|e| match e {
+            AlamError::Weights(m) => AlamError::Weights(format!("{}: {m}", weights.display())),
+            other => AlamError::Weights(format!("{}: {other}", weights.display())),
+        })?;
         let mut env = make_env(header.config.env, seed);
         let e = pollster::block_on(evaluate_policy(&agent, env.as_mut(), episodes))?;
         println!(

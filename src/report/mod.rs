@@ -248,7 +248,7 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
             Ok(run) => loaded.runs.push(run),
             Err(ns) => {
                 eprintln!("skipped {} ({}{}: {})", path.display(), ns.status, ns.step.map(|s| format!(" at step {s}")).unwrap_or_default(), ns.reason);
-                loaded.not_scored.push(ns);
+                loaded.not_scored.push(*ns);
             }
         }
     }
@@ -259,14 +259,9 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
 }
 
 /// One run folder: the run, or why it is not scored.
-fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, NotScored> {
-    let not = |cfg: Option<&TrainConfig>, status: &'static str, step: Option<u64>, reason: String| NotScored {
-        run: name.to_string(),
-        group: group.to_string(),
-        cfg: cfg.cloned(),
-        status,
-        step,
-        reason,
+fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Box<NotScored>> {
+    let not = |cfg: Option<&TrainConfig>, status: &'static str, step: Option<u64>, reason: String| {
+        Box::new(NotScored { run: name.to_string(), group: group.to_string(), cfg: cfg.cloned(), status, step, reason })
     };
     let config_path = path.join(CONFIG_FILE);
     let cfg = fs::read_to_string(&config_path)
