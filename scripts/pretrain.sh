@@ -10,7 +10,7 @@ STEPS=${STEPS:-20000}
 OUT=${OUT:-runs/pretrain}
 cargo build --release --quiet
 ./target/release/alam train --env point-goal --algo alam --seed 0 --steps "$STEPS" \
-  --set hidden=64 --set batch_size=64 --out "$OUT"
+  --set hidden=64 --set batch_size=64 --out "$OUT" --force
 ./target/release/alam eval --weights "$OUT/weights.alam" --episodes 20
 mkdir -p www/pretrained
 cp "$OUT/weights.alam" www/pretrained/point-goal-alam.alam

@@ -129,11 +129,79 @@ pub fn load(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Re
             )));
         }
     }
+    check_handler_state(&header)?;
     let mut agent = Agent::new(&header.config, header.obs_dim, header.act_dim, device);
+    check_tensors(&agent, weights)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).map_err(|e| bad(e.to_string()))?;
     let nets = agent.nets().try_load_record(record).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
     agent.set_nets(nets);
     agent.handler_mut().restore_state(header.handler);
     agent.set_updates(header.updates);
     Ok((agent, header))
+}
+
+/// The handler's saved scalars are within what the config allows (a hand-edited header with
+/// λ = 1e300 would otherwise drive every penalty).
+fn check_handler_state(header: &Header) -> Result<()> {
+    let (s, cfg) = (&header.handler, &header.config);
+    let fields = [
+        ("lambda", s.lambda, 0.0, cfg.lambda_max),
+        // Files from before the PID integral's anti-windup may hold an integral above λ_max;
+        // it is still a finite, non-negative number.
+        ("integral", s.integral, 0.0, f64::MAX),
+        ("prev_cost", s.prev_cost, 0.0, f64::MAX),
+        ("rho", s.rho, 0.0, cfg.rho_max.max(cfg.rho)),
+    ];
+    for (name, v, lo, hi) in fields {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            return Err(bad(format!("header: handler.{name} = {v} is outside [{lo}, {hi}]")));
+        }
+    }
+    Ok(())
+}
+
+/// Every tensor of the weights' record against the networks this header's config builds:
+/// the same names, each F32 with the same shape, its bytes exactly that long and every value
+/// finite. Checked here, before burn reads the record: burn panics on a float parameter
+/// recorded as I32 or U32 ("Expected float dtype").
+fn check_tensors(agent: &Agent, weights: &[u8]) -> Result<()> {
+    use burn_pack::{DType, Reader};
+    let read = |b: Bytes, what: &str| -> Result<Vec<burn_pack::Tensor>> {
+        Reader::from_bytes(b)
+            .and_then(|r| r.into_tensors())
+            .map_err(|e| bad(format!("{what}: {e}")))
+    };
+    let reference = agent.nets().into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
+    let expected = read(reference, "reference networks")?;
+    let found = read(Bytes::from_bytes_vec(weights.to_vec()), "weights record")?;
+    if found.len() != expected.len() {
+        return Err(bad(format!("weights record holds {} tensors, the config's networks have {}", found.len(), expected.len())));
+    }
+    for want in &expected {
+        let Some(t) = found.iter().find(|t| t.name == want.name) else {
+            return Err(bad(format!("weights record has no tensor `{}`", want.name)));
+        };
+        if t.dtype != want.dtype {
+            return Err(bad(format!("tensor `{}` is stored as {:?}, must be {:?}", t.name, t.dtype, want.dtype)));
+        }
+        if t.shape.to_vec() != want.shape.to_vec() {
+            return Err(bad(format!(
+                "tensor `{}` has shape {:?}, the config's networks need {:?} (weights do not fit the config)",
+                t.name,
+                t.shape.to_vec(),
+                want.shape.to_vec()
+            )));
+        }
+        let want_bytes = want.byte_len();
+        let bytes = t.to_bytes().map_err(|e| bad(format!("tensor `{}`: {e}", t.name)))?;
+        if bytes.len() != want_bytes {
+            return Err(bad(format!("tensor `{}` holds {} bytes, its shape needs {want_bytes}", t.name, bytes.len())));
+        }
+        if t.dtype == DType::F32 {
+            if let Some(k) = bytes.chunks_exact(4).position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite()) {
+                return Err(bad(format!("tensor `{}` holds a non-finite value at index {k}", t.name)));
+            }
+        }
+    }
+    Ok(())
 }

@@ -157,6 +157,9 @@ fn default_sync_every() -> u64 {
     16
 }
 
+/// The longest run a config may ask for (about 11 days at 1000 steps/s).
+pub const MAX_STEPS: u64 = 1_000_000_000;
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam)
@@ -272,7 +275,9 @@ impl TrainConfig {
         fn positive(field: &'static str, v: f64) -> Result<()> {
             if v.is_finite() && v > 0.0 { Ok(()) } else { Err(bad(field, v, "must be a finite number > 0")) }
         }
-        pos_int("total_steps", self.total_steps)?;
+        if !(1..=MAX_STEPS).contains(&self.total_steps) {
+            return Err(bad("total_steps", self.total_steps, "must be in 1..=1,000,000,000"));
+        }
         if !(1..=4096).contains(&self.hidden) {
             return Err(bad("hidden", self.hidden, "must be in 1..=4096"));
         }
@@ -288,7 +293,7 @@ impl TrainConfig {
         finite_in("utd_ratio", self.utd_ratio, 1e-3, 64.0, "must be in [0.001, 64]")?;
         finite_in("gamma", self.gamma, 0.0, 0.9999, "must be in [0, 0.9999]")?;
         finite_in("cost_gamma", self.cost_gamma, 0.0, 0.9999, "must be in [0, 0.9999]")?;
-        finite_in("tau", self.tau, 1e-6, 1.0, "must be in (0, 1]")?;
+        finite_in("tau", self.tau, 1e-6, 1.0, "must be in [1e-6, 1]")?;
         positive("actor_lr", self.actor_lr)?;
         positive("critic_lr", self.critic_lr)?;
         positive("alpha_lr", self.alpha_lr)?;
@@ -303,18 +308,67 @@ impl TrainConfig {
         }
         positive("multiplier_lr", self.multiplier_lr)?;
         pos_int("multiplier_every", self.multiplier_every)?;
-        pos_int("multiplier_steps", self.multiplier_steps)?;
+        if !(1..=1000).contains(&self.multiplier_steps) {
+            return Err(bad("multiplier_steps", self.multiplier_steps, "must be in 1..=1000"));
+        }
         finite_in("lag_lr", self.lag_lr, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         finite_in("pid_kp", self.pid_kp, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         finite_in("pid_ki", self.pid_ki, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         finite_in("pid_kd", self.pid_kd, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
-        pos_int("eval_episodes", self.eval_episodes)?;
+        if !(1..=10_000).contains(&self.eval_episodes) {
+            return Err(bad("eval_episodes", self.eval_episodes, "must be in 1..=10000"));
+        }
         pos_int("log_every", self.log_every)?;
         pos_int("probe_every", self.probe_every)?;
         if !(1..=1024).contains(&self.sync_every) {
             return Err(bad("sync_every", self.sync_every, "must be in 1..=1024"));
         }
+        // Relations between fields: a run that could never update trains nothing and would
+        // save its initial weights as if trained.
+        if self.learning_starts >= self.total_steps {
+            return Err(bad(
+                "learning_starts",
+                format!("{} with total_steps = {}", self.learning_starts, self.total_steps),
+                "must be < total_steps: the warm-up would take the whole run and no update would ever run",
+            ));
+        }
+        if self.planned_updates() == 0 {
+            return Err(bad(
+                "utd_ratio",
+                format!("{} with {} steps after the warm-up", self.utd_ratio, self.total_steps - self.learning_starts),
+                "makes no update in the whole run: raise utd_ratio or total_steps",
+            ));
+        }
         Ok(())
+    }
+
+    /// Gradient updates the run will make (the update-to-data ratio after the warm-up).
+    pub fn planned_updates(&self) -> u64 {
+        (self.total_steps.saturating_sub(self.learning_starts) as f64 * self.utd_ratio).floor() as u64
+    }
+
+    /// Settings that are valid but make part of the run do nothing: each a sentence to warn
+    /// with before training (a valid config; [`Self::validate`] refuses the ones that make all
+    /// of it a no-op).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let updates = self.planned_updates();
+        if self.eval_every > self.total_steps {
+            w.push(format!("eval_every = {} > total_steps = {}: no evaluation will run (final return and violations stay empty)", self.eval_every, self.total_steps));
+        }
+        if self.probe_every > self.total_steps {
+            w.push(format!("probe_every = {} > total_steps = {}: λ is never probed (no calibration or λ scores)", self.probe_every, self.total_steps));
+        }
+        if self.log_every > updates {
+            w.push(format!("log_every = {} > the {updates} updates of the run: no update record will be written", self.log_every));
+        }
+        if self.algo.has_multiplier_net() && self.multiplier_every > updates {
+            w.push(format!("multiplier_every = {} > the {updates} updates of the run: the multiplier network is never trained", self.multiplier_every));
+        }
+        if self.buffer_size < self.learning_starts as usize {
+            w.push(format!("buffer_size = {} < learning_starts = {}: part of the warm-up is overwritten before the first update", self.buffer_size, self.learning_starts));
+        }
+        w
     }
 }
 
@@ -347,6 +401,41 @@ mod tests {
             mutate(&mut cfg);
             let err = cfg.validate().unwrap_err().to_string();
             assert!(err.contains(&format!("`{field}`")), "{err}");
+        }
+    }
+
+    #[test]
+    fn no_op_relations_are_refused_and_partial_ones_warned() {
+        let mut cfg = TrainConfig::preset(EnvKind::PointGoal, Algo::Alam);
+        cfg.total_steps = 1500; // the preset warms up for 2000
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("`learning_starts`") && err.contains("total_steps = 1500"), "{err}");
+        cfg.total_steps = 2100;
+        cfg.utd_ratio = 0.001; // 100 steps after the warm-up × 0.001: no update
+        assert!(cfg.validate().unwrap_err().to_string().contains("`utd_ratio`"));
+        cfg.utd_ratio = 1.0;
+        cfg.validate().unwrap();
+        let w = cfg.warnings().join("\n");
+        assert!(w.contains("eval_every") && w.contains("log_every = 250 > the 100 updates"), "{w}");
+        assert!(TrainConfig::default().warnings().is_empty());
+    }
+
+    #[test]
+    fn bounds_are_said_as_checked() {
+        let mut cfg = TrainConfig { tau: 1e-7, ..TrainConfig::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("[1e-6, 1]"), "{err}");
+        cfg.tau = 1e-6;
+        cfg.validate().unwrap();
+        let cases: [(&str, fn(&mut TrainConfig)); 3] = [
+            ("total_steps", |c| c.total_steps = u64::MAX),
+            ("eval_episodes", |c| c.eval_episodes = u64::MAX),
+            ("multiplier_steps", |c| c.multiplier_steps = u64::MAX),
+        ];
+        for (field, mutate) in cases {
+            let mut c = TrainConfig::default();
+            mutate(&mut c);
+            assert!(c.validate().unwrap_err().to_string().contains(&format!("`{field}`")), "{field}");
         }
     }
 

@@ -24,8 +24,8 @@ mod cli {
     use alam::config::{Algo, TrainConfig};
     use alam::env::{make_env, EnvKind};
     use alam::metrics::Record;
-    use alam::run::{train_population_to_dirs, train_to_dir, WEIGHTS_FILE};
-    use alam::sweep::{apply_overrides, grid, parse_override, parse_shard, seed_groups, shard, Batching, Cell};
+    use alam::run::{io_context, prepare_run_dir, train_population_to_dirs, train_to_dir, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
+    use alam::sweep::{apply_overrides, check_not_naming, clip, grid, parse_override, parse_shard, seed_groups, shard, Batching, Cell};
     use alam::trainer::evaluate_policy;
     use alam::{bench, checkpoint, AlamError, Result};
     use clap::{Parser, Subcommand};
@@ -55,6 +55,8 @@ mod cli {
     #[derive(Subcommand)]
     enum Command {
         /// Train one agent; writes metrics.jsonl, config.json and weights.alam into --out.
+        /// Exits 3 if training diverged (the last good weights are kept).
+        #[command(allow_negative_numbers = true)]
         Train {
             #[arg(long, default_value = "double-integrator")]
             env: EnvKind,
@@ -64,13 +66,18 @@ mod cli {
             seed: u64,
             #[command(flatten)]
             cfg: ConfigArgs,
+            /// The run's folder: new or empty (see --force).
             #[arg(long, default_value = "runs/train")]
             out: PathBuf,
+            /// Replace the run already in --out (its run files are deleted first).
+            #[arg(long)]
+            force: bool,
             /// No progress bar (for logs and CI).
             #[arg(long)]
             quiet: bool,
         },
         /// Evaluate saved weights with the deterministic policy.
+        #[command(allow_negative_numbers = true)]
         Eval {
             #[arg(long)]
             weights: PathBuf,
@@ -81,6 +88,9 @@ mod cli {
             seed: u64,
         },
         /// Run a grid of envs × algos × seeds (× variants), optionally one shard of it.
+        /// The whole grid is checked before any run trains; a run already done is skipped if its
+        /// stored config is the one asked for. Exits 3 if a run diverged.
+        #[command(allow_negative_numbers = true)]
         Sweep {
             #[arg(long, value_delimiter = ',', default_value = "double-integrator")]
             envs: Vec<EnvKind>,
@@ -105,8 +115,13 @@ mod cli {
             population: Batching,
             #[arg(long, default_value = "runs/sweep")]
             out: PathBuf,
+            /// Train again (replacing them) the done runs whose stored config differs from the
+            /// one asked for, instead of refusing.
+            #[arg(long)]
+            force: bool,
         },
         /// Throughput: one JSON object on stdout.
+        #[command(allow_negative_numbers = true)]
         Bench {
             /// Timed SAC-ALaM updates.
             #[arg(long, default_value_t = 300)]
@@ -152,75 +167,241 @@ mod cli {
         },
     }
 
+    /// Exit status of a command that ran but whose training diverged (weights kept): scripts
+    /// can tell it from success (0) and from a refused or failed command (2).
+    const EXIT_DIVERGED: u8 = 3;
+
     pub fn main() -> ExitCode {
-        let cli = Cli::parse();
-        match run(cli.command) {
-            Ok(()) => ExitCode::SUCCESS,
+        let cli = match Cli::try_parse() {
+            Ok(cli) => cli,
             Err(e) => {
-                eprintln!("error: {e}");
+                use clap::error::ErrorKind;
+                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                    e.exit();
+                }
+                // clap quotes the bad value whole: a 50 MB argument is not echoed back.
+                eprint!("{}", clip_message(&e.render().to_string()));
+                return ExitCode::from(2);
+            }
+        };
+        match run(cli.command) {
+            Ok(Outcome::Done) => ExitCode::SUCCESS,
+            Ok(Outcome::Diverged(n)) => {
+                eprintln!("error: {n} run(s) diverged (see above; their last good weights were kept)");
+                ExitCode::from(EXIT_DIVERGED)
+            }
+            Err(e) => {
+                eprintln!("error: {}", clip_message(&e.to_string()));
                 ExitCode::from(2)
             }
         }
     }
 
-    fn run(command: Command) -> Result<()> {
-        match command {
-            Command::Train { env, algo, seed, cfg, out, quiet } => {
-                let cfg = build_config(env, algo, seed, &cfg, &[])?;
-                train(&cfg, &out, quiet)
+    /// A message as printed: every word longer than 200 characters clipped, and the whole
+    /// message to 4000 characters (a value is never echoed back whole).
+    fn clip_message(msg: &str) -> String {
+        let clipped: String = msg
+            .split_inclusive(char::is_whitespace)
+            .map(|w| if w.chars().count() > 200 { clip(w, 200) + " " } else { w.to_string() })
+            .collect();
+        let mut out = clip(&clipped, 4000);
+        if msg.ends_with('\n') && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out
+    }
+
+    /// How a command that did not fail ended.
+    enum Outcome {
+        Done,
+        /// This many runs stopped on a non-finite loss.
+        Diverged(usize),
+    }
+
+    /// A CLI number checked like a config field: named by its flag, with its range.
+    fn flag_in(flag: &'static str, v: u64, lo: u64, hi: u64, allowed: &'static str) -> Result<()> {
+        if (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(AlamError::Config { field: flag, value: v.to_string(), allowed })
+        }
+    }
+
+    /// Whether a done run's folder holds what was asked for: its stored config is `cfg` and
+    /// the files a finished run has are there.
+    enum DoneRun {
+        NotDone,
+        Done,
+        /// Done with another config: the fields that differ.
+        Differs(Vec<String>),
+        /// Marked done but a file is missing or unreadable.
+        Incomplete(String),
+    }
+
+    fn done_state(dir: &Path, cfg: &TrainConfig) -> DoneRun {
+        if !dir.join(DONE_FILE).exists() {
+            return DoneRun::NotDone;
+        }
+        for f in [CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE] {
+            if !dir.join(f).is_file() {
+                return DoneRun::Incomplete(format!("{f} is missing"));
             }
-            Command::Eval { weights, episodes, seed } => eval(&weights, episodes, seed),
-            Command::Sweep { envs, algos, seeds, variants, cfg, shard: s, population, out } => {
+        }
+        let stored = match std::fs::read_to_string(dir.join(CONFIG_FILE)).map_err(AlamError::from).and_then(|t| TrainConfig::from_json(&t)) {
+            Ok(c) => c,
+            Err(e) => return DoneRun::Incomplete(format!("{CONFIG_FILE}: {}", clip(&e.to_string(), 200))),
+        };
+        if &stored != cfg {
+            let (a, b) = (serde_json::to_value(&stored).unwrap_or_default(), serde_json::to_value(cfg).unwrap_or_default());
+            let fields = a
+                .as_object()
+                .map(|o| o.iter().filter(|(k, v)| b.get(k.as_str()) != Some(v)).map(|(k, v)| format!("{k}: {v} → {}", b[k.as_str()])).collect())
+                .unwrap_or_default();
+            return DoneRun::Differs(fields);
+        }
+        match std::fs::read(dir.join(WEIGHTS_FILE)).map_err(AlamError::from).and_then(|b| checkpoint::read_header(&b).map(|(h, _)| h)) {
+            Ok(h) if h.config != *cfg => DoneRun::Incomplete(format!("{WEIGHTS_FILE} was made with another config")),
+            Ok(_) => DoneRun::Done,
+            Err(e) => DoneRun::Incomplete(format!("{WEIGHTS_FILE}: {}", clip(&e.to_string(), 200))),
+        }
+    }
+
+    fn run(command: Command) -> Result<Outcome> {
+        match command {
+            Command::Train { env, algo, seed, cfg, out, force, quiet } => {
+                let cfg = build_config(env, algo, seed, &cfg, &[])?;
+                for w in cfg.warnings() {
+                    eprintln!("warning: {w}");
+                }
+                prepare_run_dir(&out, force)?;
+                Ok(if train(&cfg, &out, quiet)? { Outcome::Diverged(1) } else { Outcome::Done })
+            }
+            Command::Eval { weights, episodes, seed } => {
+                flag_in("--episodes", episodes, 1, 100_000, "must be in 1..=100000")?;
+                eval(&weights, episodes, seed)?;
+                Ok(Outcome::Done)
+            }
+            Command::Sweep { envs, algos, seeds, variants, cfg, shard: s, population, out, force } => {
                 let (i, n) = parse_shard(&s)?;
                 let cells = grid(&envs, &algos, &seeds, &variants)?;
+                // The whole grid's configs, every shard's, before anything trains: a bad variant
+                // is refused before a good one has spent hours.
+                let mut cfgs: Vec<(String, TrainConfig)> = Vec::with_capacity(cells.len());
+                for c in &cells {
+                    let built = build_config(c.env, c.algo, c.seed, &cfg, &c.overrides)
+                        .map_err(|e| AlamError::ConfigParse(format!("run {}: {}", c.dir_name(), clip(&e.to_string(), 300))))?;
+                    cfgs.push((c.dir_name(), built));
+                }
+                let config_of = |c: &Cell| -> TrainConfig {
+                    // Every cell's config was built above.
+                    cfgs.iter().find(|(d, _)| *d == c.dir_name()).map(|(_, t)| t.clone()).unwrap_or_default()
+                };
+                let mut warned = std::collections::BTreeSet::new();
+                for (name, c) in &cfgs {
+                    for w in c.warnings() {
+                        if warned.insert(w.clone()) {
+                            eprintln!("warning: {w} (first: {name})");
+                        }
+                    }
+                }
+                if out.exists() && !out.is_dir() {
+                    return Err(AlamError::Io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("--out {}: exists and is not a folder", out.display()))));
+                }
                 let units: Vec<Vec<Cell>> = match population {
                     Batching::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
                     _ => shard(seed_groups(cells), i, n),
                 };
-                let total: usize = units.iter().map(Vec::len).sum();
-                eprintln!("shard {i}/{n}: {total} runs into {}", out.display());
-                let mut k = 0;
+                // Done runs: the stored config must be the one asked for (else refused, or with
+                // --force trained again), and a done run missing a file is trained again.
+                let mut todo_units = Vec::new();
+                let mut skipped = Vec::new();
+                let mut differ = Vec::new();
                 for unit in units {
                     let mut todo = Vec::new();
                     for cell in unit {
-                        k += 1;
-                        if out.join(cell.dir_name()).join("done").exists() {
-                            eprintln!("[{k}/{total}] {} already done, skipped", cell.dir_name());
-                        } else {
-                            todo.push(cell);
+                        let dir = out.join(cell.dir_name());
+                        match done_state(&dir, &config_of(&cell)) {
+                            DoneRun::NotDone => todo.push(cell),
+                            DoneRun::Done => skipped.push(cell.dir_name()),
+                            DoneRun::Incomplete(why) => {
+                                eprintln!("{} is marked done but {why}: training it again", cell.dir_name());
+                                todo.push(cell);
+                            }
+                            DoneRun::Differs(fields) if force => {
+                                eprintln!("{} was done with another config ({}): --force, training it again", cell.dir_name(), clip(&fields.join(", "), 300));
+                                todo.push(cell);
+                            }
+                            DoneRun::Differs(fields) => differ.push(format!("{} ({})", cell.dir_name(), clip(&fields.join(", "), 300))),
                         }
                     }
+                    todo_units.push(todo);
+                }
+                if !differ.is_empty() {
+                    return Err(AlamError::ConfigParse(format!(
+                        "{} done run(s) in {} were trained with another config than the one asked for: {}. Use another --out, the same settings, or --force to train them again",
+                        differ.len(),
+                        out.display(),
+                        clip(&differ.join("; "), 1000)
+                    )));
+                }
+                std::fs::create_dir_all(&out).map_err(io_context(&out, "--out: cannot create sweep folder"))?;
+                let total: usize = todo_units.iter().map(Vec::len).sum::<usize>() + skipped.len();
+                eprintln!("shard {i}/{n}: {total} runs into {}", out.display());
+                for name in &skipped {
+                    eprintln!("{name} already done, skipped");
+                }
+                let mut k = skipped.len();
+                let mut diverged = 0;
+                for todo in todo_units {
                     for chunk in todo.chunks(population.max_seeds()) {
-                        let cfgs = chunk.iter().map(|c| build_config(c.env, c.algo, c.seed, &cfg, &c.overrides)).collect::<Result<Vec<_>>>()?;
+                        k += chunk.len();
+                        let cfgs: Vec<TrainConfig> = chunk.iter().map(&config_of).collect();
                         let dirs: Vec<PathBuf> = chunk.iter().map(|c| out.join(c.dir_name())).collect();
                         let names: Vec<String> = chunk.iter().map(Cell::dir_name).collect();
+                        for dir in &dirs {
+                            // A run not done is the sweep's own, cut short: started over.
+                            let stale = dir.join(DONE_FILE);
+                            if stale.exists() {
+                                std::fs::remove_file(&stale).map_err(io_context(&stale, "cannot remove"))?;
+                            }
+                        }
                         if chunk.len() == 1 {
                             eprintln!("[{k}/{total}] {}", names[0]);
-                            train(&cfgs[0], &dirs[0], true)?;
+                            diverged += train(&cfgs[0], &dirs[0], true)? as usize;
                         } else {
                             eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
-                            train_population(&cfgs, &dirs)?;
+                            diverged += train_population(&cfgs, &dirs)?;
                         }
                         for dir in &dirs {
-                            std::fs::write(dir.join("done"), "")?;
+                            let done = dir.join(DONE_FILE);
+                            std::fs::write(&done, "").map_err(io_context(&done, "cannot write"))?;
                         }
                     }
                 }
-                Ok(())
+                Ok(if diverged > 0 { Outcome::Diverged(diverged) } else { Outcome::Done })
             }
             Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo } => {
+                // Checked like config fields, before anything is allocated: a zero count would
+                // print a throughput as if measured, a zero size panics in the networks.
+                flag_in("--updates", updates, 1, 1_000_000, "must be in 1..=1000000")?;
+                flag_in("--env-steps", env_steps, 1, 10_000_000_000, "must be in 1..=10000000000")?;
+                flag_in("--obs-dim", obs_dim as u64, 1, 1024, "must be in 1..=1024")?;
+                flag_in("--act-dim", act_dim as u64, 1, 64, "must be in 1..=64")?;
+                flag_in("--batch", batch as u64, 1, 65_536, "must be in 1..=65536 (as batch_size)")?;
+                flag_in("--hidden", hidden as u64, 1, 4096, "must be in 1..=4096 (as hidden)")?;
+                flag_in("--sync-every", sync_every, 1, 1024, "must be in 1..=1024 (as sync_every)")?;
+                if let Some(n) = population {
+                    flag_in("--population", n as u64, 1, 64, "must be in 1..=64")?;
+                }
                 let (device, device_name) = bench_device(&device)?;
                 if let Some(n) = population {
-                    if n == 0 {
-                        return Err(AlamError::Config { field: "population", value: "0".into(), allowed: "must be ≥ 1" });
-                    }
                     let p = bench::population_throughput(n, obs_dim, act_dim, batch, hidden, updates, &device)?;
                     let mut out = serde_json::to_value(&p).unwrap_or_default();
                     out["impl"] = "burn".into();
                     out["device"] = device_name.into();
                     out["machine"] = machine().into();
                     println!("{out}");
-                    return Ok(());
+                    return Ok(Outcome::Done);
                 }
                 let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, sync_every, algo, &device)?;
                 let envs: serde_json::Map<String, serde_json::Value> = EnvKind::ALL
@@ -239,17 +420,17 @@ mod cli {
                     "env_steps_per_s": envs,
                 });
                 println!("{out}");
-                Ok(())
+                Ok(Outcome::Done)
             }
             Command::Report { runs, out } => {
                 for path in alam::report::write_report(&runs, &out)? {
                     println!("wrote {}", path.display());
                 }
-                Ok(())
+                Ok(Outcome::Done)
             }
             Command::Config { env, algo } => {
                 println!("{}", TrainConfig::preset(env, algo).to_json());
-                Ok(())
+                Ok(Outcome::Done)
             }
         }
     }
@@ -288,11 +469,14 @@ mod cli {
             cfg.total_steps = steps;
         }
         let mut overrides = args.set.iter().map(|s| parse_override(s)).collect::<Result<Vec<_>>>()?;
+        // `--set seed=5` would train every seed of a sweep as seed 5 under their own names.
+        check_not_naming(&overrides)?;
         overrides.extend_from_slice(extra);
         apply_overrides(&cfg, &overrides)
     }
 
-    fn train(cfg: &TrainConfig, out: &Path, quiet: bool) -> Result<()> {
+    /// Trains one run into `out`; true if it diverged (said on stderr).
+    fn train(cfg: &TrainConfig, out: &Path, quiet: bool) -> Result<bool> {
         let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.total_steps) };
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps {per_sec} | {msg}")
@@ -333,30 +517,43 @@ mod cli {
         bar.finish();
         let weights = out.join(WEIGHTS_FILE);
         match trainer.diverged() {
-            Some(msg) => eprintln!("stopped early: {msg}; last good weights in {}", weights.display()),
-            None => eprintln!("done: {} steps, {} episodes; weights in {}", trainer.steps_done(), trainer.episodes_done(), weights.display()),
+            Some(msg) => {
+                eprintln!("diverged at step {}: {msg}; last good weights in {}", trainer.steps_done(), weights.display());
+                Ok(true)
+            }
+            None => {
+                eprintln!("done: {} steps, {} episodes; weights in {}", trainer.steps_done(), trainer.episodes_done(), weights.display());
+                Ok(false)
+            }
         }
-        Ok(())
     }
 
-    /// Seeds of one config as one population, quietly (as a sweep's runs).
-    fn train_population(cfgs: &[TrainConfig], dirs: &[PathBuf]) -> Result<()> {
+    /// Seeds of one config as one population, quietly (as a sweep's runs); how many diverged.
+    fn train_population(cfgs: &[TrainConfig], dirs: &[PathBuf]) -> Result<usize> {
         let population = train_population_to_dirs(cfgs, dirs, |_, _| {})?;
+        let mut diverged = 0;
         for (t, dir) in population.trainers().iter().zip(dirs) {
             let weights = dir.join(WEIGHTS_FILE);
             match t.diverged() {
-                Some(msg) => eprintln!("stopped early: {msg}; last good weights in {}", weights.display()),
+                Some(msg) => {
+                    diverged += 1;
+                    eprintln!("{} diverged at step {}: {msg}; last good weights in {}", dir.display(), t.steps_done(), weights.display());
+                }
                 None => eprintln!("done: {} steps, {} episodes; weights in {}", t.steps_done(), t.episodes_done(), weights.display()),
             }
         }
-        Ok(())
+        Ok(diverged)
     }
 
     fn eval(weights: &Path, episodes: u64, seed: u64) -> Result<()> {
         let bytes = std::fs::read(weights).map_err(|e| AlamError::Weights(format!("{}: {e}", weights.display())))?;
         let device = burn::tensor::Device::flex();
         // `load` refuses a file whose networks do not fit its own env.
-        let (agent, header) = checkpoint::load(&bytes, &device, None)?;
+        // Errors name the file they are about.
+        let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(|e| match e {
+            AlamError::Weights(m) => AlamError::Weights(format!("{}: {m}", weights.display())),
+            other => AlamError::Weights(format!("{}: {other}", weights.display())),
+        })?;
         let mut env = make_env(header.config.env, seed);
         let e = pollster::block_on(evaluate_policy(&agent, env.as_mut(), episodes))?;
         println!(

@@ -2,18 +2,28 @@
 //! `alam report`: spread of a series over the second half of training (oscillation, C2) and the
 //! ROC curve of λ(s) as a detector of doomed states (calibration, C3).
 
-/// Arithmetic mean (NaN for no values).
-pub fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
+/// The largest |value|, used to scale sums so that finite inputs never overflow to ±∞.
+fn scale(values: &[f64]) -> f64 {
+    let s = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if s > 0.0 && s.is_finite() { s } else { 1.0 }
 }
 
-/// Population standard deviation (0 for fewer than two values).
+/// Arithmetic mean (NaN for no values). Finite values give a finite mean, however large
+/// (summed scaled by the largest magnitude: 1e308 + 1e308 does not overflow).
+pub fn mean(values: &[f64]) -> f64 {
+    let s = scale(values);
+    s * (values.iter().map(|v| v / s).sum::<f64>() / values.len() as f64)
+}
+
+/// Population standard deviation (0 for fewer than two values); finite for finite values
+/// (the squares are taken of scaled values: (1e200)² would overflow).
 pub fn std_dev(values: &[f64]) -> f64 {
     if values.len() < 2 {
         return 0.0;
     }
-    let m = mean(values);
-    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+    let s = scale(values);
+    let m = mean(values) / s;
+    s * (values.iter().map(|v| (v / s - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
 }
 
 /// Mean absolute change between consecutive values: how much a curve moves per sample,
@@ -93,6 +103,15 @@ mod tests {
         // mean 5; squared deviations 9, 1, 1, 9 → variance 5.
         assert!((std_dev(&[2.0, 4.0, 6.0, 8.0]) - 5f64.sqrt()).abs() < 1e-12);
         assert_eq!(std_dev(&[3.0]), 0.0);
+    }
+
+    #[test]
+    fn huge_finite_values_give_finite_statistics() {
+        assert_eq!(mean(&[1e308, 1e308]), 1e308);
+        assert_eq!(std_dev(&[1e200, 1e200]), 0.0);
+        let sd = std_dev(&[-1e200, 1e200]);
+        assert!((sd - 1e200).abs() <= 1e186, "{sd}");
+        assert!(mean(&[]).is_nan());
     }
 
     #[test]

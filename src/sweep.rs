@@ -45,6 +45,25 @@ pub fn grid(envs: &[EnvKind], algos: &[Algo], seeds: &[u64], variants: &[String]
     } else {
         variants.iter().map(|v| parse_variant(v)).collect::<Result<_>>()?
     };
+    // Two runs with one folder would write it at once (interleaved metrics lines) or one would
+    // be skipped as "done": every axis is refused with its duplicate, names already resolved
+    // (`sac-alam` is `alam`).
+    fn unique<T: PartialEq + std::fmt::Display>(field: &'static str, items: &[T]) -> Result<()> {
+        if items.is_empty() {
+            return Err(AlamError::Config { field, value: "(none)".into(), allowed: "must name at least one" });
+        }
+        for (k, x) in items.iter().enumerate() {
+            if items[..k].contains(x) {
+                return Err(AlamError::Config { field, value: format!("{x} (given twice)"), allowed: "each must appear once (aliases such as sac-alam count as the same algorithm)" });
+            }
+        }
+        Ok(())
+    }
+    unique("envs", envs)?;
+    unique("algos", algos)?;
+    unique("seeds", seeds)?;
+    let names: Vec<String> = parsed.iter().map(|(n, _)| n.clone()).collect();
+    unique("variant", &names)?;
     let mut cells = Vec::new();
     for &env in envs {
         for &algo in algos {
@@ -55,7 +74,53 @@ pub fn grid(envs: &[EnvKind], algos: &[Algo], seeds: &[u64], variants: &[String]
             }
         }
     }
+    // Belt and braces: distinct cells must have distinct folders.
+    let dirs: Vec<String> = cells.iter().map(Cell::dir_name).collect();
+    unique("sweep run", &dirs)?;
     Ok(cells)
+}
+
+/// The fields a run's name gives (`--env`, `--algo`, `--seed`, the grid's axes): set by
+/// `--set` or a variant they would make the run differ from its name.
+pub const NAMING_FIELDS: [&str; 3] = ["env", "algo", "seed"];
+
+/// Refuses `key=value` overrides of the fields that name a run.
+pub fn check_not_naming(overrides: &[(String, String)]) -> Result<()> {
+    for (k, v) in overrides {
+        if let Some(&field) = NAMING_FIELDS.iter().find(|&&f| f == k) {
+            return Err(AlamError::Config {
+                field,
+                value: clip(v, 60),
+                allowed: "is set by --env/--algo/--seed (a sweep: --envs/--algos/--seeds), not by --set or a variant: the run's folder is named after it",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A value as it may appear in a message: at most `max` characters, the rest counted.
+pub fn clip(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        s.to_string()
+    } else {
+        format!("{}… ({n} characters)", s.chars().take(max).collect::<String>())
+    }
+}
+
+/// A variant's name becomes part of a folder name: plain ASCII letters, digits, `_` and `-`,
+/// 1 to 40 of them, so it can neither escape `--out` (`/`, `..`) nor hide in odd characters.
+pub fn check_variant_name(name: &str) -> Result<()> {
+    let plain = !name.is_empty() && name.len() <= 40 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain && !name.starts_with('-') {
+        Ok(())
+    } else {
+        Err(AlamError::Config {
+            field: "variant",
+            value: clip(name, 60),
+            allowed: "a variant's name must be 1 to 40 ASCII letters, digits, `_` or `-` (not first), e.g. rho10",
+        })
+    }
 }
 
 /// Round-robin: item k (a cell, or a group of seeds) belongs to shard k mod n, so shards get
@@ -114,20 +179,27 @@ impl std::str::FromStr for Batching {
 }
 
 fn parse_variant(s: &str) -> Result<(String, Vec<(String, String)>)> {
-    let (name, pairs) = s.split_once(':').ok_or(AlamError::Config {
+    let (name, pairs) = s.split_once(':').ok_or_else(|| AlamError::Config {
         field: "variant",
-        value: s.to_string(),
+        value: clip(s, 60),
         allowed: "must be name:key=value[,key=value], e.g. rho10:rho=10",
     })?;
-    let pairs = pairs.split(',').map(parse_override).collect::<Result<_>>()?;
+    check_variant_name(name)?;
+    let pairs: Vec<(String, String)> = pairs.split(',').map(parse_override).collect::<Result<_>>()?;
+    check_not_naming(&pairs)?;
+    for (k, (key, _)) in pairs.iter().enumerate() {
+        if pairs[..k].iter().any(|(other, _)| other == key) {
+            return Err(AlamError::Config { field: "variant", value: format!("{name}: `{}` twice", clip(key, 40)), allowed: "each field may be set once per variant" });
+        }
+    }
     Ok((name.to_string(), pairs))
 }
 
 /// Parses one `key=value`.
 pub fn parse_override(s: &str) -> Result<(String, String)> {
-    let (k, v) = s.split_once('=').ok_or(AlamError::Config {
+    let (k, v) = s.split_once('=').ok_or_else(|| AlamError::Config {
         field: "set",
-        value: s.to_string(),
+        value: clip(s, 60),
         allowed: "must be key=value with a config field name, e.g. rho=10",
     })?;
     Ok((k.trim().to_string(), v.trim().to_string()))
@@ -140,13 +212,14 @@ pub fn apply_overrides(cfg: &TrainConfig, overrides: &[(String, String)]) -> Res
     let obj = v.as_object_mut().ok_or_else(|| AlamError::ConfigParse("config is not an object".into()))?;
     for (key, value) in overrides {
         if !obj.contains_key(key) {
-            return Err(AlamError::ConfigParse(format!("unknown config field `{key}`")));
+            return Err(AlamError::ConfigParse(format!("unknown config field `{}`", clip(key, 60))));
         }
         let parsed = serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.clone()));
         obj.insert(key.clone(), parsed);
-        // Checked per key so that a value of the wrong type names its field.
+        // Checked per key so that a value of the wrong type names its field; serde's message
+        // quotes the value, so it is clipped too.
         serde_json::from_value::<TrainConfig>(Value::Object(obj.clone()))
-            .map_err(|e| AlamError::ConfigParse(format!("`{key}` = {value}: {e}")))?;
+            .map_err(|e| AlamError::ConfigParse(format!("`{key}` = {}: {}", clip(value, 60), clip(&e.to_string(), 200))))?;
     }
     let cfg: TrainConfig = serde_json::from_value(v).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
     cfg.validate()?;
@@ -183,6 +256,39 @@ mod tests {
         assert_eq!("off".parse::<Batching>().unwrap().max_seeds(), 1);
         assert_eq!("3".parse::<Batching>().unwrap(), Batching::AtMost(3));
         assert!("0".parse::<Batching>().is_err() && "many".parse::<Batching>().is_err());
+    }
+
+    #[test]
+    fn duplicate_runs_and_unsafe_variant_names_are_refused() {
+        let e = EnvKind::DoubleIntegrator;
+        let err = grid(&[e], &[Algo::Alam], &[0, 0], &[]).unwrap_err().to_string();
+        assert!(err.contains("`seeds`") && err.contains("0 (given twice)"), "{err}");
+        let algos: Vec<Algo> = ["alam", "sac-alam"].iter().map(|a| a.parse().unwrap()).collect();
+        let err = grid(&[e], &algos, &[0], &[]).unwrap_err().to_string();
+        assert!(err.contains("`algos`"), "{err}");
+        let err = grid(&[e, e], &[Algo::Alam], &[0], &[]).unwrap_err().to_string();
+        assert!(err.contains("`envs`"), "{err}");
+        let err = grid(&[e], &[Algo::Alam], &[0], &["a:rho=1".into(), "a:rho=10".into()]).unwrap_err().to_string();
+        assert!(err.contains("`variant`") && err.contains("given twice"), "{err}");
+        for name in ["/../../escaped", "..", "a/b", "", "-x", "a b", "ü", &"x".repeat(41)] {
+            let err = grid(&[e], &[Algo::Alam], &[0], &[format!("{name}:rho=1")]).unwrap_err().to_string();
+            assert!(err.contains("`variant`"), "{name}: {err}");
+        }
+        assert!(grid(&[e], &[Algo::Alam], &[0], &["rho_10-b:rho=10".into()]).is_ok());
+        let err = grid(&[e], &[Algo::Alam], &[0], &["a:seed=3".into()]).unwrap_err().to_string();
+        assert!(err.contains("`seed`"), "{err}");
+        let err = grid(&[e], &[Algo::Alam], &[0], &["a:rho=1,rho=2".into()]).unwrap_err().to_string();
+        assert!(err.contains("twice"), "{err}");
+        assert!(grid(&[e], &[], &[0], &[]).is_err());
+    }
+
+    #[test]
+    fn long_values_are_clipped_in_messages() {
+        let huge = "9".repeat(100_000);
+        let err = apply_overrides(&TrainConfig::default(), &[("hidden".into(), format!("\"{huge}\""))]).unwrap_err().to_string();
+        assert!(err.len() < 600, "{} bytes", err.len());
+        let err = parse_override(&huge).unwrap_err().to_string();
+        assert!(err.len() < 300, "{} bytes", err.len());
     }
 
     #[test]

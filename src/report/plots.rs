@@ -66,6 +66,21 @@ fn band(label: &str, runs: &[&Run], series: impl Fn(&Run) -> Vec<(u64, f64)>) ->
     Band { label: label.to_string(), points }
 }
 
+/// The y range of a panel: over the finite values only, 0 included, at least 1e-3 wide and
+/// wide enough for its magnitude. Plotters' tick search never ends on a range that is not
+/// finite or narrower than its floats can step through (1e200 + 1e-3), so neither is drawn.
+fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && v.abs() <= super::SANE * 4.0)
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let width = (hi - lo).max(1e-3).max(1e-9 * lo.abs().max(hi.abs()));
+    (lo, lo + width)
+}
+
 /// A row of panels (return, episode cost, mean λ on the probe grid) for the given groups.
 fn draw_curves(path: &Path, title: &str, groups: &[(&str, Vec<&Run>)]) -> Result<(), AlamError> {
     type Series = fn(&Run) -> Vec<(u64, f64)>;
@@ -79,12 +94,8 @@ fn draw_curves(path: &Path, title: &str, groups: &[(&str, Vec<&Run>)]) -> Result
     let root = root.titled(title, ("sans-serif", 20)).map_err(draw_err)?;
     for (area, (name, series)) in root.split_evenly((1, 3)).iter().zip(panels) {
         let bands: Vec<Band> = groups.iter().map(|(label, runs)| band(label, runs, series)).collect();
-        let x_max = groups.iter().map(|(_, r)| r[0].cfg.total_steps).max().unwrap_or(1) as f64;
-        let (lo, hi) = bands
-            .iter()
-            .flat_map(|b| b.points.iter().flat_map(|&(_, m, s)| [m - s, m + s]))
-            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let (lo, hi) = if lo <= hi { (lo.min(0.0), hi.max(lo + 1e-3)) } else { (0.0, 1.0) };
+        let x_max = groups.iter().map(|(_, r)| r[0].cfg.total_steps).max().unwrap_or(1).max(1) as f64;
+        let (lo, hi) = y_range(bands.iter().flat_map(|b| b.points.iter().flat_map(|&(_, m, s)| [m - s, m + s])));
         let mut chart = ChartBuilder::on(area)
             .caption(name, ("sans-serif", 16))
             .margin(12)
@@ -283,4 +294,21 @@ pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec
 fn label_of(run: &Run) -> &str {
     let env = run.cfg.env.name();
     run.group.strip_prefix(env).map(|s| s.trim_start_matches('-')).unwrap_or(&run.group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::y_range;
+
+    #[test]
+    fn y_ranges_are_finite_and_wide_enough() {
+        assert_eq!(y_range([].into_iter()), (0.0, 1.0));
+        assert_eq!(y_range([f64::NAN, f64::INFINITY].into_iter()), (0.0, 1.0));
+        let (lo, hi) = y_range([5.0, 5.0].into_iter());
+        assert_eq!((lo, hi), (0.0, 5.0));
+        let (lo, hi) = y_range([0.0, 0.0].into_iter());
+        assert!(hi - lo >= 1e-3);
+        let (lo, hi) = y_range([-2.0, 3.0].into_iter());
+        assert_eq!((lo, hi), (-2.0, 3.0));
+    }
 }
