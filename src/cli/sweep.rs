@@ -1,0 +1,180 @@
+//! `alam sweep`: a grid of runs (or one shard of it), done runs checked and skipped.
+
+use std::path::{Path, PathBuf};
+
+use alam::config::{Algo, TrainConfig};
+use alam::env::EnvKind;
+use alam::run::{io_context, train_population_to_dirs, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
+use alam::sweep::{clip, grid, parse_shard, seed_groups, shard, Batching, Cell};
+use alam::{checkpoint, AlamError, Result};
+
+use super::train::train;
+use super::{build_config, ConfigArgs, Outcome};
+
+// One parameter per flag of the subcommand.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    envs: Vec<EnvKind>,
+    algos: Vec<Algo>,
+    seeds: Vec<u64>,
+    variants: Vec<String>,
+    cfg: ConfigArgs,
+    shard_spec: String,
+    population: Batching,
+    out: PathBuf,
+    force: bool,
+) -> Result<Outcome> {
+    let (i, n) = parse_shard(&shard_spec)?;
+    let cells = grid(&envs, &algos, &seeds, &variants)?;
+    // The whole grid's configs, every shard's, before anything trains: a bad variant
+    // is refused before a good one has spent hours.
+    let mut cfgs: Vec<(String, TrainConfig)> = Vec::with_capacity(cells.len());
+    for c in &cells {
+        let built = build_config(c.env, c.algo, c.seed, &cfg, &c.overrides)
+            .map_err(|e| AlamError::ConfigParse(format!("run {}: {}", c.dir_name(), clip(&e.to_string(), 300))))?;
+        cfgs.push((c.dir_name(), built));
+    }
+    let config_of = |c: &Cell| -> TrainConfig {
+        // Every cell's config was built above.
+        cfgs.iter().find(|(d, _)| *d == c.dir_name()).map(|(_, t)| t.clone()).unwrap_or_default()
+    };
+    let mut warned = std::collections::BTreeSet::new();
+    for (name, c) in &cfgs {
+        for w in c.warnings() {
+            if warned.insert(w.clone()) {
+                eprintln!("warning: {w} (first: {name})");
+            }
+        }
+    }
+    if out.exists() && !out.is_dir() {
+        return Err(AlamError::Io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("--out {}: exists and is not a folder", out.display()))));
+    }
+    let units: Vec<Vec<Cell>> = match population {
+        Batching::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
+        _ => shard(seed_groups(cells), i, n),
+    };
+    // Done runs: the stored config must be the one asked for (else refused, or with
+    // --force trained again), and a done run missing a file is trained again.
+    let mut todo_units = Vec::new();
+    let mut skipped = Vec::new();
+    let mut differ = Vec::new();
+    for unit in units {
+        let mut todo = Vec::new();
+        for cell in unit {
+            let dir = out.join(cell.dir_name());
+            match done_state(&dir, &config_of(&cell)) {
+                DoneRun::NotDone => todo.push(cell),
+                DoneRun::Done => skipped.push(cell.dir_name()),
+                DoneRun::Incomplete(why) => {
+                    eprintln!("{} is marked done but {why}: training it again", cell.dir_name());
+                    todo.push(cell);
+                }
+                DoneRun::Differs(fields) if force => {
+                    eprintln!("{} was done with another config ({}): --force, training it again", cell.dir_name(), clip(&fields.join(", "), 300));
+                    todo.push(cell);
+                }
+                DoneRun::Differs(fields) => differ.push(format!("{} ({})", cell.dir_name(), clip(&fields.join(", "), 300))),
+            }
+        }
+        todo_units.push(todo);
+    }
+    if !differ.is_empty() {
+        return Err(AlamError::ConfigParse(format!(
+            "{} done run(s) in {} were trained with another config than the one asked for: {}. Use another --out, the same settings, or --force to train them again",
+            differ.len(),
+            out.display(),
+            clip(&differ.join("; "), 1000)
+        )));
+    }
+    std::fs::create_dir_all(&out).map_err(io_context(&out, "--out: cannot create sweep folder"))?;
+    let total: usize = todo_units.iter().map(Vec::len).sum::<usize>() + skipped.len();
+    eprintln!("shard {i}/{n}: {total} runs into {}", out.display());
+    for name in &skipped {
+        eprintln!("{name} already done, skipped");
+    }
+    let mut k = skipped.len();
+    let mut diverged = 0;
+    for todo in todo_units {
+        for chunk in todo.chunks(population.max_seeds()) {
+            k += chunk.len();
+            let cfgs: Vec<TrainConfig> = chunk.iter().map(&config_of).collect();
+            let dirs: Vec<PathBuf> = chunk.iter().map(|c| out.join(c.dir_name())).collect();
+            let names: Vec<String> = chunk.iter().map(Cell::dir_name).collect();
+            for dir in &dirs {
+                // A run not done is the sweep's own, cut short: started over.
+                let stale = dir.join(DONE_FILE);
+                if stale.exists() {
+                    std::fs::remove_file(&stale).map_err(io_context(&stale, "cannot remove"))?;
+                }
+            }
+            if chunk.len() == 1 {
+                eprintln!("[{k}/{total}] {}", names[0]);
+                diverged += train(&cfgs[0], &dirs[0], true)? as usize;
+            } else {
+                eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
+                diverged += train_population(&cfgs, &dirs)?;
+            }
+            for dir in &dirs {
+                let done = dir.join(DONE_FILE);
+                std::fs::write(&done, "").map_err(io_context(&done, "cannot write"))?;
+            }
+        }
+    }
+    Ok(if diverged > 0 { Outcome::Diverged(diverged) } else { Outcome::Done })
+}
+
+/// Whether a done run's folder holds what was asked for: its stored config is `cfg` and
+/// the files a finished run has are there.
+enum DoneRun {
+    NotDone,
+    Done,
+    /// Done with another config: the fields that differ.
+    Differs(Vec<String>),
+    /// Marked done but a file is missing or unreadable.
+    Incomplete(String),
+}
+
+fn done_state(dir: &Path, cfg: &TrainConfig) -> DoneRun {
+    if !dir.join(DONE_FILE).exists() {
+        return DoneRun::NotDone;
+    }
+    for f in [CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE] {
+        if !dir.join(f).is_file() {
+            return DoneRun::Incomplete(format!("{f} is missing"));
+        }
+    }
+    let stored = match std::fs::read_to_string(dir.join(CONFIG_FILE)).map_err(AlamError::from).and_then(|t| TrainConfig::from_json(&t)) {
+        Ok(c) => c,
+        Err(e) => return DoneRun::Incomplete(format!("{CONFIG_FILE}: {}", clip(&e.to_string(), 200))),
+    };
+    if &stored != cfg {
+        let (a, b) = (serde_json::to_value(&stored).unwrap_or_default(), serde_json::to_value(cfg).unwrap_or_default());
+        let fields = a
+            .as_object()
+            .map(|o| o.iter().filter(|(k, v)| b.get(k.as_str()) != Some(v)).map(|(k, v)| format!("{k}: {v} → {}", b[k.as_str()])).collect())
+            .unwrap_or_default();
+        return DoneRun::Differs(fields);
+    }
+    match std::fs::read(dir.join(WEIGHTS_FILE)).map_err(AlamError::from).and_then(|b| checkpoint::read_header(&b).map(|(h, _)| h)) {
+        Ok(h) if h.config != *cfg => DoneRun::Incomplete(format!("{WEIGHTS_FILE} was made with another config")),
+        Ok(_) => DoneRun::Done,
+        Err(e) => DoneRun::Incomplete(format!("{WEIGHTS_FILE}: {}", clip(&e.to_string(), 200))),
+    }
+}
+
+/// Seeds of one config as one population, quietly (as a sweep's runs); how many diverged.
+fn train_population(cfgs: &[TrainConfig], dirs: &[PathBuf]) -> Result<usize> {
+    let population = train_population_to_dirs(cfgs, dirs, |_, _| {})?;
+    let mut diverged = 0;
+    for (t, dir) in population.trainers().iter().zip(dirs) {
+        let weights = dir.join(WEIGHTS_FILE);
+        match t.diverged() {
+            Some(msg) => {
+                diverged += 1;
+                eprintln!("{} diverged at step {}: {msg}; last good weights in {}", dir.display(), t.steps_done(), weights.display());
+            }
+            None => eprintln!("done: {} steps, {} episodes; weights in {}", t.steps_done(), t.episodes_done(), weights.display()),
+        }
+    }
+    Ok(diverged)
+}
