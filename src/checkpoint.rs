@@ -171,7 +171,10 @@ fn check_tensors(agent: &Agent, weights: &[u8]) -> Result<()> {
             .and_then(|r| r.into_tensors())
             .map_err(|e| bad(format!("{what}: {e}")))
     };
-    let reference = agent.nets().into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
+    // The reference networks are built on the CPU device: encoding a record reads every tensor,
+    // and a synchronous read of a WebGPU tensor panics in wasm.
+    let reference = Agent::new(agent.config(), agent.obs_dim(), agent.act_dim(), &Device::flex()).nets();
+    let reference = reference.into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
     let expected = read(reference, "reference networks")?;
     let found = read(Bytes::from_bytes_vec(weights.to_vec()), "weights record")?;
     if found.len() != expected.len() {
