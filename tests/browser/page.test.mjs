@@ -310,8 +310,9 @@ for (const dev of devices()) {
       await page.goto(`${server.base}?${dev.query}env=double-integrator&algo=alam&${SMALL}&seed=5`);
       await ready(page);
       await page.click("#play");
-      // Past the warm-up: some updates (SwiftShader: a few dozen).
-      await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n, dev.webgpu ? 120 : 400, { timeout: 120_000 });
+      // Past the warm-up (some updates; SwiftShader: a dozen or so) and one finished episode,
+      // so the saved history has a return to chart.
+      await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n && Number(document.querySelector("#episodes").textContent) >= 1, dev.webgpu ? 120 : 400, { timeout: 180_000 });
       await page.click("#pause");
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
       const saved = join(dir, download.suggestedFilename());
@@ -320,8 +321,12 @@ for (const dev of devices()) {
       const first = evalNative(saved); // the CLI reads what the page saved
 
       // Load it back into a fresh page and save again: the same weights evaluate the same.
+      // The person waits until the fresh page has finished starting its own run (on WebGPU
+      // that takes a while): a file loaded before that is replaced by the starting run, a
+      // known race (see the closing note of 2026-11-29).
       await page.reload();
       await ready(page);
+      await page.waitForFunction(() => !window.alamPage.busy() && !/^(starting|measuring)/.test(document.querySelector("#status").textContent), null, { timeout: 120_000, polling: 250 });
       await page.setInputFiles("#load", saved);
       assert.match(await statusText(page, /^loaded/), /step [1-9]\d*/);
       assert.match(await page.textContent("#backend"), dev.label, "loaded onto this device");
