@@ -402,7 +402,9 @@ for (const dev of devices()) {
       const past = dev.webgpu ? 100 : 300;
       await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n, past, { timeout: 120_000 });
       await page.click("#pause"); // a pause saves the run to this browser
-      await page.waitForFunction((n) => window.alamPage.autosaved > n, past, { timeout: 30_000 });
+      // The save made at the pause, at the paused step (an earlier periodic autosave can land
+      // first: on WebGPU a save's read takes a while).
+      await page.waitForFunction((n) => window.alamPage.autosaved > n && window.alamPage.autosaved === Number(document.querySelector("#steps").textContent), past, { timeout: 60_000 });
       const saved = await page.evaluate(() => window.alamPage.autosaved);
 
       await page.reload();
