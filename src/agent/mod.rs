@@ -417,17 +417,11 @@ impl Agent {
     /// `sync_every` updates and never reads from a GPU); before the first sync, from the
     /// online actor.
     pub async fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {
-        let mean_logstd = match &self.policy {
-            Some(policy) => {
-                let obs = Tensor::from_data(TensorData::new(obs.to_vec(), [1, self.obs_dim]), &self.host);
-                let (mean, log_std) = policy.forward(obs);
-                read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?
-            }
-            None => {
-                let (mean, log_std) = self.policy_tensor(obs);
-                read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?
-            }
+        let (mean, log_std) = match &self.policy {
+            Some(policy) => policy.forward(Tensor::from_data(TensorData::new(obs.to_vec(), [1, self.obs_dim]), &self.host)),
+            None => self.policy_tensor(obs),
         };
+        let mean_logstd = read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?;
         Ok(squash_action(&mean_logstd, self.act_dim, deterministic, rng))
     }
 
