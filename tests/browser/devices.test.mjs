@@ -13,11 +13,17 @@ before(async () => {
 after(async () => server?.close());
 
 const has = (name) => devices().some((d) => d.name === name);
-const TINY = "env=double-integrator&algo=alam&hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.1&log_every=5&probe_every=50&eval_every=0";
+// A long run: tiny networks train thousands of steps a second on the CPU, and a run that ends
+// while a test still waits for a failure to be said would never say it.
+const TINY = "env=double-integrator&algo=alam&hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.1&log_every=5&probe_every=50&eval_every=0&total_steps=10000000";
 const steps = (page) => page.evaluate(() => Number(document.querySelector("#steps").textContent));
 const status = (page) => page.textContent("#status");
 async function statusMatches(page, re, timeout = 60_000) {
-  await page.waitForFunction((src) => new RegExp(src).test(document.querySelector("#status").textContent), re.source, { timeout });
+  try {
+    await page.waitForFunction((src) => new RegExp(src).test(document.querySelector("#status").textContent), re.source, { timeout });
+  } catch (e) {
+    throw new Error(`the status never matched ${re} in ${timeout} ms; it reads "${await status(page)}" at step ${await steps(page)}`, { cause: e });
+  }
   return status(page);
 }
 
