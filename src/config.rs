@@ -233,23 +233,24 @@ impl TrainConfig {
         let obj = value
             .as_object()
             .ok_or_else(|| AlamError::ConfigParse("settings must be a JSON object".into()))?;
+        let refuse = |field: &str, message: String| AlamError::Setting { field: field.to_string(), message };
         let pick = |key: &str, default: &str| -> String {
             obj.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_string()
         };
-        let env: EnvKind = pick("env", "double-integrator").parse().map_err(AlamError::ConfigParse)?;
-        let algo: Algo = pick("algo", "alam").parse().map_err(AlamError::ConfigParse)?;
+        let env: EnvKind = pick("env", "double-integrator").parse().map_err(|e| refuse("env", e))?;
+        let algo: Algo = pick("algo", "alam").parse().map_err(|e| refuse("algo", e))?;
         let mut full = serde_json::to_value(TrainConfig::preset(env, algo))
             .map_err(|e| AlamError::ConfigParse(e.to_string()))?;
         let fields = full.as_object_mut().ok_or_else(|| AlamError::ConfigParse("config is not an object".into()))?;
         for (key, v) in obj {
             if !fields.contains_key(key) {
-                return Err(AlamError::ConfigParse(format!("unknown config field `{key}`")));
+                return Err(refuse(key, "unknown config field".into()));
             }
             if key != "env" && key != "algo" {
                 fields.insert(key.clone(), v.clone());
             }
             serde_json::from_value::<TrainConfig>(serde_json::Value::Object(fields.clone()))
-                .map_err(|e| AlamError::ConfigParse(format!("`{key}`: {e}")))?;
+                .map_err(|e| refuse(key, e.to_string()))?;
         }
         let cfg: TrainConfig = serde_json::from_value(full).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
         cfg.validate()?;
@@ -454,12 +455,23 @@ mod tests {
         let cfg = TrainConfig::from_partial_json(&serde_json::json!({"env": "point-goal", "algo": "fac", "rho": 3.0, "hidden": 64})).unwrap();
         assert_eq!((cfg.env, cfg.algo, cfg.rho, cfg.hidden), (EnvKind::PointGoal, Algo::Fac, 3.0, 64));
         assert_eq!(cfg.total_steps, TrainConfig::preset(EnvKind::PointGoal, Algo::Fac).total_steps);
-        let err = TrainConfig::from_partial_json(&serde_json::json!({"hidden": "wide"})).unwrap_err().to_string();
-        assert!(err.contains("`hidden`"), "{err}");
-        let err = TrainConfig::from_partial_json(&serde_json::json!({"rho": -1})).unwrap_err().to_string();
-        assert!(err.contains("`rho`"), "{err}");
-        let err = TrainConfig::from_partial_json(&serde_json::json!({"env": "mars"})).unwrap_err().to_string();
-        assert!(err.contains("mars"), "{err}");
+        // Every refusal names its field as data (the page puts the message beside that input),
+        // and in its message.
+        for (settings, field, says) in [
+            (serde_json::json!({"hidden": "wide"}), "hidden", "wide"),
+            (serde_json::json!({"rho": -1}), "rho", "-1"),
+            (serde_json::json!({"env": "mars"}), "env", "mars"),
+            (serde_json::json!({"algo": "ppo"}), "algo", "ppo"),
+            (serde_json::json!({"warp": 9}), "warp", "unknown config field"),
+            (serde_json::json!({"batch_size": 64, "buffer_size": 10}), "buffer_size", "10"),
+        ] {
+            let err = TrainConfig::from_partial_json(&settings).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{settings}: {err}");
+            let text = err.to_string();
+            assert!(text.contains(&format!("`{field}`")) && text.contains(says), "{settings}: {text}");
+        }
+        let err = TrainConfig::from_partial_json(&serde_json::json!([1])).unwrap_err();
+        assert_eq!(err.field(), None, "not an object names no field");
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub enum AlamError {
         value: String,
         allowed: &'static str,
     },
+    /// One setting of a partial config (the page's form, a widget's attribute) refused: the
+    /// field it names (`env`, `algo` or a config field) and why.
+    #[error("invalid setting `{field}`: {message}")]
+    Setting { field: String, message: String },
     /// A config file that is not valid JSON for [`crate::config::TrainConfig`].
     #[error("cannot read config: {0}")]
     ConfigParse(String),
@@ -29,6 +33,18 @@ pub enum AlamError {
     Report(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+impl AlamError {
+    /// The config field a refusal names, when it names one ([`AlamError::Config`],
+    /// [`AlamError::Setting`]): the page shows the message beside that field's input.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AlamError::Config { field, .. } => Some(field),
+            AlamError::Setting { field, .. } => Some(field),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, AlamError>;

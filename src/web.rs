@@ -26,6 +26,17 @@ fn js_err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A refused setting as a JS `Error` whose `field` names the setting (absent when the
+/// refusal names none), so the page shows it beside that input without parsing the text.
+fn refusal(e: crate::error::AlamError) -> JsValue {
+    let error = js_sys::Error::new(&e.to_string());
+    if let Some(field) = e.field() {
+        // Setting a property on a fresh Error object cannot fail.
+        let _ = js_sys::Reflect::set(&error, &"field".into(), &field.into());
+    }
+    error.into()
+}
+
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
 }
@@ -137,11 +148,12 @@ impl WebTrainer {
 impl WebTrainer {
     /// `settings`: a partial config object (`{env, algo, seed, rho, hidden, ...}`);
     /// `backend`: "auto" (WebGPU if the browser has it, else the CPU), "webgpu" or "cpu".
-    pub async fn create(settings: JsValue, backend: String) -> Result<WebTrainer, String> {
-        let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(js_err)?;
-        let cfg = TrainConfig::from_partial_json(&value).map_err(js_err)?;
+    /// A refused setting throws an `Error` with a `field` property (see `checkSettings`).
+    pub async fn create(settings: JsValue, backend: String) -> Result<WebTrainer, JsValue> {
+        let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(|e| JsValue::from(js_err(e)))?;
+        let cfg = TrainConfig::from_partial_json(&value).map_err(refusal)?;
         let (device, label) = pick_device(&backend).await?;
-        let trainer = Trainer::new(cfg, &device).map_err(js_err)?;
+        let trainer = Trainer::new(cfg, &device).map_err(refusal)?;
         Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new() })
     }
 
@@ -237,12 +249,13 @@ impl WebTrainer {
     }
 }
 
-/// The checked config for partial settings, or the message naming the bad field — the page
-/// uses it to refuse a bad value beside its input before anything changes.
+/// The checked config for partial settings; a refusal throws an `Error` whose `message` says
+/// why and whose `field` names the setting (`env`, `algo` or a config field; absent when the
+/// refusal names none) — the page refuses a bad value beside its input before anything changes.
 #[wasm_bindgen(js_name = checkSettings)]
-pub fn check_settings(settings: JsValue) -> Result<JsValue, String> {
-    let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(js_err)?;
-    to_js(&TrainConfig::from_partial_json(&value).map_err(js_err)?)
+pub fn check_settings(settings: JsValue) -> Result<JsValue, JsValue> {
+    let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(|e| JsValue::from(js_err(e)))?;
+    Ok(to_js(&TrainConfig::from_partial_json(&value).map_err(refusal)?)?)
 }
 
 /// Bytes of wasm linear memory (it only ever grows): the long-run test asserts it levels off.

@@ -619,7 +619,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     try {
       config = bindings.checkSettings(candidate);
     } catch (e) {
-      controls.showError(messageOf(e), field); // refused: the current run goes on untouched
+      controls.showError(messageOf(e), field, e?.field); // refused: the current run goes on untouched
       return;
     }
     // Accepted: the form shows exactly the run that starts now (pending refusals are dropped).
@@ -641,10 +641,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       } catch (e) {
         const msg = messageOf(e);
         state.refused.push(msg);
-        let field = Object.keys(s).find((k) => msg.includes(`\`${k}\``));
-        if (!field && /environment/i.test(msg)) field = "env";
-        if (!field && /algorithm/i.test(msg)) field = "algo";
-        if (!field) {
+        const field = e?.field; // the setting the core names, if any
+        if (!field || !(field in s)) {
           s = { ...DEFAULT_SETTINGS };
           controls.showError(`${source}, refused: ${msg}`, "env");
           continue;

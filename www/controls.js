@@ -53,14 +53,6 @@ export function writeQuery(settings, page) {
   history.replaceState(null, "", url);
 }
 
-/** The field a core message names (`invalid config: \`rho\` = -1 (...)`), if it is one of ours. */
-export function fieldOfMessage(message) {
-  for (const m of String(message).matchAll(/`([A-Za-z_]+)`/g)) {
-    if (FORM_FIELDS.includes(m[1]) || SELECT_FIELDS.includes(m[1])) return m[1];
-  }
-  return null;
-}
-
 /** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset,
  *  onScratch, onSpeed(speed), onSave, onLoad(file), onCopyLink. */
 export class Controls {
@@ -108,10 +100,10 @@ export class Controls {
     this.doc.getElementById("speed").value = speed;
   }
 
-  /** Puts a refusal beside the field it names and beside `fallback` (the field just edited),
-   *  and marks those inputs invalid for assistive technology. */
-  showError(message, fallback) {
-    const named = fieldOfMessage(message);
+  /** Puts a refusal beside `named` (the field the core's refusal names: its `field`) and
+   *  beside `fallback` (the field just edited), and marks those inputs invalid for assistive
+   *  technology. */
+  showError(message, fallback, named = null) {
     const fields = new Set([named ?? fallback, fallback]); // the edited field explains too
     for (const field of fields) {
       const el = this.doc.getElementById(field);

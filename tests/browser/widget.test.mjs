@@ -173,7 +173,15 @@ test(`[${dev.name}] widget attributes: run settings, panels, height and autoplay
     await page.waitForFunction(() => document.getElementById("bad").alam?.config(), null, { timeout: 60_000 });
     const status = await page.evaluate(() => document.getElementById("bad").shadowRoot.getElementById("status").textContent);
     assert.match(status, /refused.*`rho`/);
-    assert.equal(await page.evaluate(() => document.getElementById("bad").alam.config().rho), 1);
+    // Only the refused setting falls back (the core names it as data, `field`); the others stay,
+    // and the refusal is shown beside the ρ input.
+    const bad = await page.evaluate(() => {
+      const el = document.getElementById("bad");
+      const { rho, hidden, env } = el.alam.config();
+      return { rho, hidden, env, beside: el.shadowRoot.getElementById("rho-error").textContent, invalid: el.shadowRoot.getElementById("rho").getAttribute("aria-invalid") };
+    });
+    assert.deepEqual([bad.rho, bad.hidden, bad.env, bad.invalid], [1, 16, "double-integrator", "true"]);
+    assert.match(bad.beside, /`rho`/);
     await page.evaluate(() => document.getElementById("auto").alam.pause());
     await screenshot(page, `widget-${dev.name}-attributes.png`);
     assert.deepEqual(errors, []);
