@@ -14,11 +14,34 @@ const MAX_AGENTS = 4;
 /** Episodes in each curve's moving mean: single episodes are too noisy to compare by eye. */
 const SMOOTH = 5;
 
-function markup(checked) {
+/**
+ * Race presets: how each agent's settings differ from the shared ones, and what to watch.
+ * "stressed": the multiplier network learns 30× faster and is updated 20× less often — the
+ * setting under which REPRODUCTION.md saw FAC's λ(s) overshoot to its cap and its return
+ * collapse on point-goal (5 seeds), while ALaM's λ stayed bounded (docs/method.md §3).
+ */
+export const PRESETS = {
+  default: {
+    label: "Settings as given",
+    settings: () => ({}),
+    watch: "Watch the λ chart: dual ascent (FAC) tends to swing where ALaM settles. Both curves below share the environment, seed and settings.",
+  },
+  stressed: {
+    label: "Stressed multiplier (λ learns 30× faster, updated every 20 policy updates)",
+    settings: (base) => ({ multiplier_lr: 30 * (base.multiplier_lr ?? 3e-4), multiplier_every: 20 }),
+    watch:
+      "Watch the λ chart and the return: with its multiplier pushed this hard, FAC's λ(s) tends to overshoot to its cap and its return to collapse (on point-goal, after about 10 000 steps). ALaM regresses λ(s) onto a dual target instead of ascending, so its λ should stay bounded and its return hold.",
+  },
+};
+
+function markup(checked, preset) {
+  const options = Object.entries(PRESETS).map(([value, p]) => `<option value="${value}"${value === preset ? " selected" : ""}>${p.label}</option>`).join("");
   const boxes = ALGOS.map(([value, label]) => `<label class="race-algo"><input type="checkbox" name="race-algo" value="${value}"${checked.includes(value) ? " checked" : ""} /> ${label}</label>`).join("");
   return `<h2 id="race-title">Race: algorithms side by side</h2>
   <p class="help">All agents share one environment, seed and settings (on the page: those of the run above); each curve is the mean of the last ${SMOOTH} episodes.</p>
   <fieldset class="race-pick" aria-describedby="race-error"><legend>Algorithms (${MIN_AGENTS}–${MAX_AGENTS})</legend>${boxes}</fieldset>
+  <label class="race-preset">Preset <select id="race-preset" aria-describedby="race-watch">${options}</select></label>
+  <p class="help" id="race-watch">${PRESETS[preset].watch}</p>
   <span class="error" id="race-error" role="alert"></span>
   <div class="buttons" role="group" aria-label="Race">
     <button type="button" id="race-start">Start race</button>
@@ -35,13 +58,15 @@ function markup(checked) {
 /**
  * A race in `container` (an element whose root is the page or a widget's shadow root).
  * `baseSettings()` gives the settings the agents share (the algorithm is replaced per agent);
- * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU).
- * Returns what tests read.
+ * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU);
+ * `preset`: a key of PRESETS, the one selected at first. Returns what tests read.
  */
-export function createRace(container, bindings, baseSettings, { algos = ["fac", "alam"], backend = "auto", onStart = () => {} } = {}) {
-  container.innerHTML = markup(algos);
+export function createRace(container, bindings, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", onStart = () => {} } = {}) {
+  if (!(preset in PRESETS)) preset = "default";
+  container.innerHTML = markup(algos, preset);
   const root = container.getRootNode();
   const $ = (id) => root.getElementById(id);
+  $("race-preset").addEventListener("change", () => ($("race-watch").textContent = PRESETS[$("race-preset").value].watch));
   /** The race on screen: { agents: [{ algo, trainer, returns, violations, steps, episodes }],
    *  charts, playing, looping (the loop's promise) }, or null. */
   let race = null;
@@ -144,22 +169,26 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     await stop();
     status("starting…");
     const base = baseSettings();
+    const preset = $("race-preset").value;
+    const settingsOf = (algo) => ({ ...base, ...PRESETS[preset].settings(base), algo });
     let trainers, choice;
     try {
       // "auto": the device measured (or remembered) for these settings, as for the page's run.
       choice = await chooseBackend(bindings, base, backend, { onMeasure: () => status("measuring which device trains faster here…") });
-      trainers = await Promise.all(names.map((algo) => createTrainer(bindings, { ...base, algo }, choice.backend)));
+      trainers = await Promise.all(names.map((algo) => createTrainer(bindings, settingsOf(algo), choice.backend)));
     } catch (e) {
       status(`could not start: ${e?.message ?? e}`);
       return;
     }
-    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, returns: [], violations: [], steps: 0, episodes: 0 }));
+    // Each agent's config, read now: a trainer is busy (borrowed) while a slice runs.
+    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: [], violations: [], steps: 0, episodes: 0 }));
     const device = trainers[0].backend().split(" — ")[0].replace(/ \(chosen\)$/, "");
     race = { agents, charts: makeCharts(names), playing: false, looping: null, device, onGpu: /^webgpu/i.test(device) };
     $("race-pause").disabled = false;
     $("race-start").textContent = "Restart race";
     const config = trainers[0].config();
-    status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}, on ${device}`);
+    const stressed = preset === "default" ? "" : `, ${PRESETS[preset].label.replace(/ \(.*/, "").toLowerCase()}`;
+    status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}${stressed}, on ${device}`);
     setPlaying(race, true);
   }
 
@@ -179,8 +208,11 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
   $("race-pause").addEventListener("click", togglePause);
 
   return {
-    /** Per agent: algorithm, steps and episodes so far. */
-    agents: () => (race ? race.agents.map(({ algo, steps, episodes }) => ({ algo, steps, episodes })) : []),
+    /** Per agent: algorithm, steps and episodes so far, and the multiplier settings it runs. */
+    agents: () =>
+      race
+        ? race.agents.map(({ algo, steps, episodes, config }) => ({ algo, steps, episodes, multiplier_lr: config.multiplier_lr, multiplier_every: config.multiplier_every }))
+        : [],
     /** The device the race trains on ("WebGPU", "CPU"). */
     device: () => race?.device ?? null,
     /** Rows per chart. */

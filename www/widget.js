@@ -12,7 +12,8 @@
 //   env, algo, and any config field (rho, seed, batch_size or batch-size, …): the run; the
 //   network width is hidden-units (HTML's own `hidden` attribute hides the element);
 //   panels="controls,settings,scene,heatmap,charts": what shows (default controls,scene,charts);
-//   race="fac,alam": a race of 2–4 algorithms instead of one trainer;
+//   race="fac,alam": a race of 2–4 algorithms instead of one trainer; race-preset="stressed"
+//   selects the race's stressed-multiplier preset (www/race.js PRESETS);
 //   compact (one column, shorter charts), height="480px" (scrolls inside), autoplay,
 //   speed="1|10|100|max", backend="auto|cpu|webgpu".
 import init, * as core from "./alam.js";
@@ -24,7 +25,7 @@ import { PANELS, trainerMarkup } from "./www/template.js";
 const here = (path) => new URL(path, import.meta.url).href;
 
 /** Attributes that configure the widget rather than the run. */
-const OPTIONS = new Set(["panels", "race", "compact", "height", "autoplay", "speed", "backend"]);
+const OPTIONS = new Set(["panels", "race", "race-preset", "compact", "height", "autoplay", "speed", "backend"]);
 /** Global HTML attributes: never settings. */
 const GLOBAL = /^(id|class|style|title|hidden|lang|dir|slot|tabindex|part|role|data-.*|aria-.*)$/;
 const DEFAULT_PANELS = "controls,scene,charts";
@@ -81,7 +82,7 @@ class AlamTrainer extends HTMLElement {
     if (race) {
       const algos = race.split(",").map((a) => a.trim()).filter(Boolean);
       const settings = { ...DEFAULT_SETTINGS, ...this.settings() };
-      this.alam = createRace(shadow.getElementById("race"), bindings, () => settings, { algos, backend: page.backend });
+      this.alam = createRace(shadow.getElementById("race"), bindings, () => settings, { algos, backend: page.backend, preset: this.getAttribute("race-preset") ?? "default" });
       if (page.autoplay) this.alam.start();
       return;
     }

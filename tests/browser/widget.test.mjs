@@ -114,6 +114,8 @@ test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race wid
     }, null, { timeout: 200_000, polling: 500 });
     const agents = await page.evaluate(() => window.alamRace.agents());
     assert.deepEqual(agents.map((a) => a.algo), ["sac", "lag", "fac", "alam"]);
+    // The default preset runs the shared settings as they are.
+    assert.deepEqual(agents.map((a) => [a.multiplier_lr, a.multiplier_every]), Array(4).fill([3e-4, 1]));
     assert.match(await page.textContent("#race-status"), /sac vs lag vs fac vs alam on double-integrator, seed 3/);
     const pts = await page.evaluate(() => window.alamRace.points());
     assert.ok(pts.return >= 12 && pts.violations >= 12 && pts.lambda >= 3, JSON.stringify(pts));
@@ -126,12 +128,27 @@ test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race wid
     // The course page's race widget.
     await page.goto(`${server.base}examples/course-page.html`);
     await page.waitForFunction(() => document.getElementById("race").alam, null, { timeout: 60_000 });
-    await page.locator("#race").locator("#race-start").click();
+    await page.locator("alam-trainer#race").locator("#race-start").click();
     await page.waitForFunction(() => {
       const a = document.getElementById("race").alam.agents();
       return a.length === 2 && a.every((x) => x.episodes >= 2);
     }, null, { timeout: 200_000, polling: 500 });
     assert.deepEqual(await page.evaluate(() => document.getElementById("race").alam.agents().map((a) => a.algo)), ["fac", "alam"]);
+    await page.locator("alam-trainer#race").locator("#race-pause").click();
+
+    // The course page's stressed race: its preset is selected and says what to watch; its
+    // agents run with the multiplier 30× faster and updated every 20 policy updates.
+    const stressed = page.locator("#stressed");
+    assert.equal(await stressed.locator("#race-preset").inputValue(), "stressed");
+    assert.match(await stressed.locator("#race-watch").textContent(), /FAC's λ\(s\) tends to overshoot to its cap/);
+    await stressed.locator("#race-start").click();
+    await page.waitForFunction(() => document.getElementById("stressed").alam.agents().every((a) => a.steps > 0), null, { timeout: 120_000, polling: 500 });
+    const runs = await page.evaluate(() => document.getElementById("stressed").alam.agents());
+    assert.deepEqual(runs.map((a) => [a.algo, a.multiplier_lr, a.multiplier_every]), [["fac", 9e-3, 20], ["alam", 9e-3, 20]]);
+    assert.match(await stressed.locator("#race-status").textContent(), /fac vs alam on point-goal, seed 0, stressed multiplier, on /);
+    await stressed.locator("#race-pause").click();
+    await stressed.scrollIntoViewIfNeeded();
+    await screenshot(page, "race-stressed.png");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
