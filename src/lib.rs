@@ -26,6 +26,8 @@ pub mod run;
 pub mod stats;
 pub mod sweep;
 pub mod trainer;
+/// Watching a policy act without learning (the page's pretrained demo).
+pub mod watch;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

@@ -59,6 +59,40 @@ impl Record {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The environment step the record was made at.
+    pub fn step(&self) -> u64 {
+        match self {
+            Record::Episode { step, .. }
+            | Record::Update { step, .. }
+            | Record::Eval { step, .. }
+            | Record::Probe { step, .. }
+            | Record::Diverged { step, .. } => *step,
+        }
+    }
+
+    /// The record as a run file's history keeps it: a probe without its grids (the charts
+    /// draw the probe's means; the grids are most of `metrics.jsonl`'s bytes).
+    pub fn for_history(&self) -> Record {
+        let mut r = self.clone();
+        if let Record::Probe { lambda_grid, cost_value_grid, .. } = &mut r {
+            *lambda_grid = Vec::new();
+            *cost_value_grid = Vec::new();
+        }
+        r
+    }
+}
+
+/// Records a run file's history keeps (the newest; the page's charts show 500 rows each), so
+/// the file of a long run stays small.
+pub const HISTORY_CAP: usize = 4000;
+
+/// The history a run file carries for `records` (oldest first): the newest [`HISTORY_CAP`],
+/// each [`Record::for_history`] — what the page's saves keep and `alam embed-history` writes.
+pub fn bounded_history<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<Record> {
+    let records: Vec<&Record> = records.into_iter().collect();
+    let skip = records.len().saturating_sub(HISTORY_CAP);
+    records[skip..].iter().map(|r| r.for_history()).collect()
 }
 
 /// Running mean of update statistics between two `Update` records.

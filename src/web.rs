@@ -13,8 +13,9 @@ use web_time::Instant;
 use crate::agent::read_floats_async;
 use crate::checkpoint;
 use crate::config::TrainConfig;
-use crate::metrics::Record;
+use crate::metrics::{Record, HISTORY_CAP};
 use crate::trainer::Trainer;
+use crate::watch::{WatchedEpisode, Watcher, WATCH_SEED};
 
 thread_local! {
     /// The WebGPU device, initialised once per page: a second `init_async` fails
@@ -84,6 +85,20 @@ struct RunReport {
     diverged: Option<String>,
 }
 
+/// What [`WebTrainer::watch`] reports: the watched episodes finished in this call, the watched
+/// scene and totals, and the run's own counters (which watching leaves as they are).
+#[derive(Serialize)]
+struct WatchReport {
+    episodes: Vec<WatchedEpisode>,
+    scene: crate::env::Scene,
+    watched_steps: u64,
+    watched_episodes: u64,
+    /// Violating steps watched so far, the episode in progress included.
+    watched_violations: u64,
+    steps: u64,
+    updates: u64,
+}
+
 #[derive(Serialize)]
 struct Heatmap {
     x_label: String,
@@ -115,9 +130,6 @@ async fn pick_device(backend: &str) -> Result<(Device, String), String> {
     })
 }
 
-/// Records a run keeps for its saved file's charts: more than the charts show (500 rows each).
-const HISTORY_CAP: usize = 4000;
-
 /// One training run in the page.
 #[wasm_bindgen]
 pub struct WebTrainer {
@@ -128,19 +140,16 @@ pub struct WebTrainer {
     /// Records made outside [`WebTrainer::run`] (the read that settles the run before a save),
     /// handed to the page with the next run's.
     unsent: Vec<Record>,
+    /// The policy acting in an environment of its own, made by the first [`WebTrainer::watch`].
+    watcher: Option<Watcher>,
 }
 
 impl WebTrainer {
     fn remember(&mut self, record: &Record) {
-        let mut r = record.clone();
-        if let Record::Probe { lambda_grid, cost_value_grid, .. } = &mut r {
-            *lambda_grid = Vec::new();
-            *cost_value_grid = Vec::new();
-        }
         if self.history.len() == HISTORY_CAP {
             self.history.pop_front();
         }
-        self.history.push_back(r);
+        self.history.push_back(record.for_history());
     }
 }
 
@@ -154,7 +163,7 @@ impl WebTrainer {
         let cfg = TrainConfig::from_partial_json(&value).map_err(refusal)?;
         let (device, label) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, &device).map_err(refusal)?;
-        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new() })
+        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new(), watcher: None })
     }
 
     /// A trainer that goes on from a saved run: a file this page saved, or the
@@ -164,7 +173,7 @@ impl WebTrainer {
         let (device, label) = pick_device(&backend).await?;
         let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(js_err)?;
         let trainer = Trainer::resume(agent, header.steps, &device).map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new() })
+        Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new(), watcher: None })
     }
 
     /// The run as one file (config, progress counters, metrics history, every network): what
@@ -217,6 +226,43 @@ impl WebTrainer {
             total_steps: self.trainer.config().total_steps,
             done: self.trainer.is_done(),
             diverged: self.trainer.diverged().map(str::to_string),
+        })
+    }
+
+    /// Watches the run's policy act, without learning, for at most `max_steps` steps or
+    /// `budget_ms` milliseconds: deterministic actions (tanh μ, as evaluation) in an environment
+    /// of its own ([`Watcher`], seeded as `alam eval`), so nothing of the run changes — no
+    /// replay, no update, no step of its environment or its random generators. Reports the
+    /// watched scene and the watched episodes finished meanwhile.
+    pub async fn watch(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
+        let t0 = Instant::now();
+        if self.trainer.agent().unread_updates() == 0 {
+            // A loaded run has no acting policy yet (the actor's copy on the CPU): this one
+            // async read makes it, as the run's first step would, so acting never reads from
+            // a GPU. With no update unread it judges nothing and records nothing.
+            let mut settled = Vec::new();
+            self.trainer.settle(&mut settled).await.map_err(js_err)?;
+            self.unsent.extend(settled);
+        }
+        let env = self.trainer.config().env;
+        let watcher = self.watcher.get_or_insert_with(|| Watcher::new(env, WATCH_SEED));
+        let mut episodes = Vec::new();
+        for _ in 0..max_steps {
+            if t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
+                break;
+            }
+            if let Some(e) = watcher.step(self.trainer.agent()).await.map_err(js_err)? {
+                episodes.push(e);
+            }
+        }
+        to_js(&WatchReport {
+            episodes,
+            scene: watcher.scene(),
+            watched_steps: watcher.steps(),
+            watched_episodes: watcher.episodes(),
+            watched_violations: watcher.violations(),
+            steps: self.trainer.steps_done(),
+            updates: self.trainer.agent().updates(),
         })
     }
 

@@ -16,6 +16,8 @@ const MAX_RUN_BYTES = 256 * 1024 * 1024;
 const AUTOSAVE_EVERY_MS = 15_000;
 /** Finished episodes in the "last episodes" counter. */
 const RECENT = 5;
+/** Watched episodes kept one by one (for tests and scripts: `watched().list`). */
+const WATCHED_KEPT = 1000;
 
 /**
  * Starts a trainer view in `root` (a Document or a ShadowRoot holding `trainerMarkup`).
@@ -23,10 +25,12 @@ const RECENT = 5;
  * - `settings`: partial config (from the URL or the widget's attributes); `page`: {backend,
  *   autoplay, speed};
  * - `url`: keep the settings in the address bar; `autosave`: resume from IndexedDB;
- * - `pretrained`: a run file's URL to show first (a newcomer's first visit).
+ * - `pretrained`: a run file's URL to show first (a newcomer's first visit), watched: its policy
+ *   acts without learning, its curves come from the file's history;
+ * - `pretrainedFull`: the file "Train on" continues that run from (default: `pretrained`).
  * Returns what scripts and tests read (`window.alamPage` on the page, `element.alam` on a widget).
  */
-export function createTrainerView(root, bindings, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null }) {
+export function createTrainerView(root, bindings, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null, pretrainedFull = null }) {
   const $ = (id) => root.getElementById(id);
 
   const state = {
@@ -55,6 +59,13 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     /** The newest save of this run ({ bytes, steps }): where it goes on after a lost device. */
     lastSave: null,
     recovering: false,
+    /** Watching the pretrained demo: its policy acts (`WebTrainer.watch`), nothing learns. */
+    watching: false,
+    /** What the status line says while watching (Play comes back to it). */
+    watchStatus: "",
+    /** Finished watched episodes: { episodes, violations, return } summed, and the first
+     *  WATCHED_KEPT of them one by one (`list`: { return, violations }). */
+    watched: { episodes: 0, violations: 0, return: 0, list: [] },
   };
 
   /** What scripts and tests read (`window.alamPage`, a widget's `element.alam`). */
@@ -70,6 +81,12 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     device: () => ({ label: state.label, onGpu: state.onGpu, ...state.choice }),
     /** How many times "auto" measured WebGPU against the CPU in this view. */
     measurements: 0,
+    /** What each chart draws (uPlot's data), `{return: [[steps…], [series…]…], …}`. */
+    plotted: () => (charts ? charts.plotted() : {}),
+    /** Whether the pretrained demo is being watched (acting, not learning). */
+    watching: () => state.watching,
+    /** Finished watched episodes: { episodes, violations, return } summed, and `list`. */
+    watched: () => ({ ...state.watched, list: state.watched.list.slice() }),
   };
 
   let charts = null;
@@ -223,6 +240,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   /** One slice of training, then the scene (and every few seconds the heat map). */
   async function runSlice(maxSteps) {
+    if (state.watching) return watchSlice(maxSteps);
     const t = state.trainer;
     if (!t || state.done) return;
     let report;
@@ -241,6 +259,43 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS) await autosave(t);
     // Every few seconds, and once more when the run ends so the final λ(s) stays on screen.
     if (state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS) await refreshHeatmap(t);
+  }
+
+  /** One slice of watching: the policy acts in an environment of its own; nothing learns, so
+   *  there is nothing to autosave and the heat map stays as it was drawn. */
+  async function watchSlice(maxSteps) {
+    const t = state.trainer;
+    if (!t) return;
+    let report;
+    try {
+      report = await guarded(t.watch(maxSteps, BUDGET_MS));
+    } catch (e) {
+      if (t !== state.trainer) return;
+      if (await lostDevice(e)) return; // recoverOnCpu takes over
+      fail("watching failed", e);
+      return;
+    }
+    if (t !== state.trainer || !state.watching) return;
+    for (const e of report.episodes) {
+      state.watched.episodes += 1;
+      state.watched.violations += e.violations;
+      state.watched.return += e.return;
+      if (state.watched.list.length < WATCHED_KEPT) state.watched.list.push({ return: e.return, violations: e.violations });
+    }
+    showWatched();
+    // The run's own counters, as the core reports them: watching leaves them as they are.
+    $("steps").textContent = String(report.steps);
+    $("updates").textContent = String(report.updates);
+    state.scene = report.scene;
+    requestDraw();
+  }
+
+  function showWatched() {
+    const w = state.watched;
+    $("watched").textContent =
+      w.episodes === 0
+        ? "none finished yet"
+        : `${w.episodes} · mean return ${(w.return / w.episodes).toFixed(1)} · ${(w.violations / w.episodes).toFixed(2)} violating steps per episode (${w.violations} in all)`;
   }
 
   function cancelSlice() {
@@ -272,7 +327,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (!state.trainer || state.done || state.playing) return;
     state.playing = true;
     controls.setState("playing");
-    setStatus("training", "training");
+    if (state.watching) setStatus(state.watchStatus, "watching");
+    else setStatus("training", "training");
     schedule();
   }
 
@@ -282,7 +338,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     cancelSlice();
     controls.setState("idle");
     setStatus("paused", "paused");
-    exclusive(() => state.trainer && autosave(state.trainer));
+    if (!state.watching) exclusive(() => state.trainer && autosave(state.trainer));
   }
 
   async function step() {
@@ -314,6 +370,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     state.playing = false;
     cancelSlice();
     state.pendingResets += 1;
+    leaveWatching();
     controls.setState("none");
     setStatus("starting a new run…", "loading");
     await exclusive(async () => {
@@ -482,6 +539,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (state.recovering || !state.onGpu) return;
     state.recovering = true;
     const wasPlaying = state.playing || state.resume;
+    const wasWatching = state.watching;
     state.playing = false;
     cancelSlice();
     // Dropped, not freed: a call on it may still be pending, and may never return.
@@ -496,7 +554,9 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (save) {
       try {
         const t = await bindings.WebTrainer.load(save.bytes, "cpu");
-        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: training goes on on the CPU from the last save (step ${steps})`, "error");
+        const goesOn = (steps) => (wasWatching ? "watching the demo goes on on the CPU" : `training goes on on the CPU from the last save (step ${steps})`);
+        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error");
+        if (ok && wasWatching) enterWatching($("status").textContent);
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
       }
@@ -658,40 +718,95 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     return { ...DEFAULT_SETTINGS };
   }
 
-  /** Keeps the address bar in step with the run (page only: a widget has no URL of its own). */
+  /** Keeps the address bar in step with the run (page only: a widget has no URL of its own);
+   *  bare while the demo is watched. */
   function remember() {
-    if (url) writeQuery(state.settings, state.page);
+    if (url && !state.watching) writeQuery(state.settings, state.page);
   }
 
-  /** A first visit: the pretrained demo run, acting at a watchable speed while it trains on.
-   *  "Train from scratch" replaces it with a fresh run of the same settings. */
+  /** A trainer from the run file at `url`, on the device "auto" picks for its settings. */
+  async function fetchRun(href) {
+    const response = await fetch(href);
+    if (!response.ok) throw new Error(`${href}: HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { bytes, ...(await loadOn(bytes, state.settings)) };
+  }
+
+  /** A first visit: the pretrained demo, watched at one step per frame — its policy acts in an
+   *  environment of its own and nothing learns — with its training curves from the file's
+   *  history. "Train on" continues its training; "Train from scratch" starts afresh. */
   async function showPretrained() {
-    let t, note, bytes;
+    let run;
     try {
-      const response = await fetch(pretrained);
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      bytes = new Uint8Array(await response.arrayBuffer());
-      ({ t, note } = await loadOn(bytes, state.settings));
+      run = await fetchRun(pretrained);
     } catch (e) {
       console.warn("no pretrained demo; starting from scratch:", e);
       return false;
     }
-    const describe = (steps) => `pretrained demo: ${steps} steps of SAC-ALaM — watch it act (it keeps learning), or train from scratch`;
-    if (!(await adoptRun(t, bytes, note, describe))) return false;
-    $("scratch").hidden = false;
+    const seed = run.t.config().seed; // the demo's own (the form shows what a fresh run uses)
+    const describe = (steps) => `watching the pretrained demo: ${steps} steps of SAC-ALaM (seed ${seed}) acting without learning — Train on continues its training, Train from scratch starts afresh`;
+    if (!(await adoptRun(run.t, run.bytes, run.note, describe))) return false;
     state.page.speed = "1";
     controls.setSpeed("1");
+    enterWatching($("status").textContent);
+    play();
+    return true;
+  }
+
+  /** The current trainer is watched (acting, not learning) until a run replaces it. */
+  function enterWatching(status) {
+    state.watching = true;
+    state.watchStatus = status;
+    state.watched = { episodes: 0, violations: 0, return: 0, list: [] };
+    showWatched();
+    $("watched-row").hidden = false;
+    $("train-on").hidden = false;
+    $("scratch").hidden = false;
+    setStatus(status, "watching");
+  }
+
+  function leaveWatching() {
+    if (!state.watching) return;
+    state.watching = false;
+    $("watched-row").hidden = true;
+    $("train-on").hidden = true; // "Train from scratch" stays while the demo's run trains on
+    // The address bar stays bare while the demo is watched (a reload shows the demo again);
+    // from here on it reproduces the run on screen.
+    remember();
+  }
+
+  /** Leaves the demo for a run that trains, at the page's own speed. */
+  function toTraining() {
+    leaveWatching();
+    state.page.speed = pageOptions.speed ?? "max";
+    controls.setSpeed(state.page.speed);
+    remember();
+  }
+
+  /** "Train on": the demo's run continues training from `pretrainedFull` (the same file until
+   *  the demo ships a file with the whole training state). */
+  async function trainOn() {
+    pause(); // while still watching: nothing to autosave
+    toTraining();
+    controls.setState("none");
+    setStatus("fetching the demo's run to train on…", "loading");
+    let run;
+    try {
+      run = await fetchRun(pretrainedFull ?? pretrained);
+    } catch (e) {
+      fail("could not fetch the demo's run to train on", e);
+      return;
+    }
+    const describe = (steps) => `training on the pretrained demo from step ${steps}`;
+    if (!(await adoptRun(run.t, run.bytes, run.note, describe))) return;
     const message = $("status").textContent;
     play();
-    setStatus(message, "training"); // what is playing, rather than just "training"
-    return true;
+    setStatus(message, "training");
   }
 
   async function trainFromScratch() {
     $("scratch").hidden = true;
-    state.page.speed = pageOptions.speed ?? "max";
-    controls.setSpeed(state.page.speed);
-    remember();
+    toTraining();
     await replaceTrainer(state.settings, { stop: true });
     play();
   }
@@ -704,6 +819,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     onStep: step,
     onReset: async () => {
       $("scratch").hidden = true;
+      leaveWatching();
       controls.clearAllErrors();
       controls.fill(state.settings, state.config);
       if (useAutosave) await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
@@ -711,18 +827,20 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       replaceTrainer(state.settings, { stop: true });
     },
     onScratch: trainFromScratch,
+    onTrainOn: trainOn,
     onSetting,
     onSave: saveRun,
     onLoad: loadRun,
     onCopyLink: copyLink,
     onSpeed: (speed) => {
       state.page.speed = speed;
-      remember();
+      if (!state.watching) remember();
     },
   });
   controls.setSpeed(state.page.speed);
   state.settings = initialSettings(settings);
-  remember();
+  // A first visit keeps its bare address while the demo is watched (a reload shows it again).
+  if (!pretrained) remember();
   controls.fill(state.settings, null);
 
   $("heatmap-autoscale").addEventListener("change", renderHeatmap);
@@ -737,6 +855,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (useAutosave && (await resumeAutosave())) {
       // resumed where this browser left it
     } else if (!(pretrained && (await showPretrained()))) {
+      remember();
       await replaceTrainer(state.settings, { stop: true });
     }
     // Said where it is always seen (a widget may hide its settings form).

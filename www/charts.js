@@ -183,6 +183,12 @@ export class Charts {
     for (const c of Object.values(this.charts)) c.clear();
   }
 
+  /** What each chart draws now, for tests: uPlot's own data, `{return: [[x…], [y₁…], …], …}`
+   *  (rows reach it at the next animation frame). */
+  plotted() {
+    return Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, c.plot.data.map((col) => Array.from(col))]));
+  }
+
   /** Rows per chart, for tests: `{return, cost, lambda, speed}`. */
   points() {
     return Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, c.table.length]));

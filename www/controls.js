@@ -54,7 +54,7 @@ export function writeQuery(settings, page) {
 }
 
 /** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset,
- *  onScratch, onSpeed(speed), onSave, onLoad(file), onCopyLink. */
+ *  onScratch, onTrainOn, onSpeed(speed), onSave, onLoad(file), onCopyLink. */
 export class Controls {
   /** `doc`: the page's document or a widget's shadow root (both have getElementById). */
   constructor(doc, callbacks) {
@@ -75,6 +75,8 @@ export class Controls {
     doc.getElementById("settings").addEventListener("submit", (e) => e.preventDefault());
     const speed = doc.getElementById("speed");
     speed.addEventListener("change", () => this.cb.onSpeed(speed.value));
+    this.buttons.trainOn = doc.getElementById("train-on");
+    this.buttons.trainOn.addEventListener("click", () => this.cb.onTrainOn?.());
     this.buttons.save = doc.getElementById("save");
     this.buttons.save.addEventListener("click", () => this.cb.onSave());
     const file = doc.getElementById("load");

@@ -5,8 +5,12 @@ import { readQuery } from "./controls.js";
 import { PANELS, trainerMarkup } from "./template.js";
 import { createRace } from "./race.js";
 
-/** Weights for the default demo, made by scripts/pretrain.sh. */
+/** The default demo's run file (weights and training history), made by scripts/pretrain.sh:
+ *  what a first visit fetches and watches. */
 const PRETRAINED = "www/pretrained/point-goal-alam.alam";
+/** What "Train on" continues the demo from: the same file until the demo ships one with the
+ *  whole training state (fetched only on that click, so a first visit stays small). */
+const PRETRAINED_FULL = PRETRAINED;
 
 function start() {
   const bindings = window.wasmBindings;
@@ -19,6 +23,7 @@ function start() {
     url: true,
     autosave: true,
     pretrained: firstVisit ? PRETRAINED : null,
+    pretrainedFull: firstVisit ? PRETRAINED_FULL : null,
   });
   window.alamRace = createRace(document.getElementById("race"), bindings, () => window.alamPage.config(), {
     backend: query.page.backend,

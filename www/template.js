@@ -76,6 +76,7 @@ function controlsPanel(show, { share }) {
       <button type="button" id="pause" disabled>Pause</button>
       <button type="button" id="step" disabled>Step</button>
       <button type="button" id="reset" disabled>Reset</button>
+      <button type="button" id="train-on" hidden>Train on</button>
       <button type="button" id="scratch" hidden>Train from scratch</button>
     </div>
     <div class="buttons" role="group" aria-label="Save and share"${share ? "" : " hidden"}>
@@ -92,6 +93,7 @@ function controlsPanel(show, { share }) {
       <div><dt>Violating steps</dt><dd id="violations">0</dd></div>
       <div><dt>Last 5 episodes (mean)</dt><dd id="recent">–</dd></div>
       <div><dt>Updates</dt><dd id="updates">0</dd></div>
+      <div id="watched-row" hidden><dt>Watched episodes (no learning)</dt><dd id="watched">–</dd></div>
     </dl>
   </section>`;
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod eval;
+mod history;
 mod report;
 mod sweep;
 mod train;
@@ -143,6 +144,16 @@ enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
+    /// Write a run's records (its metrics.jsonl, bounded as the page's saves are) into its run
+    /// file, so the page draws the run's curves as soon as the file loads.
+    EmbedHistory {
+        /// The run's folder (from `alam train`): its metrics.jsonl and weights.alam.
+        #[arg(long)]
+        run: PathBuf,
+        /// Where to write the file with its history (default: the run's weights.alam, replaced).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the default config of an env × algo as JSON (a starting point for --config).
     Config {
         #[arg(long, default_value = "double-integrator")]
@@ -193,6 +204,7 @@ fn run(command: Command) -> Result<Outcome> {
             bench::run(updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo)
         }
         Command::Report { runs, out } => report::run(runs, out),
+        Command::EmbedHistory { run, out } => history::run(run, out),
         Command::Config { env, algo } => config::run(env, algo),
     }
 }
