@@ -144,11 +144,16 @@ pub struct Agent {
     policy: Option<Actor>,
     rng: Rng64,
     updates: u64,
+    /// 1 on the cost critic heads, 0 on the reward heads, `[heads, 1, 1]` (autodiff device).
+    cost_head_mask: Tensor<3>,
+    /// The unit vectors of `[10]` (plain device): [`Agent::pack_stats`].
+    stat_units: Vec<Tensor<1>>,
 }
 
 impl Agent {
     /// A fresh agent on `device` (the plain device; autodiff is turned on here).
     pub fn new(cfg: &TrainConfig, obs_dim: usize, act_dim: usize, device: &Device) -> Self {
+        let plain = device.clone();
         let device = device.clone().autodiff();
         let mut rng = Rng64::seed_from_u64(cfg.seed ^ 0xA1A4_5EED);
         let actor = Actor::new(&mut rng, obs_dim, act_dim, cfg.hidden, &device);
@@ -167,10 +172,18 @@ impl Agent {
             alpha_opt: adam(),
             handler,
         };
+        let n_stats = UpdateStats::NAMES.len();
+        let stat_units = (0..n_stats)
+            .map(|i| Tensor::from_data(TensorData::new((0..n_stats).map(|j| f32::from(i == j)).collect::<Vec<f32>>(), [n_stats]), &plain))
+            .collect();
+        let mask: Vec<f32> = (0..heads).map(|h| f32::from(h >= REWARD_HEADS)).collect();
+        let cost_head_mask = Tensor::from_data(TensorData::new(mask, [heads, 1, 1]), &device);
         Agent {
             cfg: cfg.clone(),
             obs_dim,
             act_dim,
+            cost_head_mask,
+            stat_units,
             checked: learner.clone(),
             checked_updates: 0,
             learner,
@@ -253,9 +266,11 @@ impl Agent {
         let soft_v = head(&q_next, 0).min_pair(head(&q_next, 1)) - next_logp * alpha.clone().inner();
         let y_r = reward + not_done.clone() * soft_v.autodiff().mul_scalar(gamma);
         let y_c = cost + not_done * cost_value(&q_next).autodiff().mul_scalar(cost_gamma);
-        let mut rows = vec![y_r.clone(), y_r];
-        rows.extend(std::iter::repeat_n(y_c, n_cost));
-        let targets = Tensor::stack::<3>(rows, 0).detach();
+        // Each head's target `[heads, b, 1]`: y_r on the reward heads, y_c on the cost heads,
+        // chosen by a 0/1 mask over the heads (elementwise: it fuses into one kernel, where a
+        // stack costs a copy kernel per head).
+        let is_cost = self.cost_head_mask.clone();
+        let targets = (y_r.unsqueeze::<3>() * (is_cost.clone().neg() + 1.0) + y_c.unsqueeze::<3>() * is_cost).detach();
 
         // 2. Critic regression: reward twins and cost critic(s) in one ensemble step.
         let heads = REWARD_HEADS + n_cost;
@@ -309,22 +324,29 @@ impl Agent {
         // 6. Polyak-averaged targets.
         self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
 
-        let stats = Tensor::cat(
-            vec![
-                per_head.clone().narrow(0, 0, REWARD_HEADS).sum().inner(),
-                per_head.narrow(0, REWARD_HEADS, n_cost).sum().inner(),
-                actor_loss.inner(),
-                alpha_loss.inner(),
-                alpha.inner().reshape([1]),
-                lambda.clone().inner().mean(),
-                lambda.inner().max().reshape([1]),
-                multiplier_loss,
-                h.clone().mean().add_scalar(d),
-                burn::tensor::activation::relu(h).mean(),
-            ],
-            0,
-        );
+        let stats = self.pack_stats([
+            per_head.clone().narrow(0, 0, REWARD_HEADS).sum().inner(),
+            per_head.narrow(0, REWARD_HEADS, n_cost).sum().inner(),
+            actor_loss.inner(),
+            alpha_loss.inner(),
+            alpha.inner().reshape([1]),
+            lambda.clone().inner().mean(),
+            lambda.inner().max().reshape([1]),
+            multiplier_loss,
+            h.clone().mean().add_scalar(d),
+            burn::tensor::activation::relu(h).mean(),
+        ]);
         self.unread.push(stats);
+    }
+
+    /// One update's ten statistics `[1]` as one vector `[10]` ([`UpdateStats::NAMES`] order),
+    /// as Σᵢ sᵢ·eᵢ with eᵢ the i-th unit vector: elementwise, so it fuses into few kernels,
+    /// where a concatenation costs a copy kernel per statistic (dispatches per update on
+    /// WebGPU: BENCHMARKS.md).
+    fn pack_stats(&self, stats: [Tensor<1>; 10]) -> Tensor<1> {
+        let [first, rest @ ..] = stats;
+        let units = &self.stat_units;
+        rest.into_iter().zip(&units[1..]).fold(units[0].clone() * first, |packed, (s, unit)| packed + unit.clone() * s)
     }
 
     /// Whether [`Agent::sync`] is due: `sync_every` updates are unread, or the acting policy
@@ -370,8 +392,15 @@ impl Agent {
         let (stats, rest) = values.split_at(stats_len);
         let bad_stat = stats.iter().position(|v| !v.is_finite());
         if bad_stat.is_some() || rest.iter().any(|v| !v.is_finite()) {
+            let n = UpdateStats::NAMES.len();
             let (update, what) = match bad_stat {
-                Some(i) => (self.checked_updates + (i / UpdateStats::NAMES.len()) as u64 + 1, UpdateStats::NAMES[i % UpdateStats::NAMES.len()]),
+                Some(i) => {
+                    let row = &stats[i - i % n..i - i % n + n];
+                    // A NaN or ∞ in one statistic spreads to all ten when they are packed
+                    // (`pack_stats`: 0·NaN is NaN), so a whole row names no one of them.
+                    let what = if row.iter().all(|v| !v.is_finite()) { "every statistic of the update (a loss or λ)" } else { UpdateStats::NAMES[i % n] };
+                    (self.checked_updates + (i / n) as u64 + 1, what)
+                }
                 None => (self.updates, "the network weights"),
             };
             self.learner = self.checked.clone();
