@@ -5,6 +5,7 @@
 //! penalty), temperature, multiplier, targets. All randomness (replay indices, Gaussian noise)
 //! comes from one seeded host RNG, so a seed fixes a run on every device.
 
+pub mod adam;
 pub mod handler;
 pub mod nets;
 /// N seeds stacked as one batched learner (`alam sweep`; native only: it reads synchronously).
@@ -13,7 +14,7 @@ pub mod population;
 pub mod readback;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use crate::Rng64;
 use rand::SeedableRng;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
 use crate::replay::Batch;
+use adam::Adam;
 use handler::{make_handler, ConstraintHandler};
 use nets::{Actor, CriticEnsemble, MultiplierNet, Temperature, REWARD_HEADS};
 
@@ -101,9 +103,9 @@ struct Learner {
     /// Target critics never need gradients: they live on the plain device.
     critics_target: CriticEnsemble,
     temperature: Temperature,
-    actor_opt: ModuleOptimizer,
-    critic_opt: ModuleOptimizer,
-    alpha_opt: ModuleOptimizer,
+    actor_opt: Adam<Actor>,
+    critic_opt: Adam<CriticEnsemble>,
+    alpha_opt: Adam<Temperature>,
     handler: Box<dyn ConstraintHandler>,
 }
 
@@ -156,15 +158,15 @@ impl Agent {
         let critics = CriticEnsemble::new(&mut rng, obs_dim + act_dim, cfg.hidden, heads, &device);
         let critics_target = critics.valid();
         let handler = make_handler(cfg, obs_dim, &mut rng, &device);
-        let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+        let temperature = Temperature::new(cfg.init_alpha, &device);
         let learner = Learner {
-            temperature: Temperature::new(cfg.init_alpha, &device),
+            actor_opt: Adam::new(&actor),
+            critic_opt: Adam::new(&critics),
+            alpha_opt: Adam::new(&temperature),
+            temperature,
             actor,
             critics,
             critics_target,
-            actor_opt: adam(),
-            critic_opt: adam(),
-            alpha_opt: adam(),
             handler,
         };
         Agent {
