@@ -62,7 +62,7 @@ impl Record {
 }
 
 /// Running mean of update statistics between two `Update` records.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct StatsWindow {
     sum: [f64; 10],
     max_lambda: f64,

@@ -1,0 +1,114 @@
+//! Exact resume (issue 12): on the CPU device, `train N steps → save → load → train M steps`
+//! writes the same records as one uninterrupted run of N + M steps (timing fields aside), bit
+//! for bit, for every algorithm — stopped in the warm-up, in the middle of an episode, and with
+//! updates whose statistics are not read yet. A weights-only file refills its replay first.
+
+use alam::checkpoint::{self, RunKind};
+use alam::config::{Algo, TrainConfig};
+use alam::metrics::Record;
+use alam::trainer::Trainer;
+use alam::EnvKind;
+use burn::tensor::Device;
+
+fn tiny(env: EnvKind, algo: Algo) -> TrainConfig {
+    let mut cfg = TrainConfig::preset(env, algo);
+    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps) = (8, 16, 48, 420);
+    (cfg.log_every, cfg.eval_every, cfg.eval_episodes, cfg.probe_every, cfg.sync_every) = (5, 150, 1, 100, 7);
+    (cfg.buffer_size, cfg.multiplier_every) = (300, 2);
+    cfg
+}
+
+/// A record as JSON with its timing fields zeroed.
+fn comparable(r: &Record) -> String {
+    let mut r = r.clone();
+    if let Record::Update { updates_per_s, env_steps_per_s, .. } = &mut r {
+        (*updates_per_s, *env_steps_per_s) = (0.0, 0.0);
+    }
+    serde_json::to_string(&r).unwrap()
+}
+
+fn run_to_end(t: &mut Trainer, out: &mut Vec<String>) {
+    while !t.is_done() {
+        out.extend(t.step().unwrap().iter().map(comparable));
+    }
+}
+
+/// Stops at each of `stops` (save, drop, load) and compares with the run that never stopped.
+fn resumes_exactly(env: EnvKind, algo: Algo, stops: &[u64]) {
+    let dev = Device::flex();
+    let mut want = Vec::new();
+    run_to_end(&mut Trainer::new(tiny(env, algo), &dev).unwrap(), &mut want);
+    let mut got = Vec::new();
+    let mut t = Trainer::new(tiny(env, algo), &dev).unwrap();
+    let (mut mid_episode, mut unread) = (false, false);
+    for &stop in stops {
+        while t.steps_done() < stop {
+            got.extend(t.step().unwrap().iter().map(comparable));
+        }
+        let bytes = checkpoint::save_run(&t, Vec::new(), None).unwrap();
+        mid_episode |= t.state().ep_len > 0;
+        unread |= t.agent().unread_updates() > 0;
+        drop(t);
+        let (loaded, header, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
+        assert_eq!((kind, header.steps), (RunKind::Full, stop));
+        t = loaded;
+    }
+    run_to_end(&mut t, &mut got);
+    assert!(mid_episode && unread, "{algo}: no stop in the middle of an episode ({mid_episode}) or with unread updates ({unread})");
+    assert!(want.len() > 20, "{algo}: only {} records", want.len());
+    assert!(want.iter().any(|r| r.contains("\"update\"")), "{algo}: no update record");
+    for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+        assert_eq!(w, g, "{env} {algo}: record {i} differs after resuming at {stops:?}");
+    }
+    assert_eq!(want.len(), got.len(), "{env} {algo}: record counts differ");
+}
+
+// Stops: in the warm-up (30 < learning_starts 48), mid-episode with unread updates (137: 89
+// updates, 89 mod sync_every 7 ≠ 0), and late (301).
+#[test]
+fn sac_resumes_exactly() {
+    resumes_exactly(EnvKind::DoubleIntegrator, Algo::Sac, &[30, 137, 301]);
+}
+#[test]
+fn lag_resumes_exactly() {
+    resumes_exactly(EnvKind::DoubleIntegrator, Algo::Lag, &[30, 137, 301]);
+}
+#[test]
+fn pid_lag_resumes_exactly() {
+    resumes_exactly(EnvKind::CarFollowing, Algo::PidLag, &[30, 137, 301]);
+}
+#[test]
+fn fac_resumes_exactly() {
+    resumes_exactly(EnvKind::DoubleIntegrator, Algo::Fac, &[30, 137, 301]);
+}
+#[test]
+fn alam_resumes_exactly() {
+    resumes_exactly(EnvKind::DoubleIntegrator, Algo::Alam, &[30, 137, 301]);
+    resumes_exactly(EnvKind::PointGoal, Algo::Alam, &[45, 211]);
+}
+
+/// A weights-only file (what older versions wrote) goes on from its step with fresh Adam and
+/// an empty replay, refilled with `learning_starts` steps of the loaded policy before any update.
+#[test]
+fn a_weights_only_file_refills_the_replay_first() {
+    let dev = Device::flex();
+    let mut t = Trainer::new(tiny(EnvKind::DoubleIntegrator, Algo::Alam), &dev).unwrap();
+    while t.steps_done() < 200 {
+        t.step().unwrap();
+    }
+    let updates = t.agent().updates();
+    let bytes = checkpoint::save(t.agent(), t.steps_done()).unwrap();
+    let (mut r, _, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
+    assert_eq!(kind, RunKind::WeightsOnly);
+    assert!(kind.note(48).contains("refilled with 48 steps"));
+    for _ in 0..47 {
+        assert!(r.refilling());
+        r.step().unwrap();
+    }
+    assert_eq!(r.agent().updates(), updates, "no update while the replay refills");
+    // The 48th refill step stores the 48th transition and makes the first update due (as the
+    // first update of a fresh run comes with its `learning_starts`-th step).
+    r.step().unwrap();
+    assert!(!r.refilling());
+    assert_eq!(r.agent().updates(), updates + 1);
+}
