@@ -191,7 +191,8 @@ pub async fn save_run_async(trainer: &Trainer, history: Vec<Record>, metrics_len
     body.extend_from_slice(&record);
     body.extend_from_slice(&replay);
     let header = Header {
-        config: agent.config().clone(),
+        // The trainer's: a resumed run may have been given another length.
+        config: trainer.config().clone(),
         obs_dim: agent.obs_dim(),
         act_dim: agent.act_dim(),
         handler: agent.handler().state(),

@@ -197,6 +197,17 @@ impl Trainer {
         Ok(trainer)
     }
 
+    /// Trains on to `total_steps` (a resumed run given a new length); the config is checked.
+    ///
+    /// # Errors
+    /// [`AlamError::Config`] when the config with that length is not valid.
+    pub fn set_total_steps(&mut self, total_steps: u64) -> Result<()> {
+        let cfg = TrainConfig { total_steps, ..self.cfg.clone() };
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
     /// Whether the replay is still being refilled after a weights-only resume (no updates).
     pub fn refilling(&self) -> bool {
         self.step < self.updates_from
