@@ -113,6 +113,14 @@ pub struct Resumed {
 /// run, a `total_steps` not past the checkpoint, or a metrics file shorter than the checkpoint
 /// says; the loader's errors for a bad file.
 pub fn resume_in_dir(dir: &Path, total_steps: Option<u64>, started: impl FnOnce(&Resumed), progress: impl FnMut(&Trainer, &[Record])) -> Result<Trainer> {
+    let (trainer, metrics, resumed) = open_for_resume(dir, total_steps)?;
+    started(&resumed);
+    train_loop(trainer, dir, metrics, progress)
+}
+
+/// The trainer `dir`'s last checkpoint continues with (to `total_steps`, default its own), and
+/// its metrics file cut back to the checkpoint's records (see [`resume_in_dir`]).
+pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer, File, Resumed)> {
     let resume_err = |m: String| AlamError::Resume(m);
     if !dir.is_dir() {
         return Err(resume_err(format!("--resume {}: not a folder", dir.display())));
@@ -160,8 +168,17 @@ pub fn resume_in_dir(dir: &Path, total_steps: Option<u64>, started: impl FnOnce(
     metrics.set_len(keep).map_err(io_context(&metrics_path, "cannot truncate"))?;
     let config_path = dir.join(CONFIG_FILE);
     fs::write(&config_path, trainer.config().to_json()).map_err(io_context(&config_path, "cannot write"))?;
-    started(&Resumed { kind, from_step, note: kind.note(trainer.config().learning_starts) });
-    train_loop(trainer, dir, metrics, progress)
+    let note = kind.note(trainer.config().learning_starts);
+    Ok((trainer, metrics, Resumed { kind, from_step, note }))
+}
+
+/// The step of `dir`'s full checkpoint when it can be resumed for a run of `cfg` (same
+/// config, not diverged, not finished); `None` otherwise.
+pub fn resumable_step(dir: &Path, cfg: &TrainConfig) -> Option<u64> {
+    let bytes = fs::read(dir.join(CHECKPOINT_FILE)).ok()?;
+    let (header, _) = checkpoint::read_header(&bytes).ok()?;
+    let state = header.state.as_ref()?;
+    (header.config == *cfg && state.trainer.diverged.is_none() && header.steps < cfg.total_steps && dir.join(METRICS_FILE).is_file()).then_some(header.steps)
 }
 
 /// The byte length of the leading lines of a metrics file whose records are at or before
@@ -231,7 +248,7 @@ fn write_atomically(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 /// Trains seeds of one config (they differ in their seed only) as one batched population,
 /// seed i into `outs[i]`: the same files as [`train_to_dir`] writes for each, saved at the
 /// same points (every evaluation, the end; a diverged seed keeps its last good weights).
-pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], mut progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
     let mut metrics = Vec::with_capacity(outs.len());
     for cfg in cfgs {
         cfg.validate()?;
@@ -240,10 +257,42 @@ pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], mut prog
         fs::create_dir_all(out).map_err(io_context(out, "cannot create run folder"))?;
         let (config_path, metrics_path) = (out.join(CONFIG_FILE), out.join(METRICS_FILE));
         fs::write(&config_path, cfg.to_json()).map_err(io_context(&config_path, "cannot write"))?;
-        metrics.push(BufWriter::new(File::create(&metrics_path).map_err(io_context(&metrics_path, "cannot create"))?));
+        metrics.push(File::create(&metrics_path).map_err(io_context(&metrics_path, "cannot create"))?);
     }
     let device = burn::tensor::Device::flex();
-    let mut population = PopulationTrainer::new(cfgs, &device)?;
+    let population = PopulationTrainer::new(cfgs, &device)?;
+    population_loop(population, outs, metrics, progress)
+}
+
+/// [`train_population_to_dirs`] going on from the seeds' checkpoints (all at the same step,
+/// written at a sync point, as [`train_population_to_dirs`] writes them): exactly where the
+/// population stopped, each seed's metrics file cut back to its checkpoint.
+pub fn resume_population_in_dirs(outs: &[PathBuf], progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+    let mut trainers = Vec::with_capacity(outs.len());
+    let mut metrics = Vec::with_capacity(outs.len());
+    for out in outs {
+        let (t, m, resumed) = open_for_resume(out, None)?;
+        if resumed.kind != checkpoint::RunKind::Full {
+            return Err(AlamError::Resume(format!("{}: a population resumes from full checkpoints only", out.display())));
+        }
+        trainers.push(t);
+        metrics.push(m);
+    }
+    population_loop(PopulationTrainer::from_trainers(trainers)?, outs, metrics, progress)
+}
+
+/// Steps `population` to its end, appending each seed's records to its metrics file, saving
+/// weights at evaluations and every seed's full state at the first sync point on or after
+/// every `checkpoint_every` steps (a population resumes only from a sync point).
+fn population_loop(mut population: PopulationTrainer, outs: &[PathBuf], files: Vec<File>, mut progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+    use std::io::Seek;
+    let mut metrics = Vec::with_capacity(files.len());
+    for (mut f, out) in files.into_iter().zip(outs) {
+        f.seek(std::io::SeekFrom::End(0)).map_err(io_context(&out.join(METRICS_FILE), "cannot write"))?;
+        metrics.push(BufWriter::new(f));
+    }
+    let every = population.trainers().first().map_or(1, |t| t.config().checkpoint_every);
+    let mut checkpoint_due = false;
     while !population.is_done() {
         let records = population.step()?;
         for ((seed_records, m), (trainer, out)) in records.iter().zip(&mut metrics).zip(population.trainers().iter().zip(outs)) {
@@ -256,12 +305,24 @@ pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], mut prog
                 }
             }
         }
+        let step = population.trainers().iter().map(Trainer::steps_done).max().unwrap_or(0);
+        checkpoint_due |= step % every == 0;
+        let resumable = population.trainers().iter().all(|t| t.diverged().is_none());
+        if checkpoint_due && resumable && population.at_sync_point() && !population.is_done() {
+            population.sync_agents();
+            for ((m, trainer), out) in metrics.iter_mut().zip(population.trainers()).zip(outs) {
+                m.flush().map_err(io_context(&out.join(METRICS_FILE), "cannot write"))?;
+                save_checkpoint(trainer, out, m.get_ref())?;
+            }
+            checkpoint_due = false;
+        }
         progress(&population, &records);
     }
     population.sync_agents();
     for ((m, trainer), out) in metrics.iter_mut().zip(population.trainers()).zip(outs) {
         m.flush().map_err(io_context(&out.join(METRICS_FILE), "cannot write"))?;
         save_weights(trainer, out)?;
+        save_checkpoint(trainer, out, m.get_ref())?;
     }
     Ok(population)
 }

@@ -112,3 +112,36 @@ fn a_weights_only_file_refills_the_replay_first() {
     assert!(!r.refilling());
     assert_eq!(r.agent().updates(), updates + 1);
 }
+
+/// The batched population (`alam sweep --population`) saved at a sync point, each seed to its
+/// own full file, and stacked again from those files goes on exactly as if never stopped.
+#[test]
+fn a_population_resumes_exactly_from_its_seeds_files() {
+    use alam::population::PopulationTrainer;
+    let dev = Device::flex();
+    let cfgs: Vec<TrainConfig> = (0..3).map(|seed| TrainConfig { seed, ..tiny(EnvKind::DoubleIntegrator, Algo::Alam) }).collect();
+    let run = |p: &mut PopulationTrainer, out: &mut Vec<Vec<String>>, until: Option<u64>| {
+        while !p.is_done() {
+            if until.is_some_and(|u| p.trainers()[0].steps_done() >= u && p.at_sync_point()) {
+                break;
+            }
+            for (o, rs) in out.iter_mut().zip(p.step().unwrap()) {
+                o.extend(rs.iter().map(comparable));
+            }
+        }
+    };
+    let mut want = vec![Vec::new(); 3];
+    run(&mut PopulationTrainer::new(&cfgs, &dev).unwrap(), &mut want, None);
+    let mut got = vec![Vec::new(); 3];
+    let mut p = PopulationTrainer::new(&cfgs, &dev).unwrap();
+    run(&mut p, &mut got, Some(200));
+    let stop = p.trainers()[0].steps_done();
+    assert!(stop >= 200 && stop < 420);
+    p.sync_agents();
+    let files: Vec<Vec<u8>> = p.trainers().iter().map(|t| checkpoint::save_run(t, Vec::new(), None).unwrap()).collect();
+    drop(p);
+    let trainers = files.iter().map(|b| checkpoint::load_run(b, &dev, None).unwrap().0).collect();
+    let mut p = PopulationTrainer::from_trainers(trainers).unwrap();
+    run(&mut p, &mut got, None);
+    assert_eq!(want, got, "the resumed population's records differ (stopped at step {stop})");
+}

@@ -107,3 +107,43 @@ fn folders_that_cannot_be_resumed_are_refused_with_a_message() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+/// `alam sweep` killed mid-run and run again resumes its unfinished runs from their
+/// checkpoints (one run at a time, and as one population) to the records of a sweep that was
+/// never stopped.
+#[test]
+fn a_killed_sweep_resumes_its_unfinished_runs() {
+    for population in ["off", "auto"] {
+        let (whole, killed) = (tmp(&format!("sweep-whole-{population}")), tmp(&format!("sweep-killed-{population}")));
+        let args = |out: &Path| {
+            let mut a: Vec<String> = ["sweep", "--envs", "double-integrator", "--algos", "alam", "--seeds", "0,1", "--steps", "3000", "--population", population, "--out"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            a.push(out.to_str().unwrap().into());
+            a.extend(TINY.iter().map(|s| s.to_string()));
+            a
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&whole)).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&killed)).stderr(Stdio::null()).spawn().unwrap();
+        let victim = killed.join("double-integrator-alam-s0");
+        let t0 = Instant::now();
+        while !std::fs::read(victim.join("checkpoint.alam")).ok().and_then(|b| alam::checkpoint::read_header(&b).ok().map(|(h, _)| h.steps)).is_some_and(|s| s >= 600) {
+            assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint written");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&killed)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("resum"), "{population}: nothing was resumed\n{stderr}");
+        for seed in ["s0", "s1"] {
+            let name = format!("double-integrator-alam-{seed}");
+            assert_eq!(records(&whole.join(&name)), records(&killed.join(&name)), "{population} {name}: records differ");
+        }
+        let _ = std::fs::remove_dir_all(&whole);
+        let _ = std::fs::remove_dir_all(&killed);
+    }
+}
