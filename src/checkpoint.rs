@@ -208,16 +208,39 @@ pub async fn save_run_async(trainer: &Trainer, history: Vec<Record>, metrics_len
         }),
     };
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
+    Ok(pack_full(&header, &body))
+}
+
+/// A full file from its header JSON and its decompressed body (record, then the replay's byte
+/// planes): compressed, framed and checksummed. With [`unpack_full`], what tools (and the
+/// hostile-input tests) use to edit a file's contents past its checksum.
+pub fn pack_full(header_json: &[u8], body: &[u8]) -> Vec<u8> {
     // Level 1: most of the gain at a fraction of the time (the page saves on its main thread).
-    let body = miniz_oxide::deflate::compress_to_vec(&body, 1);
-    let mut out = Vec::with_capacity(16 + header.len() + body.len());
+    let body = miniz_oxide::deflate::compress_to_vec(body, 1);
+    let mut out = Vec::with_capacity(16 + header_json.len() + body.len());
     out.extend_from_slice(MAGIC_FULL);
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(header_json);
     out.extend_from_slice(&body);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    Ok(out)
+    out
+}
+
+/// The header JSON and the decompressed body of a full file (checksum and header checked).
+///
+/// # Errors
+/// As [`read_header`]; a weights-only file; a body that does not inflate to its stated size.
+pub fn unpack_full(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (header, payload) = read_header(bytes)?;
+    let Some(state) = &header.state else { return Err(bad("a weights-only file has no full body")) };
+    if state.body_len > MAX_BODY_BYTES {
+        return Err(bad("header: body too large"));
+    }
+    let body = miniz_oxide::inflate::decompress_to_vec_with_limit(payload, state.body_len as usize)
+        .map_err(|e| bad(format!("the compressed body does not inflate: {e:?}")))?;
+    let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    Ok((bytes[12..12 + len].to_vec(), body))
 }
 
 /// [`save_run_async`], blocking: the native path.

@@ -145,3 +145,39 @@ fn a_population_resumes_exactly_from_its_seeds_files() {
     run(&mut p, &mut got, None);
     assert_eq!(want, got, "the resumed population's records differ (stopped at step {stop})");
 }
+
+/// BENCHMARKS.md's run-file sizes: each env's preset with a full replay (`buffer_size`
+/// transitions of random warm-up actions) and a few updates (so Adam's moments are dense),
+/// saved as a full file and as weights only. Slow-ish: run by hand with
+/// `cargo test --release --test resume run_file_sizes -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn run_file_sizes() {
+    let dev = Device::flex();
+    for env in EnvKind::ALL {
+        let mut cfg = TrainConfig::preset(env, Algo::Alam);
+        cfg.total_steps = cfg.buffer_size as u64 + 20;
+        cfg.learning_starts = cfg.buffer_size as u64;
+        (cfg.eval_every, cfg.probe_every) = (0, 1_000_000);
+        let mut t = Trainer::new(cfg.clone(), &dev).unwrap();
+        while !t.is_done() {
+            t.step().unwrap();
+        }
+        let t0 = std::time::Instant::now();
+        let full = checkpoint::save_run(&t, Vec::new(), None).unwrap();
+        let save_s = t0.elapsed().as_secs_f64();
+        let t0 = std::time::Instant::now();
+        checkpoint::load_run(&full, &dev, None).unwrap();
+        let load_s = t0.elapsed().as_secs_f64();
+        let weights = checkpoint::save(t.agent(), t.steps_done()).unwrap();
+        let raw = t.replay().to_bytes().len();
+        println!(
+            "| {env} | {} | {} | {:.1} MB | {:.1} MB | {:.2} MB | {save_s:.2} s | {load_s:.2} s |",
+            cfg.hidden,
+            cfg.buffer_size,
+            raw as f64 / 1e6,
+            full.len() as f64 / 1e6,
+            weights.len() as f64 / 1e6
+        );
+    }
+}

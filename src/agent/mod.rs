@@ -522,19 +522,6 @@ pub struct AgentScalars {
 
 impl Learner {
     fn record(&self) -> LearnerNets {
-        let moments = |pick: fn(&Learner) -> usize| {
-            let k = pick(self);
-            let part = |a: (&Actor, &Actor, u64), c: (&CriticEnsemble, &CriticEnsemble, u64), t: (&Temperature, &Temperature, u64)| {
-                if k == 0 {
-                    (a.0.clone(), c.0.clone(), t.0.clone())
-                } else {
-                    (a.1.clone(), c.1.clone(), t.1.clone())
-                }
-            };
-            let (actor, critics, temperature) = part(self.actor_opt.parts(), self.critic_opt.parts(), self.alpha_opt.parts());
-            let multiplier = self.handler.multiplier_optimiser().map(|o| if k == 0 { o.parts().0.clone() } else { o.parts().1.clone() });
-            AgentMoments { actor, critics, temperature, multiplier }
-        };
         LearnerNets {
             nets: AgentNets {
                 actor: self.actor.clone(),
@@ -543,8 +530,22 @@ impl Learner {
                 temperature: self.temperature.clone(),
                 multiplier: self.handler.multiplier_net().cloned(),
             },
-            moment_1: moments(|_| 0),
-            moment_2: moments(|_| 1),
+            moment_1: self.moments(false),
+            moment_2: self.moments(true),
+        }
+    }
+
+    /// The first (`second` false) or second Adam moments of every trained network.
+    fn moments(&self, second: bool) -> AgentMoments {
+        fn take<M: Module>(adam: &Adam<M>, second: bool) -> M {
+            let (m, v, _) = adam.parts();
+            if second { v.clone() } else { m.clone() }
+        }
+        AgentMoments {
+            actor: take(&self.actor_opt, second),
+            critics: take(&self.critic_opt, second),
+            temperature: take(&self.alpha_opt, second),
+            multiplier: self.handler.multiplier_optimiser().map(|o| take(o, second)),
         }
     }
 
