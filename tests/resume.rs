@@ -181,3 +181,25 @@ fn run_file_sizes() {
         );
     }
 }
+
+/// The shipped demo (an `ALAMRUN1` file of an older version) loads as weights only, in the
+/// library and through `alam train --resume` on a folder holding it as `weights.alam`.
+#[test]
+fn the_shipped_old_demo_resumes_as_weights_only() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/pretrained/point-goal-alam.alam")).unwrap();
+    let (t, header, kind) = checkpoint::load_run(&bytes, &Device::flex(), None).unwrap();
+    assert_eq!(kind, RunKind::WeightsOnly);
+    assert!(t.refilling() && t.steps_done() == header.steps);
+    let dir = std::env::temp_dir().join(format!("alam-resume-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("weights.alam"), &bytes).unwrap();
+    std::fs::write(dir.join("metrics.jsonl"), "").unwrap();
+    let steps = (header.steps + 10).to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alam")).args(["train", "--resume", dir.to_str().unwrap(), "--steps", &steps, "--quiet"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("weights-only") && stderr.contains("refilled"), "{stderr}");
+    assert!(dir.join("checkpoint.alam").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -452,7 +452,8 @@ impl Agent {
         }
     }
 
-    /// Replaces the networks (after loading); optimiser moments restart from zero. The new
+    /// Replaces the networks (after loading); the Adam moments stay as they are (a fresh
+    /// agent's are zero: a weights-only file's run starts Adam afresh). The new
     /// networks count as checked, and the acting policy is rebuilt at the next sync.
     pub fn set_nets(&mut self, nets: AgentNets) {
         self.learner.actor = nets.actor;
