@@ -1,11 +1,21 @@
-//! One file per run: the config, the handler's scalar state and every network's weights.
+//! One file per run, in two kinds. The same bytes are written by the CLI and (in the browser)
+//! by the page.
 //!
-//! Layout: `ALAMRUN1` | u32 header length | header JSON (config, counters and, from the page, the
-//! metrics history its charts show) | burnpack record of [`AgentNets`] |
-//! u32 CRC-32 of everything before it. The header lets a reader check env and network shape
-//! *before* touching weights, and the checksum turns a truncated or corrupted download into a
-//! clear error rather than silently wrong weights. The same bytes are written by the CLI and
-//! (in the browser) by the page.
+//! - **Weights only** (`ALAMRUN1`, small and shareable; every file of older versions): `ALAMRUN1`
+//!   | u32 header length | header JSON (config, counters and, from the page, the metrics history
+//!   its charts show) | burnpack record of [`AgentNets`] | u32 CRC-32 of everything before it.
+//!   A run resumed from it refills its replay first ([`Trainer::resume`]).
+//! - **Full state** (`ALAMRUN2`): `ALAMRUN2` | u32 header length | header JSON (as above, plus
+//!   [`FullState`]: the agent's and the loop's host state, RNGs, env states with the episode in
+//!   progress, counters) | deflate( burnpack record of [`crate::agent::AgentRecord`] (networks and Adam
+//!   moments) | replay rows, byte planes split ) | u32 CRC-32. A run resumed from it goes on
+//!   exactly as if it had never stopped ([`load_run`]).
+//!
+//! The header comes first so a reader can check env and network shape *before* touching
+//! weights; the checksum turns a truncated or corrupted download into a clear error rather than
+//! silently wrong weights; every tensor is checked against the config's networks before burn
+//! reads it. Deflate (miniz_oxide: pure Rust, builds for wasm32) shrinks the replay's floats;
+//! splitting them into byte planes first puts the similar exponent bytes side by side.
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
@@ -14,13 +24,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::handler::HandlerState;
 use crate::agent::readback::copy_module;
-use crate::agent::Agent;
+use crate::agent::{Agent, AgentScalars};
+use crate::trainer::{Trainer, TrainerState};
 use crate::config::TrainConfig;
 use crate::env::make_env;
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
 
 const MAGIC: &[u8; 8] = b"ALAMRUN1";
+const MAGIC_FULL: &[u8; 8] = b"ALAMRUN2";
+/// A full file's body, decompressed, may not be larger than this (a replay of 1M point-goal
+/// transitions is ~300 MiB).
+pub const MAX_BODY_BYTES: u64 = 1 << 30;
 /// Larger files are refused before parsing: no network here comes near this.
 pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 
@@ -36,6 +51,47 @@ pub struct Header {
     /// curves; empty in files from older versions and from the CLI (which keeps metrics.jsonl).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<Record>,
+    /// The rest of the training state: present in full files (`ALAMRUN2`) only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<FullState>,
+}
+
+/// What a full run file adds to the header: everything but the tensors and the replay's rows,
+/// and where those are in the body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FullState {
+    pub agent: AgentScalars,
+    pub trainer: TrainerState,
+    /// Bytes of the burnpack record at the start of the decompressed body; the replay's rows
+    /// follow, up to `body_len`.
+    pub record_len: u64,
+    pub body_len: u64,
+    /// `alam train`: the byte length of the run's `metrics.jsonl` when this was saved (records
+    /// after it are dropped on resume: they will be written again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_len: Option<u64>,
+}
+
+/// Which kind of run file was loaded, and what that means for the resumed run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    /// `ALAMRUN2`: goes on exactly where it stopped.
+    Full,
+    /// `ALAMRUN1`: networks and counters only; the replay is refilled before any update.
+    WeightsOnly,
+}
+
+impl RunKind {
+    /// A sentence for the page and the CLI.
+    pub fn note(self, learning_starts: u64) -> String {
+        match self {
+            RunKind::Full => "full training state loaded: the run goes on exactly where it stopped".into(),
+            RunKind::WeightsOnly => format!(
+                "weights-only file: optimiser moments start from zero and the replay is refilled with {learning_starts} steps of the loaded policy before any update"
+            ),
+        }
+    }
 }
 
 fn bad(msg: impl Into<String>) -> AlamError {
@@ -68,6 +124,7 @@ pub async fn save_async(agent: &Agent, steps: u64, history: Vec<Record>) -> Resu
         updates: agent.updates(),
         steps,
         history,
+        state: None,
     };
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
     let nets = copy_module(agent.nets().valid(), &Device::flex()).await?;
@@ -87,9 +144,10 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
     if bytes.len() > MAX_BYTES {
         return Err(bad(format!("{} bytes is larger than the {} MiB limit", bytes.len(), MAX_BYTES >> 20)));
     }
-    if bytes.len() < MAGIC.len() + 8 || &bytes[..MAGIC.len()] != MAGIC {
+    if bytes.len() < MAGIC.len() + 8 || (&bytes[..MAGIC.len()] != MAGIC && &bytes[..MAGIC.len()] != MAGIC_FULL) {
         return Err(bad("not an ALaM Playground run file (wrong magic bytes)"));
     }
+    let full = &bytes[..MAGIC.len()] == MAGIC_FULL;
     let (body, crc) = bytes.split_at(bytes.len() - 4);
     let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
     if crc32fast::hash(body) != stored {
@@ -102,13 +160,160 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
     }
     let header: Header = serde_json::from_slice(&rest[..len]).map_err(|e| bad(format!("header: {e}")))?;
     header.config.validate()?;
+    if full != header.state.is_some() {
+        return Err(bad("header: the training state must be present in a full file (ALAMRUN2) and only there"));
+    }
     Ok((header, &rest[len..]))
 }
 
-/// Rebuilds the agent a file describes, on `device`. `expect` (env obs/act dims) is checked
-/// first so a file for another env or shape is refused before any weight is read.
+/// The kind of a run file (from its magic bytes), without checking anything else.
+pub fn kind_of(bytes: &[u8]) -> Option<RunKind> {
+    match bytes.get(..MAGIC.len()) {
+        Some(m) if m == MAGIC => Some(RunKind::WeightsOnly),
+        Some(m) if m == MAGIC_FULL => Some(RunKind::Full),
+        _ => None,
+    }
+}
+
+/// The full run file of `trainer` (`ALAMRUN2`), on any device: the agent's device state comes
+/// to the host in one packed async read ([`Agent::save_state`]), so the page can save on WebGPU.
+/// Saving changes nothing: the run goes on as if never saved. `history`: the records the page's
+/// charts show; `metrics_len`: `alam train`'s metrics file length (see [`FullState`]).
+///
+/// # Errors
+/// [`AlamError::Device`] when the read fails; [`AlamError::Weights`] when encoding fails.
+pub async fn save_run_async(trainer: &Trainer, history: Vec<Record>, metrics_len: Option<u64>) -> Result<Vec<u8>> {
+    let agent = trainer.agent();
+    let (scalars, record) = agent.save_state().await?;
+    let record = record.into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
+    let replay = split_planes(&trainer.replay().to_bytes());
+    let mut body = Vec::with_capacity(record.len() + replay.len());
+    body.extend_from_slice(&record);
+    body.extend_from_slice(&replay);
+    let header = Header {
+        // The trainer's: a resumed run may have been given another length.
+        config: trainer.config().clone(),
+        obs_dim: agent.obs_dim(),
+        act_dim: agent.act_dim(),
+        handler: agent.handler().state(),
+        updates: agent.updates(),
+        steps: trainer.steps_done(),
+        history,
+        state: Some(FullState {
+            agent: scalars,
+            trainer: trainer.state(),
+            record_len: record.len() as u64,
+            body_len: body.len() as u64,
+            metrics_len,
+        }),
+    };
+    let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
+    Ok(pack_full(&header, &body))
+}
+
+/// A full file from its header JSON and its decompressed body (record, then the replay's byte
+/// planes): compressed, framed and checksummed. With [`unpack_full`], what tools (and the
+/// hostile-input tests) use to edit a file's contents past its checksum.
+pub fn pack_full(header_json: &[u8], body: &[u8]) -> Vec<u8> {
+    // Level 1: most of the gain at a fraction of the time (the page saves on its main thread).
+    let body = miniz_oxide::deflate::compress_to_vec(body, 1);
+    let mut out = Vec::with_capacity(16 + header_json.len() + body.len());
+    out.extend_from_slice(MAGIC_FULL);
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(header_json);
+    out.extend_from_slice(&body);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The header JSON and the decompressed body of a full file (checksum and header checked).
+///
+/// # Errors
+/// As [`read_header`]; a weights-only file; a body that does not inflate to its stated size.
+pub fn unpack_full(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (header, payload) = read_header(bytes)?;
+    let Some(state) = &header.state else { return Err(bad("a weights-only file has no full body")) };
+    if state.body_len > MAX_BODY_BYTES {
+        return Err(bad("header: body too large"));
+    }
+    let body = miniz_oxide::inflate::decompress_to_vec_with_limit(payload, state.body_len as usize)
+        .map_err(|e| bad(format!("the compressed body does not inflate: {e:?}")))?;
+    let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    Ok((bytes[12..12 + len].to_vec(), body))
+}
+
+/// [`save_run_async`], blocking: the native path.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save_run(trainer: &Trainer, history: Vec<Record>, metrics_len: Option<u64>) -> Result<Vec<u8>> {
+    pollster::block_on(save_run_async(trainer, history, metrics_len))
+}
+
+/// Little-endian f32s as four byte planes (all first bytes, then all second bytes, …).
+fn split_planes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for k in 0..4 {
+        out.extend(bytes.chunks_exact(4).map(|c| c[k]));
+    }
+    out
+}
+
+/// The inverse of [`split_planes`]; `bytes.len()` must be a multiple of 4.
+fn join_planes(bytes: &[u8]) -> Vec<u8> {
+    let n = bytes.len() / 4;
+    let mut out = vec![0u8; n * 4];
+    for (k, plane) in bytes.chunks_exact(n.max(1)).take(4).enumerate() {
+        for (i, &b) in plane.iter().enumerate() {
+            out[i * 4 + k] = b;
+        }
+    }
+    out
+}
+
+/// A full file's decompressed body, cut into the record and the replay's rows.
+fn body_parts(state: &FullState, compressed: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+    if state.body_len > MAX_BODY_BYTES || state.record_len > state.body_len || (state.body_len - state.record_len) % 4 != 0 {
+        return Err(bad(format!("header: body of {} bytes with a record of {} is impossible", state.body_len, state.record_len)));
+    }
+    let body = miniz_oxide::inflate::decompress_to_vec_with_limit(compressed, state.body_len as usize)
+        .map_err(|e| bad(format!("the compressed body does not inflate: {e:?}")))?;
+    if body.len() as u64 != state.body_len {
+        return Err(bad(format!("the body inflates to {} bytes, the header says {}", body.len(), state.body_len)));
+    }
+    let (record, replay) = body.split_at(state.record_len as usize);
+    Ok((record.to_vec(), join_planes(replay)))
+}
+
+/// A trainer for the run a file describes, on `device`, and what kind of file it was: a full
+/// file goes on exactly where it stopped; a weights-only file resumes through
+/// [`Trainer::resume`] (its replay is refilled first).
+///
+/// # Errors
+/// As [`load`]; [`AlamError::Weights`] when the training state does not fit the config.
+pub fn load_run(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Result<(Trainer, Header, RunKind)> {
+    let (agent, header, replay) = decode(bytes, device, expect)?;
+    match (&header.state, replay) {
+        (Some(state), Some(replay)) => {
+            let trainer = Trainer::restore(agent, header.steps, state.trainer.clone(), &replay, device)?;
+            Ok((trainer, header, RunKind::Full))
+        }
+        _ => {
+            let trainer = Trainer::resume(agent, header.steps, device)?;
+            Ok((trainer, header, RunKind::WeightsOnly))
+        }
+    }
+}
+
+/// Rebuilds the agent a file describes, on `device` (from a full file: with its optimiser
+/// moments, RNG and unread statistics). `expect` (env obs/act dims) is checked first so a file
+/// for another env or shape is refused before any weight is read.
 pub fn load(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Result<(Agent, Header)> {
-    let (header, weights) = read_header(bytes)?;
+    decode(bytes, device, expect).map(|(agent, header, _)| (agent, header))
+}
+
+/// [`load`], and a full file's replay rows (little-endian f32 columns).
+fn decode(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Result<(Agent, Header, Option<Vec<u8>>)> {
+    let (header, payload) = read_header(bytes)?;
     // The header must agree with itself: its env's observation and action sizes.
     let env = make_env(header.config.env, 0);
     if (env.obs_dim(), env.act_dim()) != (header.obs_dim, header.act_dim) {
@@ -129,21 +334,41 @@ pub fn load(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Re
             )));
         }
     }
-    check_handler_state(&header)?;
+    check_handler_state(&header.handler, &header.config)?;
     let mut agent = Agent::new(&header.config, header.obs_dim, header.act_dim, device);
-    check_tensors(&agent, weights)?;
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).map_err(|e| bad(e.to_string()))?;
-    let nets = agent.nets().try_load_record(record).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
-    agent.set_nets(nets);
-    agent.handler_mut().restore_state(header.handler);
-    agent.set_updates(header.updates);
-    Ok((agent, header))
+    // The reference modules are built on the CPU device: encoding a record reads every tensor,
+    // and a synchronous read of a WebGPU tensor panics in wasm.
+    let reference = Agent::new(&header.config, header.obs_dim, header.act_dim, &Device::flex());
+    let Some(state) = &header.state else {
+        check_tensors(reference.nets(), payload)?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(payload.to_vec())).map_err(|e| bad(e.to_string()))?;
+        let nets = agent.nets().try_load_record(record).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+        agent.set_nets(nets);
+        agent.handler_mut().restore_state(header.handler);
+        agent.set_updates(header.updates);
+        return Ok((agent, header, None));
+    };
+    check_handler_state(&state.agent.handler, &header.config)?;
+    check_handler_state(&state.agent.checked_handler, &header.config)?;
+    if state.agent.updates != header.updates {
+        return Err(bad("header: the agent's update count disagrees with the file's"));
+    }
+    let (record_bytes, replay) = body_parts(state, payload)?;
+    let checked = !state.agent.unread.is_empty();
+    let host_template = reference.record_template(checked);
+    check_tensors(host_template.clone(), &record_bytes)?;
+    let record = || ModuleRecord::from_bytes(Bytes::from_bytes_vec(record_bytes.clone())).map_err(|e| bad(e.to_string()));
+    let on_host = host_template.try_load_record(record()?).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+    let on_device = agent.record_template(checked).try_load_record(record()?).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+    // The acting policy is the actor as of the last good sync, on the CPU device.
+    let policy = state.agent.policy.then(|| on_host.checked.unwrap_or(on_host.learner).nets.actor.valid());
+    agent.restore_state(state.agent.clone(), on_device, policy)?;
+    Ok((agent, header, Some(replay)))
 }
 
 /// The handler's saved scalars are within what the config allows (a hand-edited header with
 /// λ = 1e300 would otherwise drive every penalty).
-fn check_handler_state(header: &Header) -> Result<()> {
-    let (s, cfg) = (&header.handler, &header.config);
+fn check_handler_state(s: &HandlerState, cfg: &TrainConfig) -> Result<()> {
     let fields = [
         ("lambda", s.lambda, 0.0, cfg.lambda_max),
         // Files from before the PID integral's anti-windup may hold an integral above λ_max;
@@ -151,6 +376,8 @@ fn check_handler_state(header: &Header) -> Result<()> {
         ("integral", s.integral, 0.0, f64::MAX),
         ("prev_cost", s.prev_cost, 0.0, f64::MAX),
         ("rho", s.rho, 0.0, cfg.rho_max.max(cfg.rho)),
+        ("window_sum", s.window_sum, 0.0, f64::MAX),
+        ("prev_window_mean", s.prev_window_mean.unwrap_or(0.0), 0.0, f64::MAX),
     ];
     for (name, v, lo, hi) in fields {
         if !(v.is_finite() && v >= lo && v <= hi) {
@@ -164,16 +391,14 @@ fn check_handler_state(header: &Header) -> Result<()> {
 /// the same names, each F32 with the same shape, its bytes exactly that long and every value
 /// finite. Checked here, before burn reads the record: burn panics on a float parameter
 /// recorded as I32 or U32 ("Expected float dtype").
-fn check_tensors(agent: &Agent, weights: &[u8]) -> Result<()> {
+fn check_tensors<M: Module>(reference: M, weights: &[u8]) -> Result<()> {
     use burn_pack::{DType, Reader};
     let read = |b: Bytes, what: &str| -> Result<Vec<burn_pack::Tensor>> {
         Reader::from_bytes(b)
             .and_then(|r| r.into_tensors())
             .map_err(|e| bad(format!("{what}: {e}")))
     };
-    // The reference networks are built on the CPU device: encoding a record reads every tensor,
-    // and a synchronous read of a WebGPU tensor panics in wasm.
-    let reference = Agent::new(agent.config(), agent.obs_dim(), agent.act_dim(), &Device::flex()).nets();
+    // `reference` is on the CPU device: encoding a record reads every tensor.
     let reference = reference.into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
     let expected = read(reference, "reference networks")?;
     let found = read(Bytes::from_bytes_vec(weights.to_vec()), "weights record")?;

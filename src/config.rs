@@ -151,10 +151,22 @@ pub struct TrainConfig {
     /// field read as the default.
     #[serde(default = "default_sync_every")]
     pub sync_every: u64,
+    /// Environment steps between the full checkpoints `alam train` writes (`checkpoint.alam`:
+    /// networks, optimisers, replay, RNGs, counters; atomically), from which `alam train
+    /// --resume` continues a killed run exactly; also written at the end. A point-goal
+    /// checkpoint with a full replay is tens of MB (BENCHMARKS.md), so not every step. Set it
+    /// above `total_steps` for a checkpoint at the end only. Files from before this field read
+    /// as the default.
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: u64,
 }
 
 fn default_sync_every() -> u64 {
     16
+}
+
+fn default_checkpoint_every() -> u64 {
+    25_000
 }
 
 /// The longest run a config may ask for (about 11 days at 1000 steps/s).
@@ -215,6 +227,7 @@ impl TrainConfig {
             log_every: 250,
             probe_every: 1_000,
             sync_every: default_sync_every(),
+            checkpoint_every: default_checkpoint_every(),
         }
     }
 
@@ -323,6 +336,9 @@ impl TrainConfig {
         pos_int("probe_every", self.probe_every)?;
         if !(1..=1024).contains(&self.sync_every) {
             return Err(bad("sync_every", self.sync_every, "must be in 1..=1024"));
+        }
+        if !(1..=MAX_STEPS).contains(&self.checkpoint_every) {
+            return Err(bad("checkpoint_every", self.checkpoint_every, "must be in 1..=1,000,000,000"));
         }
         // Relations between fields: a run that could never update trains nothing and would
         // save its initial weights as if trained.

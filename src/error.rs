@@ -28,6 +28,10 @@ pub enum AlamError {
     /// Reading a tensor back from the device failed.
     #[error("device readback failed: {0}")]
     Device(String),
+    /// `alam train --resume` found nothing it can continue (no checkpoint, a finished or
+    /// diverged run, a metrics file that does not match).
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// `alam report` found no runs it can read, or could not draw a figure.
     #[error("report: {0}")]
     Report(String),

@@ -96,7 +96,7 @@ pub fn bounded_history<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec
 }
 
 /// Running mean of update statistics between two `Update` records.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct StatsWindow {
     sum: [f64; 10],
     max_lambda: f64,

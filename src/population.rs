@@ -35,6 +35,29 @@ impl PopulationTrainer {
         Ok(PopulationTrainer { trainers, learner, unread })
     }
 
+    /// Goes on from seeds' trainers restored from full run files written at a sync point
+    /// ([`Self::at_sync_point`], [`Self::sync_agents`]): their agents are stacked again
+    /// (networks, Adam moments, update-noise RNGs), so the population continues as if it had
+    /// never stopped.
+    ///
+    /// # Errors
+    /// When the trainers do not share their config (seed apart), their progress, or one diverged.
+    pub fn from_trainers(trainers: Vec<Trainer>) -> Result<Self> {
+        let steps = trainers.first().map(Trainer::steps_done);
+        if trainers.iter().any(|t| Some(t.steps_done()) != steps || t.diverged().is_some() || t.agent().unread_updates() > 0) {
+            return Err(crate::AlamError::Resume("a population's seeds must resume from the same step, at a sync point, none diverged".into()));
+        }
+        let learner = Population::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
+        let unread = vec![Vec::new(); trainers.len()];
+        Ok(PopulationTrainer { trainers, learner, unread })
+    }
+
+    /// Whether every seed's statistics have been read (the acting policy is the current actor):
+    /// a full run file written now ([`Self::sync_agents`] first) resumes exactly.
+    pub fn at_sync_point(&self) -> bool {
+        self.unread.iter().all(Vec::is_empty)
+    }
+
     /// The seeds' trainers, in the order of the configs.
     pub fn trainers(&self) -> &[Trainer] {
         &self.trainers

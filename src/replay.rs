@@ -98,6 +98,65 @@ impl ReplayBuffer {
     }
 }
 
+impl ReplayBuffer {
+    /// Rows stored and the slot the next push overwrites (what [`Self::from_bytes`] needs).
+    pub fn cursor(&self) -> (usize, usize) {
+        (self.len, self.next)
+    }
+
+    /// The stored rows (slot order) as little-endian f32 columns: obs, act, reward, cost,
+    /// next_obs, done; `len · (2·obs_dim + act_dim + 3) · 4` bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let d = &self.data;
+        let mut out = Vec::with_capacity(self.len * self.row_floats() * 4);
+        for col in [&d.obs, &d.act, &d.reward, &d.cost, &d.next_obs, &d.done] {
+            for v in col.iter() {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    fn row_floats(&self) -> usize {
+        2 * self.obs_dim + self.act_dim + 3
+    }
+
+    /// The inverse of [`Self::to_bytes`] for a buffer of `capacity` rows whose cursor was
+    /// `(len, next)`.
+    ///
+    /// # Errors
+    /// A message when the cursor is impossible, the byte count is not the rows', or a value is
+    /// not finite (or a done flag not 0/1).
+    pub fn from_bytes(capacity: usize, obs_dim: usize, act_dim: usize, (len, next): (usize, usize), bytes: &[u8]) -> Result<Self, String> {
+        let mut buf = ReplayBuffer::new(capacity, obs_dim, act_dim);
+        if len > capacity || next >= capacity.max(1) || (len < capacity && next != len) {
+            return Err(format!("replay: cursor (len {len}, next {next}) is impossible for capacity {capacity}"));
+        }
+        let want = len.checked_mul(buf.row_floats() * 4);
+        if want != Some(bytes.len()) {
+            return Err(format!("replay: {} bytes for {len} rows of {} floats", bytes.len(), buf.row_floats()));
+        }
+        let floats: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        if let Some(k) = floats.iter().position(|v| !v.is_finite()) {
+            return Err(format!("replay: a non-finite value at float {k}"));
+        }
+        let mut rest = floats.as_slice();
+        let mut take = |n: usize| {
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            head.to_vec()
+        };
+        let (o, a) = (obs_dim, act_dim);
+        buf.data = Batch { obs: take(len * o), act: take(len * a), reward: take(len), cost: take(len), next_obs: take(len * o), done: take(len) };
+        if buf.data.done.iter().any(|&d| d != 0.0 && d != 1.0) {
+            return Err("replay: a done flag is not 0 or 1".into());
+        }
+        buf.len = len;
+        buf.next = next;
+        Ok(buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +170,11 @@ mod tests {
             buf.push(&[x], &[x], x, 0.0, &[x + 1.0], false);
         }
         assert_eq!(buf.len(), 3);
+        let copy = ReplayBuffer::from_bytes(3, 1, 1, buf.cursor(), &buf.to_bytes()).unwrap();
+        assert_eq!(copy.to_bytes(), buf.to_bytes());
+        assert_eq!(copy.cursor(), (3, 2));
+        assert!(ReplayBuffer::from_bytes(3, 1, 1, (3, 2), &buf.to_bytes()[1..]).is_err());
+        assert!(ReplayBuffer::from_bytes(3, 1, 1, (2, 0), &buf.to_bytes()).is_err());
         let mut seen: Vec<f32> = buf.data.reward.clone();
         seen.sort_by(f32::total_cmp);
         assert_eq!(seen, vec![2.0, 3.0, 4.0]);

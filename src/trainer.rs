@@ -7,6 +7,7 @@
 use crate::Rng64;
 use rand::{Rng, SeedableRng};
 use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::agent::{read_floats_async, Agent, UpdateStats};
@@ -44,6 +45,34 @@ pub struct Trainer {
     last_log: (Instant, u64, u64),
     probe: Option<ProbeGrid>,
     diverged: Option<String>,
+    /// No update before this step: a run resumed from a weights-only file first refills its
+    /// empty replay with `learning_starts` steps of its loaded policy.
+    updates_from: u64,
+}
+
+/// The trainer's host state in a full run file (the header's JSON): everything the loop
+/// carries between steps except the agent, the replay's rows and the step count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// Exploration noise and replay sampling.
+    pub rng: Rng64,
+    pub env: serde_json::Value,
+    pub eval_env: serde_json::Value,
+    /// The observation the next action answers, as f32 bits.
+    pub obs: Vec<u32>,
+    pub episode: u64,
+    pub ep_return: f64,
+    pub ep_cost: f64,
+    pub ep_violations: u64,
+    pub ep_len: u64,
+    pub total_violations: u64,
+    pub update_credit: f64,
+    pub window: StatsWindow,
+    pub diverged: Option<String>,
+    pub updates_from: u64,
+    /// The replay's cursor (rows stored, next slot); its rows are in the file's body.
+    pub replay_len: usize,
+    pub replay_next: usize,
 }
 
 impl Trainer {
@@ -76,14 +105,85 @@ impl Trainer {
             last_log: (Instant::now(), 0, 0),
             probe,
             diverged: None,
+            updates_from: 0,
             cfg,
         })
+    }
+
+    /// The loop's host state for a full run file ([`crate::checkpoint::save_run_async`]).
+    pub fn state(&self) -> TrainerState {
+        let (replay_len, replay_next) = self.replay.cursor();
+        TrainerState {
+            rng: self.rng.clone(),
+            env: self.env.save_state(),
+            eval_env: self.eval_env.save_state(),
+            obs: self.obs.iter().map(|v| v.to_bits()).collect(),
+            episode: self.episode,
+            ep_return: self.ep_return,
+            ep_cost: self.ep_cost,
+            ep_violations: self.ep_violations,
+            ep_len: self.ep_len,
+            total_violations: self.total_violations,
+            update_credit: self.update_credit,
+            window: self.window.clone(),
+            diverged: self.diverged.clone(),
+            updates_from: self.updates_from,
+            replay_len,
+            replay_next,
+        }
+    }
+
+    pub fn replay(&self) -> &ReplayBuffer {
+        &self.replay
+    }
+
+    /// A trainer that goes on exactly where a full run file stopped: `agent` restored whole,
+    /// `steps` done, the loop's `state` and the replay's rows `replay` (little-endian f32
+    /// columns, [`ReplayBuffer::to_bytes`]).
+    ///
+    /// # Errors
+    /// [`AlamError::Weights`] when a part does not fit the config (an env state of another
+    /// env, a replay of the wrong size, an observation of the wrong length or non-finite).
+    pub fn restore(agent: Agent, steps: u64, state: TrainerState, replay: &[u8], device: &burn::tensor::Device) -> Result<Self> {
+        let bad = |m: String| AlamError::Weights(m);
+        let mut t = Trainer::new(agent.config().clone(), device)?;
+        t.env.load_state(&state.env).map_err(bad)?;
+        t.eval_env.load_state(&state.eval_env).map_err(bad)?;
+        let obs: Vec<f32> = state.obs.iter().map(|&b| f32::from_bits(b)).collect();
+        if obs.len() != t.obs.len() || obs.iter().any(|v| !v.is_finite()) {
+            return Err(bad(format!("trainer state: the observation has {} values (or a non-finite one), the env has {}", obs.len(), t.obs.len())));
+        }
+        let (o, a) = (t.env.obs_dim(), t.env.act_dim());
+        t.replay = ReplayBuffer::from_bytes(t.cfg.buffer_size, o, a, (state.replay_len, state.replay_next), replay).map_err(bad)?;
+        if !(state.update_credit.is_finite() && (0.0..1.0).contains(&state.update_credit)) || !state.ep_return.is_finite() || !state.ep_cost.is_finite() {
+            return Err(bad("trainer state: a counter is out of range".into()));
+        }
+        t.obs = obs;
+        t.agent = agent;
+        t.step = steps;
+        t.rng = state.rng;
+        t.episode = state.episode;
+        t.ep_return = state.ep_return;
+        t.ep_cost = state.ep_cost;
+        t.ep_violations = state.ep_violations;
+        t.ep_len = state.ep_len;
+        t.total_violations = state.total_violations;
+        t.update_credit = state.update_credit;
+        t.window = state.window;
+        t.diverged = state.diverged;
+        t.updates_from = state.updates_from;
+        t.last_log = (Instant::now(), steps, t.agent.updates());
+        Ok(t)
     }
 
     /// Goes on from a saved agent (a run downloaded from the page, or `alam train`'s weights):
     /// the step count resumes where it stopped, so there is no random warm-up, and updates wait
     /// until the new, empty replay buffer holds one batch. A finished run gets another
     /// `total_steps` to train, so that loading it always shows its policy acting.
+    ///
+    /// The replay is refilled first: no update before `learning_starts` more steps of the
+    /// loaded policy ([`Self::refilling`]), so the first updates do not train on a tiny,
+    /// correlated buffer.
     pub fn resume(agent: Agent, steps: u64, device: &burn::tensor::Device) -> Result<Self> {
         let mut cfg = agent.config().clone();
         if steps >= cfg.total_steps {
@@ -92,7 +192,25 @@ impl Trainer {
         let mut trainer = Trainer::new(cfg, device)?;
         trainer.agent = agent;
         trainer.step = steps;
+        trainer.updates_from = steps.saturating_add(trainer.cfg.learning_starts);
+        trainer.last_log = (Instant::now(), steps, trainer.agent.updates());
         Ok(trainer)
+    }
+
+    /// Trains on to `total_steps` (a resumed run given a new length); the config is checked.
+    ///
+    /// # Errors
+    /// [`AlamError::Config`] when the config with that length is not valid.
+    pub fn set_total_steps(&mut self, total_steps: u64) -> Result<()> {
+        let cfg = TrainConfig { total_steps, ..self.cfg.clone() };
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
+    /// Whether the replay is still being refilled after a weights-only resume (no updates).
+    pub fn refilling(&self) -> bool {
+        self.step < self.updates_from
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -247,7 +365,7 @@ impl Trainer {
     pub fn updates_due(&mut self) -> u32 {
         let mut due = 0;
         // The replay check only bites after `resume` (learning_starts ≥ batch_size otherwise).
-        if self.step >= self.cfg.learning_starts && self.replay.len() >= self.cfg.batch_size {
+        if self.step >= self.cfg.learning_starts.max(self.updates_from) && self.replay.len() >= self.cfg.batch_size {
             self.update_credit += self.cfg.utd_ratio;
             while self.update_credit >= 1.0 {
                 self.update_credit -= 1.0;

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_time::Instant;
 
 use crate::agent::read_floats_async;
-use crate::checkpoint;
+use crate::checkpoint::{self, RunKind};
 use crate::config::TrainConfig;
 use crate::metrics::{Record, HISTORY_CAP};
 use crate::trainer::Trainer;
@@ -142,6 +142,8 @@ pub struct WebTrainer {
     unsent: Vec<Record>,
     /// The policy acting in an environment of its own, made by the first [`WebTrainer::watch`].
     watcher: Option<Watcher>,
+    /// The kind of file this run was loaded from, if any.
+    loaded: Option<RunKind>,
 }
 
 impl WebTrainer {
@@ -163,24 +165,56 @@ impl WebTrainer {
         let cfg = TrainConfig::from_partial_json(&value).map_err(refusal)?;
         let (device, label) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, &device).map_err(refusal)?;
-        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new(), watcher: None })
+        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new(), watcher: None, loaded: None })
     }
 
-    /// A trainer that goes on from a saved run: a file this page saved, or the
-    /// `weights.alam` of `alam train`. A corrupt, truncated, too large or foreign file is
-    /// refused with the reason, before anything of the current run is touched.
+    /// A trainer that goes on from a saved run: a full file (this page's [`WebTrainer::save`],
+    /// `alam train`'s `checkpoint.alam`) goes on exactly where it stopped; a weights-only file
+    /// ([`WebTrainer::save_weights_only`], `weights.alam`, files of older versions) refills its
+    /// replay with `learning_starts` steps of the loaded policy before any update
+    /// ([`WebTrainer::loaded_kind`], [`WebTrainer::load_note`] say which). A corrupt, truncated,
+    /// too large or foreign file is refused with the reason, before anything of the current run
+    /// is touched.
     pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebTrainer, String> {
         let (device, label) = pick_device(&backend).await?;
-        let (agent, header) = checkpoint::load(&bytes, &device, None).map_err(js_err)?;
-        let trainer = Trainer::resume(agent, header.steps, &device).map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new(), watcher: None })
+        let (trainer, header, kind) = checkpoint::load_run(&bytes, &device, None).map_err(js_err)?;
+        Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new(), watcher: None, loaded: Some(kind) })
     }
 
-    /// The run as one file (config, progress counters, metrics history, every network): what
-    /// `alam eval --weights` and [`WebTrainer::load`] read. Async: the networks come back from
-    /// the device in one packed read. The run is settled first (the statistics still on the
-    /// device are read and judged), so the file holds checked weights.
+    /// "full" or "weights-only" for a loaded run (how it resumed), null for a new one.
+    pub fn loaded_kind(&self) -> Option<String> {
+        self.loaded.map(|k| match k {
+            RunKind::Full => "full".to_string(),
+            RunKind::WeightsOnly => "weights-only".to_string(),
+        })
+    }
+
+    /// A sentence for the page about how a loaded run resumed (e.g. that its replay is being
+    /// refilled), null for a new one.
+    pub fn load_note(&self) -> Option<String> {
+        self.loaded.map(|k| k.note(self.trainer.config().learning_starts))
+    }
+
+    /// Whether the run is still refilling its replay after a weights-only load (no updates yet).
+    pub fn refilling(&self) -> bool {
+        self.trainer.refilling()
+    }
+
+    /// The whole run as one file (`ALAMRUN2`: config, counters, metrics history, networks, Adam
+    /// moments, replay, every RNG, the episode in progress), from which [`WebTrainer::load`]
+    /// and `alam train --resume` go on exactly where it stopped. Async: the device state comes
+    /// back in one packed async read (never a synchronous one: it runs on WebGPU). Saving
+    /// changes nothing in the run.
     pub async fn save(&mut self) -> Result<Vec<u8>, String> {
+        let history = self.history.iter().cloned().collect();
+        checkpoint::save_run_async(&self.trainer, history, None).await.map_err(js_err)
+    }
+
+    /// A small, shareable file (`ALAMRUN1`): config, counters, metrics history and every
+    /// network, no optimiser state or replay — what `alam eval --weights` reads too. The run is
+    /// settled first (the statistics still on the device are read and judged), so the file
+    /// holds checked weights.
+    pub async fn save_weights_only(&mut self) -> Result<Vec<u8>, String> {
         let mut settled = Vec::new();
         self.trainer.settle(&mut settled).await.map_err(js_err)?;
         settled.iter().for_each(|r| self.remember(r));

@@ -81,8 +81,9 @@ fn weights_of_another_width_are_refused() {
     assert!(msg.contains("do not fit"), "{msg}");
 }
 
-/// A loaded run goes on where it stopped: no random warm-up (its step count is kept), updates
-/// wait for one batch in the fresh replay, and a finished run gets another `total_steps`.
+/// A loaded weights-only run goes on where it stopped: no random warm-up (its step count is
+/// kept), updates wait until the loaded policy has refilled the replay with `learning_starts`
+/// steps, and a finished run gets another `total_steps`.
 #[test]
 fn a_loaded_run_trains_on_from_its_step() {
     let (bytes, t) = trained_file(EnvKind::DoubleIntegrator, Algo::Alam, 16);
@@ -92,10 +93,10 @@ fn a_loaded_run_trains_on_from_its_step() {
     assert_eq!(resumed.steps_done(), 120);
     assert_eq!(resumed.config().total_steps, 240, "a finished run gets another total_steps");
     assert!(!resumed.is_done());
-    for _ in 0..31 {
+    for _ in 0..63 {
         resumed.step().unwrap();
     }
-    assert_eq!(resumed.agent().updates(), updates, "no update before the replay holds a batch (32)");
+    assert_eq!(resumed.agent().updates(), updates, "no update before the replay is refilled (learning_starts 64)");
     resumed.step().unwrap();
     assert_eq!(resumed.agent().updates(), updates + 1);
 }

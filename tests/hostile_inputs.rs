@@ -416,6 +416,44 @@ fn hostile_inputs_are_refused_cleanly() {
     }
     assert!(evaluated < 40, "every edit past the checksum was accepted");
 
+    // Full run files (`checkpoint.alam`: ALAMRUN2) edited past the checksum — the header JSON,
+    // and the decompressed body (burnpack metadata, tensors, replay rows), recompressed and
+    // re-checksummed — given to `eval --weights` and to `train --resume`: a clean refusal or a
+    // run, never a panic.
+    let full = std::fs::read(sb.root.join(&base).join(victim).join("checkpoint.alam")).unwrap();
+    let (header_json, body) = alam::checkpoint::unpack_full(&full).unwrap();
+    let mut resumed = 0;
+    for k in 0..24 {
+        let (mut h, mut b) = (header_json.clone(), body.clone());
+        let edit = |v: &mut Vec<u8>, at: usize, rng: &mut Lcg| v[at] = [b'0', b'9', b'-', b'"', b'{', 0xFF, 0x00, v[at] ^ 0x10][rng.below(8)];
+        match k % 3 {
+            0 => {
+                let at = rng.below(h.len());
+                edit(&mut h, at, &mut rng)
+            }
+            1 => {
+                let at = rng.below(2048.min(b.len()));
+                edit(&mut b, at, &mut rng)
+            }
+            _ => {
+                let at = rng.below(b.len());
+                edit(&mut b, at, &mut rng)
+            }
+        }
+        let bytes = alam::checkpoint::pack_full(&h, &b);
+        let dir = sb.out("full");
+        copy_dir(&sb.root.join(&base).join(victim), &sb.root.join(&dir));
+        std::fs::remove_file(sb.root.join(&dir).join("done")).unwrap();
+        std::fs::write(sb.root.join(&dir).join("checkpoint.alam"), &bytes).unwrap();
+        let r = sb.run(&s(&["eval", "--weights", &format!("{dir}/checkpoint.alam"), "--episodes", "1"]));
+        assert!(matches!(r.code, Some(0) | Some(2)), "full file, edit {k}: exit {:?}\n{}", r.code, r.stderr);
+        let r = sb.run(&s(&["train", "--resume", &dir, "--steps", "300", "--quiet"]));
+        assert!(matches!(r.code, Some(0) | Some(2) | Some(3)), "resume, edit {k}: exit {:?}\n{}", r.code, r.stderr);
+        resumed += (r.code == Some(0)) as usize;
+        inputs_files += 2;
+    }
+    assert!(resumed < 24, "every edit of a full file was resumed");
+
     // Nothing outside the --out folders given.
     let stray: Vec<String> = std::fs::read_dir(&sb.root)
         .unwrap()

@@ -5,6 +5,7 @@
 //! penalty), temperature, multiplier, targets. All randomness (replay indices, Gaussian noise)
 //! comes from one seeded host RNG, so a seed fixes a run on every device.
 
+pub mod adam;
 pub mod handler;
 pub mod nets;
 /// N seeds stacked as one batched learner (`alam sweep`; native only: it reads synchronously).
@@ -13,7 +14,7 @@ pub mod population;
 pub mod readback;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use crate::Rng64;
 use rand::SeedableRng;
@@ -23,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
 use crate::replay::Batch;
-use handler::{make_handler, ConstraintHandler};
+use adam::Adam;
+use handler::{make_handler, ConstraintHandler, HandlerState};
 use nets::{Actor, CriticEnsemble, MultiplierNet, Temperature, REWARD_HEADS};
 
 /// Losses and multiplier statistics of one update, in the order [`UpdateStats::NAMES`].
@@ -101,9 +103,9 @@ struct Learner {
     /// Target critics never need gradients: they live on the plain device.
     critics_target: CriticEnsemble,
     temperature: Temperature,
-    actor_opt: ModuleOptimizer,
-    critic_opt: ModuleOptimizer,
-    alpha_opt: ModuleOptimizer,
+    actor_opt: Adam<Actor>,
+    critic_opt: Adam<CriticEnsemble>,
+    alpha_opt: Adam<Temperature>,
     handler: Box<dyn ConstraintHandler>,
 }
 
@@ -161,15 +163,15 @@ impl Agent {
         let critics = CriticEnsemble::new(&mut rng, obs_dim + act_dim, cfg.hidden, heads, &device);
         let critics_target = critics.valid();
         let handler = make_handler(cfg, obs_dim, &mut rng, &device);
-        let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+        let temperature = Temperature::new(cfg.init_alpha, &device);
         let learner = Learner {
-            temperature: Temperature::new(cfg.init_alpha, &device),
+            actor_opt: Adam::new(&actor),
+            critic_opt: Adam::new(&critics),
+            alpha_opt: Adam::new(&temperature),
+            temperature,
             actor,
             critics,
             critics_target,
-            actor_opt: adam(),
-            critic_opt: adam(),
-            alpha_opt: adam(),
             handler,
         };
         let n_stats = UpdateStats::NAMES.len();
@@ -479,7 +481,8 @@ impl Agent {
         }
     }
 
-    /// Replaces the networks (after loading); optimiser moments restart from zero. The new
+    /// Replaces the networks (after loading); the Adam moments stay as they are (a fresh
+    /// agent's are zero: a weights-only file's run starts Adam afresh). The new
     /// networks count as checked, and the acting policy is rebuilt at the next sync.
     pub fn set_nets(&mut self, nets: AgentNets) {
         self.learner.actor = nets.actor;
@@ -497,6 +500,193 @@ impl Agent {
     pub fn set_updates(&mut self, updates: u64) {
         self.updates = updates;
         self.checked_updates = updates;
+    }
+}
+
+/// The Adam moments (one of m, v) of every trained network; the critic targets have none.
+#[derive(Module, Debug)]
+pub struct AgentMoments {
+    pub actor: Actor,
+    pub critics: CriticEnsemble,
+    pub temperature: Temperature,
+    pub multiplier: Option<MultiplierNet>,
+}
+
+/// Everything an update changes on the device, as one module: the networks and both Adam
+/// moments.
+#[derive(Module, Debug)]
+pub struct LearnerNets {
+    pub nets: AgentNets,
+    pub moment_1: AgentMoments,
+    pub moment_2: AgentMoments,
+}
+
+/// The agent's device state for a full run file: the learner, and, while updates are unread,
+/// the learner as of the last good sync (where the divergence guard rolls back to).
+#[derive(Module, Debug)]
+pub struct AgentRecord {
+    pub learner: LearnerNets,
+    pub checked: Option<LearnerNets>,
+}
+
+/// The agent's host state for a full run file (the header's JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentScalars {
+    pub updates: u64,
+    pub checked_updates: u64,
+    /// The update noise's generator.
+    pub rng: Rng64,
+    /// Adam steps taken by the actor's, critics', temperature's and multiplier's optimisers:
+    /// now, and at the last good sync.
+    pub adam_steps: [u64; 4],
+    pub checked_adam_steps: [u64; 4],
+    /// The handler's scalars now, and at the last good sync.
+    pub handler: HandlerState,
+    pub checked_handler: HandlerState,
+    /// The statistics of the updates not read yet, `[10]` each as f32 bits (they may be NaN:
+    /// the next sync judges them), oldest first.
+    pub unread: Vec<Vec<u32>>,
+    /// Whether the acting policy (the actor as of the last sync) exists.
+    pub policy: bool,
+}
+
+impl Learner {
+    fn record(&self) -> LearnerNets {
+        LearnerNets {
+            nets: AgentNets {
+                actor: self.actor.clone(),
+                critics: self.critics.clone(),
+                critics_target: self.critics_target.clone(),
+                temperature: self.temperature.clone(),
+                multiplier: self.handler.multiplier_net().cloned(),
+            },
+            moment_1: self.moments(false),
+            moment_2: self.moments(true),
+        }
+    }
+
+    /// The first (`second` false) or second Adam moments of every trained network.
+    fn moments(&self, second: bool) -> AgentMoments {
+        fn take<M: Module>(adam: &Adam<M>, second: bool) -> M {
+            let (m, v, _) = adam.parts();
+            if second { v.clone() } else { m.clone() }
+        }
+        AgentMoments {
+            actor: take(&self.actor_opt, second),
+            critics: take(&self.critic_opt, second),
+            temperature: take(&self.alpha_opt, second),
+            multiplier: self.handler.multiplier_optimiser().map(|o| take(o, second)),
+        }
+    }
+
+    fn adam_steps(&self) -> [u64; 4] {
+        let m = self.handler.multiplier_optimiser().map_or(0, |o| o.time());
+        [self.actor_opt.time(), self.critic_opt.time(), self.alpha_opt.time(), m]
+    }
+
+    /// This learner with `record`'s tensors, `steps` Adam steps and `handler`'s scalars.
+    fn with_record(&self, record: LearnerNets, steps: [u64; 4], handler: HandlerState) -> Learner {
+        let (n, m, v) = (record.nets, record.moment_1, record.moment_2);
+        let mut h = self.handler.clone();
+        if let Some(net) = n.multiplier {
+            h.set_multiplier_net(net);
+        }
+        if let (Some(m), Some(v)) = (m.multiplier, v.multiplier) {
+            h.set_multiplier_optimiser(Adam::from_parts(m, v, steps[3]));
+        }
+        h.restore_state(handler);
+        Learner {
+            actor: n.actor,
+            critics: n.critics,
+            critics_target: n.critics_target,
+            temperature: n.temperature,
+            actor_opt: Adam::from_parts(m.actor, v.actor, steps[0]),
+            critic_opt: Adam::from_parts(m.critics, v.critics, steps[1]),
+            alpha_opt: Adam::from_parts(m.temperature, v.temperature, steps[2]),
+            handler: h,
+        }
+    }
+}
+
+impl Agent {
+    /// The device state a full run file holds, as modules on the agent's devices (the shape a
+    /// file is checked against and loaded into): with `checked` iff updates are unread.
+    pub fn record_template(&self, checked: bool) -> AgentRecord {
+        AgentRecord { learner: self.learner.record(), checked: checked.then(|| self.checked.record()) }
+    }
+
+    /// The agent's whole state for a run file: its host scalars and its device state copied to
+    /// the CPU, in **one** packed async read (the unread statistics ride along), so it works on
+    /// WebGPU in wasm. Nothing of the agent changes: the run goes on as if never saved.
+    ///
+    /// # Errors
+    /// [`AlamError::Device`] when the read fails.
+    pub async fn save_state(&self) -> Result<(AgentScalars, AgentRecord)> {
+        let record = self.record_template(!self.unread.is_empty()).valid();
+        let stats_len = self.unread.len() * UpdateStats::NAMES.len();
+        let mut parts: Vec<Tensor<1>> = self.unread.clone();
+        parts.extend(readback::flatten_params(&record));
+        let values = read_floats_async(Tensor::cat(parts, 0)).await?;
+        if values.len() < stats_len {
+            return Err(AlamError::Device(format!("save read {} floats, expected at least {stats_len}", values.len())));
+        }
+        let (stats, params) = values.split_at(stats_len);
+        let host = readback::rebuild_params(record, params, &self.host)?;
+        let scalars = AgentScalars {
+            updates: self.updates,
+            checked_updates: self.checked_updates,
+            rng: self.rng.clone(),
+            adam_steps: self.learner.adam_steps(),
+            checked_adam_steps: self.checked.adam_steps(),
+            handler: self.learner.handler.state(),
+            checked_handler: self.checked.handler.state(),
+            unread: stats.chunks(UpdateStats::NAMES.len()).map(|row| row.iter().map(|v| v.to_bits()).collect()).collect(),
+            policy: self.policy.is_some(),
+        };
+        Ok((scalars, host))
+    }
+
+    /// Puts back what [`Agent::save_state`] gave: `record` loaded into
+    /// [`Agent::record_template`] on this agent's devices, and `policy` (the acting policy, on
+    /// the CPU device) when `scalars.policy`.
+    ///
+    /// # Errors
+    /// [`AlamError::Weights`] when the parts do not fit together (an unread row that is not
+    /// `[10]`, a missing acting policy).
+    pub fn restore_state(&mut self, scalars: AgentScalars, record: AgentRecord, policy: Option<Actor>) -> Result<()> {
+        let bad = |m: &str| Err(AlamError::Weights(m.to_string()));
+        if scalars.unread.iter().any(|row| row.len() != UpdateStats::NAMES.len()) {
+            return bad("agent state: an unread statistics row is not 10 values");
+        }
+        if scalars.unread.is_empty() != record.checked.is_none() {
+            return bad("agent state: unread updates and the last good state must come together");
+        }
+        if scalars.unread.len() as u64 > self.cfg.sync_every || scalars.checked_updates + scalars.unread.len() as u64 != scalars.updates {
+            return bad("agent state: the unread updates do not add up");
+        }
+        if scalars.policy && policy.is_none() {
+            return bad("agent state: the acting policy is missing");
+        }
+        let learner = self.learner.with_record(record.learner, scalars.adam_steps, scalars.handler);
+        self.checked = match record.checked {
+            Some(c) => self.learner.with_record(c, scalars.checked_adam_steps, scalars.checked_handler),
+            None => {
+                let mut c = learner.clone();
+                c.handler.restore_state(scalars.checked_handler);
+                c
+            }
+        };
+        self.learner = learner;
+        self.unread = scalars
+            .unread
+            .iter()
+            .map(|row| Tensor::from_data(TensorData::new(row.iter().map(|&b| f32::from_bits(b)).collect::<Vec<f32>>(), [row.len()]), &self.device).inner())
+            .collect();
+        self.policy = if scalars.policy { policy } else { None };
+        self.updates = scalars.updates;
+        self.checked_updates = scalars.checked_updates;
+        self.rng = scalars.rng;
+        Ok(())
     }
 }
 

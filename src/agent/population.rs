@@ -16,11 +16,12 @@
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::{relu, softplus};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
+use super::adam::Adam;
 use super::handler::{dual_target, psi, HandlerState};
 use super::nets::{polyak, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN, REWARD_HEADS};
 use super::{cost_heads, read_floats, Agent, AgentNets, UpdateStats};
@@ -133,6 +134,26 @@ fn unstack_critics(s: &StackedMlp, i: usize, heads: usize) -> CriticEnsemble {
     }
 }
 
+/// log α of every seed, `[N, 1, 1]`.
+fn stack_log_alpha(temperatures: &[&Temperature]) -> Tensor<3> {
+    Tensor::cat(temperatures.iter().map(|t| t.log_alpha.val().inner().reshape([1, 1, 1])).collect(), 0)
+}
+
+/// The seeds' Adam states as one: moments stacked by `stack` (as the weights are), on the plain
+/// device; the seeds share their step count (same config, same progress).
+fn stack_adam<A: Module, S: Module>(opts: &[&Adam<A>], stack: impl Fn(&[&A]) -> S) -> Adam<S> {
+    let m: Vec<&A> = opts.iter().map(|o| o.parts().0).collect();
+    let v: Vec<&A> = opts.iter().map(|o| o.parts().1).collect();
+    let time = opts.first().map_or(0, |o| o.time());
+    Adam::from_parts(stack(&m).valid(), stack(&v).valid(), time)
+}
+
+/// Seed i's Adam state out of the population's (inverse of [`stack_adam`]).
+fn unstack_adam<S: Module, A: Module>(opt: &Adam<S>, unstack: impl Fn(&S) -> A) -> Adam<A> {
+    let (m, v, time) = opt.parts();
+    Adam::from_parts(unstack(m).valid(), unstack(v).valid(), time)
+}
+
 #[derive(Module, Debug)]
 struct LogAlpha {
     /// log α per seed, `[N, 1, 1]`.
@@ -149,10 +170,10 @@ struct Learner {
     critics_target: StackedMlp,
     log_alpha: LogAlpha,
     multiplier: Option<StackedMlp>,
-    actor_opt: ModuleOptimizer,
-    critic_opt: ModuleOptimizer,
-    alpha_opt: ModuleOptimizer,
-    multiplier_opt: ModuleOptimizer,
+    actor_opt: Adam<StackedMlp>,
+    critic_opt: Adam<StackedMlp>,
+    alpha_opt: Adam<LogAlpha>,
+    multiplier_opt: Option<Adam<StackedMlp>>,
     /// Each seed's update noise, continuing its agent's RNG.
     rngs: Vec<Rng64>,
     updates: u64,
@@ -201,8 +222,15 @@ impl Population {
         let critics: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics).collect();
         let targets: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics_target).collect();
         let multipliers: Option<Vec<&Mlp>> = agents.iter().map(|a| l(a).handler.multiplier_net().map(|m| &m.net)).collect();
-        let log_alpha = Tensor::cat(agents.iter().map(|a| l(a).temperature.log_alpha.val().inner().reshape([1, 1, 1])).collect(), 0);
-        let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+        let log_alpha = stack_log_alpha(&agents.iter().map(|a| &l(a).temperature).collect::<Vec<_>>());
+        // Each seed's Adam moments are networks of its own shape: stacked as its weights are.
+        let actor_opt = stack_adam(&agents.iter().map(|a| &l(a).actor_opt).collect::<Vec<_>>(), |m| {
+            StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
+        });
+        let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), |m| stack_critics(m));
+        let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha { value: own(stack_log_alpha(m)) });
+        let multiplier_opts: Option<Vec<_>> = agents.iter().map(|a| l(a).handler.multiplier_optimiser()).collect();
+        let multiplier_opt = multiplier_opts.map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
         Ok(Population {
             cfg: first.cfg.clone(),
             n: agents.len(),
@@ -216,10 +244,10 @@ impl Population {
                 critics_target: stack_critics(&targets).valid(),
                 log_alpha: LogAlpha { value: own(log_alpha) },
                 multiplier: multipliers.map(|m| StackedMlp::stack(&m)),
-                actor_opt: adam(),
-                critic_opt: adam(),
-                alpha_opt: adam(),
-                multiplier_opt: adam(),
+                actor_opt,
+                critic_opt,
+                alpha_opt,
+                multiplier_opt,
                 rngs: agents.iter().map(|a| a.rng.clone()).collect(),
                 updates: first.updates,
             },
@@ -249,11 +277,20 @@ impl Population {
     }
 
     /// Seed i's networks, update count and RNG written into `agent` (same config), so that it
-    /// acts, evaluates, probes and saves as that seed. Optimiser moments stay here.
+    /// acts, evaluates, probes and saves as that seed, Adam moments included.
     pub fn write_seed(&self, i: usize, agent: &mut Agent) {
         agent.set_nets(self.seed_nets(i));
         agent.set_updates(self.learner.updates);
         agent.rng = self.learner.rngs[i].clone();
+        let l = &self.learner;
+        let heads = self.heads;
+        agent.learner.actor_opt = unstack_adam(&l.actor_opt, |m| Actor { net: m.unstack(i) });
+        agent.learner.critic_opt = unstack_adam(&l.critic_opt, |m| unstack_critics(m, i, heads));
+        agent.learner.alpha_opt = unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
+        if let Some(opt) = &l.multiplier_opt {
+            agent.learner.handler.set_multiplier_optimiser(unstack_adam(opt, |m| MultiplierNet { net: m.unstack(i) }));
+        }
+        agent.checked = agent.learner.clone();
     }
 
     /// Seed i's slice of every network, as an agent's networks.
@@ -443,7 +480,10 @@ impl Population {
                     _ => (lam - target.clone()).square().mean_dim(1),
                 };
                 let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
-                self.learner.multiplier = Some(self.learner.multiplier_opt.step(cfg.multiplier_lr, net, grads));
+                self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
+                    Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
+                    None => net,
+                });
                 multiplier_loss = loss.detach().inner();
             }
         }
@@ -549,7 +589,7 @@ mod tests {
         };
         let mut agents: Vec<Agent> = (0..n as u64).map(|s| Agent::new(&cfg(s), obs_dim, act_dim, &device)).collect();
         for (i, a) in agents.iter_mut().enumerate() {
-            let state = HandlerState { lambda: 0.5 + i as f64, integral: 0.5 + i as f64, prev_cost: 0.0, rho: [1.0, 3.0, 1.0][i] };
+            let state = HandlerState { lambda: 0.5 + i as f64, integral: 0.5 + i as f64, prev_cost: 0.0, rho: [1.0, 3.0, 1.0][i], ..Default::default() };
             a.handler_mut().restore_state(state);
         }
         let initial: Vec<Vec<f32>> = agents.iter().map(|a| params(&a.nets())).collect();

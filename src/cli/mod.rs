@@ -61,6 +61,12 @@ enum Command {
         /// No progress bar (for logs and CI).
         #[arg(long)]
         quiet: bool,
+        /// Continue the run in this folder from its last checkpoint (checkpoint.alam; else
+        /// weights.alam, weights only) to --steps total steps (default: its own total_steps),
+        /// appending to its metrics.jsonl. The run keeps its config: no --set, --config or
+        /// naming flags.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["env", "algo", "seed", "config", "set", "out", "force"])]
+        resume: Option<PathBuf>,
     },
     /// Evaluate saved weights with the deterministic policy.
     #[command(allow_negative_numbers = true)]
@@ -195,7 +201,8 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::Train { env, algo, seed, cfg, out, force, quiet } => train::run(env, algo, seed, cfg, out, force, quiet),
+        Command::Train { resume: Some(dir), cfg, quiet, .. } => train::resume(dir, cfg.steps, quiet),
+        Command::Train { env, algo, seed, cfg, out, force, quiet, resume: None } => train::run(env, algo, seed, cfg, out, force, quiet),
         Command::Eval { weights, episodes, seed } => eval::run(weights, episodes, seed),
         Command::Sweep { envs, algos, seeds, variants, cfg, shard, population, out, force } => {
             sweep::run(envs, algos, seeds, variants, cfg, shard, population, out, force)

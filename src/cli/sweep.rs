@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use alam::config::{Algo, TrainConfig};
 use alam::env::EnvKind;
-use alam::run::{io_context, train_population_to_dirs, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
+use alam::run::{io_context, resumable_step, resume_in_dir, resume_population_in_dirs, train_population_to_dirs, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
 use alam::sweep::{clip, grid, parse_shard, seed_groups, shard, Batching, Cell};
 use alam::{checkpoint, AlamError, Result};
 
@@ -101,18 +101,29 @@ pub(super) fn run(
             let dirs: Vec<PathBuf> = chunk.iter().map(|c| out.join(c.dir_name())).collect();
             let names: Vec<String> = chunk.iter().map(Cell::dir_name).collect();
             for dir in &dirs {
-                // A run not done is the sweep's own, cut short: started over.
+                // A run not done is the sweep's own, cut short: resumed from its checkpoint
+                // below when it has one for this config, else started over.
                 let stale = dir.join(DONE_FILE);
                 if stale.exists() {
                     std::fs::remove_file(&stale).map_err(io_context(&stale, "cannot remove"))?;
                 }
             }
+            let resume_at: Vec<Option<u64>> = dirs.iter().zip(&cfgs).map(|(d, c)| resumable_step(d, c)).collect();
             if chunk.len() == 1 {
                 eprintln!("[{k}/{total}] {}", names[0]);
-                diverged += train(&cfgs[0], &dirs[0], true)? as usize;
+                diverged += match resume_at[0] {
+                    Some(step) => {
+                        eprintln!("resuming {} from its checkpoint at step {step}", names[0]);
+                        resume_in_dir(&dirs[0], None, |_| {}, |_, _| {})?.diverged().is_some() as usize
+                    }
+                    None => train(&cfgs[0], &dirs[0], true)? as usize,
+                };
+            } else if resume_at.iter().all(|s| s.is_some() && *s == resume_at[0]) {
+                eprintln!("[{k}/{total}] {} (one population, resumed from step {})", names.join(", "), resume_at[0].unwrap_or(0));
+                diverged += report_population(resume_population_in_dirs(&dirs, |_, _| {})?, &dirs);
             } else {
                 eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
-                diverged += train_population(&cfgs, &dirs)?;
+                diverged += report_population(train_population_to_dirs(&cfgs, &dirs, |_, _| {})?, &dirs);
             }
             for dir in &dirs {
                 let done = dir.join(DONE_FILE);
@@ -162,9 +173,8 @@ fn done_state(dir: &Path, cfg: &TrainConfig) -> DoneRun {
     }
 }
 
-/// Seeds of one config as one population, quietly (as a sweep's runs); how many diverged.
-fn train_population(cfgs: &[TrainConfig], dirs: &[PathBuf]) -> Result<usize> {
-    let population = train_population_to_dirs(cfgs, dirs, |_, _| {})?;
+/// How each seed of a population ended, on stderr; how many diverged.
+fn report_population(population: alam::population::PopulationTrainer, dirs: &[PathBuf]) -> usize {
     let mut diverged = 0;
     for (t, dir) in population.trainers().iter().zip(dirs) {
         let weights = dir.join(WEIGHTS_FILE);
@@ -176,5 +186,5 @@ fn train_population(cfgs: &[TrainConfig], dirs: &[PathBuf]) -> Result<usize> {
             None => eprintln!("done: {} steps, {} episodes; weights in {}", t.steps_done(), t.episodes_done(), weights.display()),
         }
     }
-    Ok(diverged)
+    diverged
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use alam::config::{Algo, TrainConfig};
 use alam::env::EnvKind;
 use alam::metrics::Record;
-use alam::run::{prepare_run_dir, train_to_dir, WEIGHTS_FILE};
+use alam::run::{prepare_run_dir, resume_in_dir, train_to_dir, Resumed, WEIGHTS_FILE};
+use alam::trainer::Trainer;
 use alam::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -21,55 +22,90 @@ pub(super) fn run(env: EnvKind, algo: Algo, seed: u64, cfg: ConfigArgs, out: Pat
     Ok(if train(&cfg, &out, quiet)? { Outcome::Diverged(1) } else { Outcome::Done })
 }
 
-/// Trains one run into `out`; true if it diverged (said on stderr).
-pub(super) fn train(cfg: &TrainConfig, out: &Path, quiet: bool) -> Result<bool> {
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.total_steps) };
+/// `alam train --resume DIR [--steps N]`.
+pub(super) fn resume(dir: PathBuf, steps: Option<u64>, quiet: bool) -> Result<Outcome> {
+    let bar = progress_bar(0, quiet);
+    let mut watch = Watch::default();
+    let started = |r: &Resumed| {
+        eprintln!("resuming {} from step {}: {}", dir.display(), r.from_step, r.note);
+    };
+    let trainer = resume_in_dir(&dir, steps, started, |t, records| {
+        bar.set_length(t.config().total_steps);
+        watch.show(&bar, t, records);
+    })?;
+    bar.finish();
+    Ok(if report_end(&trainer, &dir) { Outcome::Diverged(1) } else { Outcome::Done })
+}
+
+fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(len) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps {per_sec} | {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
-    // Last 10 episodes: the live return / cost / violations the bar shows.
-    let mut recent: std::collections::VecDeque<(f64, f64, u64)> = Default::default();
-    let mut lambda = 0.0;
-    let trainer = train_to_dir(cfg, out, |t, records| {
+    bar
+}
+
+/// The live figures the progress bar shows: the last 10 episodes' return / cost / violations
+/// and the last λ.
+#[derive(Default)]
+struct Watch {
+    recent: std::collections::VecDeque<(f64, f64, u64)>,
+    lambda: f64,
+}
+
+impl Watch {
+    fn show(&mut self, bar: &ProgressBar, t: &Trainer, records: &[Record]) {
         bar.set_position(t.steps_done());
         for r in records {
             match r {
                 Record::Episode { ret, cost, violations, .. } => {
-                    recent.push_back((*ret, *cost, *violations));
-                    if recent.len() > 10 {
-                        recent.pop_front();
+                    self.recent.push_back((*ret, *cost, *violations));
+                    if self.recent.len() > 10 {
+                        self.recent.pop_front();
                     }
                 }
-                Record::Update { stats, .. } => lambda = stats.lambda_mean,
+                Record::Update { stats, .. } => self.lambda = stats.lambda_mean,
                 Record::Diverged { message, .. } => bar.println(format!("warning: {message}")),
                 _ => {}
             }
         }
-        if !recent.is_empty() {
-            let n = recent.len() as f64;
-            let (r, c, v) = recent.iter().fold((0.0, 0.0, 0u64), |a, e| (a.0 + e.0, a.1 + e.1, a.2 + e.2));
+        if !self.recent.is_empty() {
+            let n = self.recent.len() as f64;
+            let (r, c, v) = self.recent.iter().fold((0.0, 0.0, 0u64), |a, e| (a.0 + e.0, a.1 + e.1, a.2 + e.2));
             bar.set_message(format!(
                 "ep {} return {:.1} cost {:.1} violations/ep {:.1} λ {:.3}",
                 t.episodes_done(),
                 r / n,
                 c / n,
                 v as f64 / n,
-                lambda
+                self.lambda
             ));
         }
-    })?;
-    bar.finish();
+    }
+}
+
+/// Says how the run ended on stderr; true if it diverged.
+fn report_end(trainer: &Trainer, out: &Path) -> bool {
     let weights = out.join(WEIGHTS_FILE);
     match trainer.diverged() {
         Some(msg) => {
             eprintln!("diverged at step {}: {msg}; last good weights in {}", trainer.steps_done(), weights.display());
-            Ok(true)
+            true
         }
         None => {
             eprintln!("done: {} steps, {} episodes; weights in {}", trainer.steps_done(), trainer.episodes_done(), weights.display());
-            Ok(false)
+            false
         }
     }
+}
+
+/// Trains one run into `out`; true if it diverged (said on stderr).
+pub(super) fn train(cfg: &TrainConfig, out: &Path, quiet: bool) -> Result<bool> {
+    let bar = progress_bar(cfg.total_steps, quiet);
+    let mut watch = Watch::default();
+    let trainer = train_to_dir(cfg, out, |t, records| watch.show(&bar, t, records))?;
+    bar.finish();
+    Ok(report_end(&trainer, out))
 }

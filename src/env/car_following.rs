@@ -63,7 +63,7 @@ impl Default for CarFollowingParams {
 }
 
 /// What the lead car is doing.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum LeadMode {
     Cruise,
     Braking { decel: f32, target: f32 },
@@ -71,7 +71,7 @@ enum LeadMode {
 }
 
 /// Ego car behind a lead car on a 1-D road, semi-implicit Euler for both.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CarFollowing {
     p: CarFollowingParams,
     rng: EnvRng,
@@ -280,6 +280,13 @@ impl Env for CarFollowing {
 
     /// Gap over [0, 50] m (x) × ego speed over [0, v_max] (y), lead at its current speed and
     /// not accelerating. `doomed` is the worst-case oracle [`CarFollowing::is_doomed_worst_case`].
+    fn save_state(&self) -> serde_json::Value {
+        super::state_json(self)
+    }
+    fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String> {
+        *self = super::restore_state(state, &self.p, |e: &Self| &e.p, |e: &Self| [e.ego_x, e.ego_v, e.lead_x, e.lead_v, e.lead_accel].iter().all(|v| v.is_finite()) && e.t <= e.p.max_episode_steps && match e.mode { LeadMode::Braking { decel, target } => decel.is_finite() && target.is_finite(), _ => true })?;
+        Ok(())
+    }
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let x_range = [0.0, 50.0];
         let y_range = [0.0, self.p.v_max];

@@ -44,7 +44,7 @@ impl Default for DoubleIntegratorParams {
 /// State x (position) and v (velocity), semi-implicit Euler:
 /// v ← clamp(v + u·dt, ±v_max); x ← x + v·dt.
 /// Reward pulls toward the right wall but is capped there, so violating never pays more.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DoubleIntegrator {
     p: DoubleIntegratorParams,
     rng: EnvRng,
@@ -231,6 +231,13 @@ impl Env for DoubleIntegrator {
     }
 
     /// x over [-1.2·x_max, 1.2·x_max] × v over [-v_max, v_max], doomed from the oracle.
+    fn save_state(&self) -> serde_json::Value {
+        super::state_json(self)
+    }
+    fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String> {
+        *self = super::restore_state(state, &self.p, |e: &Self| &e.p, |e: &Self| [e.x, e.v, e.u].iter().all(|v| v.is_finite()) && e.t <= e.p.max_episode_steps)?;
+        Ok(())
+    }
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let x_range = [-1.2 * self.p.x_max, 1.2 * self.p.x_max];
         let y_range = [-self.p.v_max, self.p.v_max];

@@ -92,6 +92,38 @@ pub trait Env {
     fn scene(&self) -> Scene;
     /// Observations for a heat map of λ(s) over a 2-D grid of states (nx columns × ny rows), or None.
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid>;
+    /// The whole state as JSON: parameters, RNG and the episode in progress, so that a saved
+    /// run continues the same trajectory ([`Env::load_state`]).
+    fn save_state(&self) -> serde_json::Value;
+    /// Puts back what [`Env::save_state`] wrote.
+    ///
+    /// # Errors
+    /// A message when the state is not this env's (other parameters) or not a sound state
+    /// (non-finite numbers, a step count past the episode's end); the env is then unchanged.
+    fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String>;
+}
+
+/// `env` as JSON (its derive is the whole state); `Null` only if serde fails, which
+/// [`restore_state`] then refuses.
+pub(crate) fn state_json<E: serde::Serialize>(env: &E) -> serde_json::Value {
+    serde_json::to_value(env).unwrap_or(serde_json::Value::Null)
+}
+
+/// An env of type `E` from [`state_json`]'s output, accepted only if it has `params` and
+/// `sound` holds for it.
+pub(crate) fn restore_state<E, P>(state: &serde_json::Value, params: &P, own: impl Fn(&E) -> &P, sound: impl Fn(&E) -> bool) -> Result<E, String>
+where
+    E: serde::de::DeserializeOwned,
+    P: PartialEq,
+{
+    let env: E = serde_json::from_value(state.clone()).map_err(|e| format!("env state: {e}"))?;
+    if own(&env) != params {
+        return Err("env state: made with other env parameters".into());
+    }
+    if !sound(&env) {
+        return Err("env state: a value is out of range".into());
+    }
+    Ok(env)
 }
 
 /// Builds an env from its kind and a seed (Box<dyn Env>), default parameters.

@@ -70,7 +70,7 @@ impl Default for PointGoalParams {
 const PLACEMENT_TRIES: usize = 200;
 
 /// Holonomic point robot with inertia; cost 1.0 while its centre is inside a hazard.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PointGoal {
     p: PointGoalParams,
     rng: EnvRng,
@@ -318,6 +318,13 @@ impl Env for PointGoal {
 
     /// Robot positions over the arena (x right, y up; row 0 is the bottom), at rest, with the
     /// current goal and hazards.
+    fn save_state(&self) -> serde_json::Value {
+        super::state_json(self)
+    }
+    fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String> {
+        *self = super::restore_state(state, &self.p, |e: &Self| &e.p, |e: &Self| e.pos.iter().chain(&e.vel).chain(&e.goal).chain(e.hazards.iter().flatten()).chain([&e.goal_dist]).all(|v| v.is_finite()) && e.hazards.len() <= e.p.n_hazards && e.t <= e.p.max_episode_steps)?;
+        Ok(())
+    }
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let range = [-self.p.arena, self.p.arena];
         let d = self.obs_dim();

@@ -5,6 +5,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
 
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
+use crate::agent::adam::Adam;
 use crate::agent::nets::MultiplierNet;
 use crate::config::{Algo, TrainConfig};
 
@@ -107,18 +108,33 @@ impl ConstraintHandler for AlamHandler {
         self.multiplier.lambda(obs)
     }
     fn state(&self) -> HandlerState {
-        HandlerState { rho: self.rho, ..Default::default() }
+        HandlerState {
+            rho: self.rho,
+            window_sum: self.window_sum,
+            window_n: self.window_n,
+            prev_window_mean: self.prev_window_mean,
+            ..Default::default()
+        }
     }
     fn restore_state(&mut self, state: HandlerState) {
         if state.rho > 0.0 {
             self.rho = state.rho;
         }
+        self.window_sum = state.window_sum;
+        self.window_n = state.window_n;
+        self.prev_window_mean = state.prev_window_mean;
     }
     fn multiplier_net(&self) -> Option<&MultiplierNet> {
         Some(&self.multiplier.net)
     }
     fn set_multiplier_net(&mut self, net: MultiplierNet) {
         self.multiplier.net = net;
+    }
+    fn multiplier_optimiser(&self) -> Option<&Adam<MultiplierNet>> {
+        Some(&self.multiplier.optim)
+    }
+    fn set_multiplier_optimiser(&mut self, optimiser: Adam<MultiplierNet>) {
+        self.multiplier.optim = optimiser;
     }
     fn box_clone(&self) -> Box<dyn ConstraintHandler> {
         Box::new(self.clone())

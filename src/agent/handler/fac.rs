@@ -5,6 +5,7 @@
 use burn::tensor::Tensor;
 
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
+use crate::agent::adam::Adam;
 use crate::agent::nets::MultiplierNet;
 use crate::config::{Algo, TrainConfig};
 
@@ -54,6 +55,12 @@ impl ConstraintHandler for FacHandler {
     }
     fn set_multiplier_net(&mut self, net: MultiplierNet) {
         self.multiplier.net = net;
+    }
+    fn multiplier_optimiser(&self) -> Option<&Adam<MultiplierNet>> {
+        Some(&self.multiplier.optim)
+    }
+    fn set_multiplier_optimiser(&mut self, optimiser: Adam<MultiplierNet>) {
+        self.multiplier.optim = optimiser;
     }
     fn box_clone(&self) -> Box<dyn ConstraintHandler> {
         Box::new(self.clone())

@@ -14,11 +14,12 @@ pub use lag::LagHandler;
 pub use pid_lag::PidLagHandler;
 pub use sac::NoConstraint;
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use crate::Rng64;
 use serde::{Deserialize, Serialize};
 
+use super::adam::Adam;
 use super::nets::MultiplierNet;
 use crate::config::{Algo, TrainConfig};
 
@@ -33,6 +34,14 @@ pub struct HandlerState {
     pub prev_cost: f64,
     /// Current ρ (ALaM).
     pub rho: f64,
+    /// ALaM's ρ schedule (§3d): the current window's summed violation and its length, and the
+    /// previous window's mean. Absent from older files (they restart the window).
+    #[serde(default)]
+    pub window_sum: f64,
+    #[serde(default)]
+    pub window_n: u64,
+    #[serde(default)]
+    pub prev_window_mean: Option<f64>,
 }
 
 /// What one algorithm adds to SAC.
@@ -73,6 +82,13 @@ pub trait ConstraintHandler: Send {
     fn set_multiplier_net(&mut self, net: MultiplierNet) {
         let _ = net;
     }
+    /// The multiplier network's Adam state (FAC, ALaM), saved with the run.
+    fn multiplier_optimiser(&self) -> Option<&Adam<MultiplierNet>> {
+        None
+    }
+    fn set_multiplier_optimiser(&mut self, optimiser: Adam<MultiplierNet>) {
+        let _ = optimiser;
+    }
 
     fn box_clone(&self) -> Box<dyn ConstraintHandler>;
 }
@@ -99,7 +115,7 @@ fn constant_lambda(lambda: f64, obs: &Tensor<2>) -> Tensor<2> {
 #[derive(Clone)]
 pub struct MultiplierTrainer {
     pub net: MultiplierNet,
-    optim: ModuleOptimizer,
+    pub(crate) optim: Adam<MultiplierNet>,
     lr: f64,
     pub lambda_max: f64,
     pub cost_threshold: f64,
@@ -110,9 +126,10 @@ pub struct MultiplierTrainer {
 
 impl MultiplierTrainer {
     pub fn new(cfg: &TrainConfig, obs_dim: usize, rng: &mut Rng64, device: &Device) -> Self {
+        let net = MultiplierNet::new(rng, obs_dim, cfg.hidden, device);
         MultiplierTrainer {
-            net: MultiplierNet::new(rng, obs_dim, cfg.hidden, device),
-            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            optim: Adam::new(&net),
+            net,
             lr: cfg.multiplier_lr,
             lambda_max: cfg.lambda_max,
             cost_threshold: cfg.cost_threshold,

@@ -42,7 +42,7 @@ impl PidLagHandler {
         let integral = (s.integral + self.ki * error).clamp(0.0, self.lambda_max);
         let derivative = self.kd * (episode_cost - s.prev_cost).max(0.0);
         let lambda = (self.kp * error + integral + derivative).clamp(0.0, self.lambda_max);
-        HandlerState { lambda, integral, prev_cost: episode_cost, rho: s.rho }
+        HandlerState { lambda, integral, prev_cost: episode_cost, ..s }
     }
 }
 
