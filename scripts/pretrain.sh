@@ -23,6 +23,9 @@ cargo build --release --quiet
   --set hidden=64 --set batch_size=64 --out "$OUT" --force
 mkdir -p www/pretrained
 ./target/release/alam embed-history --run "$OUT" --out www/pretrained/point-goal-alam.alam
+# The same run's whole training state (replay, optimiser moments, RNGs), with the same history:
+# "Train on" fetches it only when asked, and goes on exactly where the run stopped.
+./target/release/alam embed-history --run "$OUT" --full --out www/pretrained/point-goal-alam-full.alam
 # The page watches on `alam eval`'s default seed: these are the first episodes a visitor sees.
 ./target/release/alam eval --weights www/pretrained/point-goal-alam.alam --episodes 100
-ls -l www/pretrained/point-goal-alam.alam
+ls -l www/pretrained/point-goal-alam.alam www/pretrained/point-goal-alam-full.alam

@@ -152,6 +152,12 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
     trainer.set_total_steps(target)?;
     // The records the checkpoint already holds stay; the rest is written again.
     let metrics_path = dir.join(METRICS_FILE);
+    if !metrics_path.exists() && header.state.as_ref().and_then(|s| s.metrics_len).is_none() {
+        // A run file from the page (a file alone in its folder): the records it carries (its
+        // history, bounded as the page keeps it) start the metrics file.
+        let lines: String = header.history.iter().map(|r| r.to_json_line() + "\n").collect();
+        fs::write(&metrics_path, lines).map_err(io_context(&metrics_path, "cannot write"))?;
+    }
     let metrics = fs::OpenOptions::new().read(true).write(true).open(&metrics_path).map_err(io_context(&metrics_path, "cannot open"))?;
     let have = metrics.metadata().map_err(io_context(&metrics_path, "cannot read"))?.len();
     let keep = match header.state.as_ref().and_then(|s| s.metrics_len) {

@@ -177,7 +177,13 @@ impl WebTrainer {
     /// is touched.
     pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebTrainer, String> {
         let (device, label) = pick_device(&backend).await?;
-        let (trainer, header, kind) = checkpoint::load_run(&bytes, &device, None).map_err(js_err)?;
+        let (mut trainer, header, kind) = checkpoint::load_run(&bytes, &device, None).map_err(js_err)?;
+        // A finished run gets another `total_steps` to train (as a weights-only file does in
+        // `Trainer::resume`), so that a loaded run, the demo's included, always trains on.
+        let total = trainer.config().total_steps;
+        if trainer.steps_done() >= total && trainer.diverged().is_none() {
+            trainer.set_total_steps(trainer.steps_done() + total).map_err(js_err)?;
+        }
         Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new(), watcher: None, loaded: Some(kind) })
     }
 

@@ -147,3 +147,49 @@ fn a_killed_sweep_resumes_its_unfinished_runs() {
         let _ = std::fs::remove_dir_all(&killed);
     }
 }
+
+/// Records as a run file's history keeps them (probe grids dropped), timing fields aside.
+fn as_history(mut records: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    for r in &mut records {
+        if let Some(o) = r.as_object_mut() {
+            for grid in ["lambda_grid", "cost_value_grid"] {
+                if o.contains_key(grid) {
+                    o.insert(grid.into(), serde_json::json!([]));
+                }
+            }
+        }
+    }
+    records
+}
+
+/// A full run file as the page saves it (`WebTrainer.save`: its records as its history, no
+/// metrics file), alone in a folder: `alam train --resume` starts the metrics file from the
+/// file's history and goes on exactly where the page stopped.
+#[test]
+fn a_page_run_file_continues_in_the_cli() {
+    let (whole, from_page) = (tmp("whole-page"), tmp("from-page"));
+    let w = whole.to_str().unwrap();
+    let out = alam(&train_args("1500", w));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The page's run: the same config, 700 steps (mid-episode, after the warm-up), saved.
+    let cfg = alam::config::TrainConfig::from_json(&std::fs::read_to_string(whole.join("config.json")).unwrap()).unwrap();
+    let mut trainer = alam::trainer::Trainer::new(cfg, &burn::tensor::Device::flex()).unwrap();
+    let mut history = Vec::new();
+    while trainer.steps_done() < 700 {
+        history.extend(trainer.step().unwrap());
+    }
+    let bytes = alam::checkpoint::save_run(&trainer, alam::metrics::bounded_history(&history), None).unwrap();
+    std::fs::create_dir_all(&from_page).unwrap();
+    std::fs::write(from_page.join("checkpoint.alam"), bytes).unwrap();
+
+    let out = alam(&["train", "--resume", from_page.to_str().unwrap(), "--quiet"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("full training state"), "{stderr}");
+    let (a, b) = (as_history(records(&whole)), as_history(records(&from_page)));
+    assert!(b.len() > history.len(), "the CLI went on past the page's records");
+    assert_eq!(a, b, "the page's file continued in the CLI differs from the uninterrupted run");
+    let _ = std::fs::remove_dir_all(&whole);
+    let _ = std::fs::remove_dir_all(&from_page);
+}

@@ -75,6 +75,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     lastHeatmap: null,
     /** Step of the last autosave (-1: none yet). */
     autosaved: -1,
+    /** The last run loaded from a file: { kind: "full" | "weights-only", note }, or null. */
+    loaded: null,
     config: () => state.config,
     pause: () => pause(),
     /** The device that trains ("WebGPU", "CPU …", the core's label) and how it was chosen. */
@@ -514,7 +516,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   /** Makes `t`, a trainer from the saved run `bytes`, the current one and shows where it
    *  stands; false if another run replaced it meanwhile (or it could not be read). */
-  async function adoptRun(t, bytes, note, describe, kind = "ready") {
+  async function adoptRun(t, bytes, note, describe, kind = "ready", { watching = false } = {}) {
     await replaceTrainer(state.settings, { stop: true, made: t, note });
     if (state.trainer !== t) return false;
     let report;
@@ -529,7 +531,10 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
     showCounters(report);
     state.lastSave = { bytes, steps: report.steps };
-    setStatus(describe(report.steps), kind);
+    // A full file goes on exactly; a weights-only one first refills its replay: said.
+    view.loaded = { kind: t.loaded_kind(), note: t.load_note() };
+    const refill = view.loaded.kind === "weights-only" && !watching ? ` (${view.loaded.note})` : "";
+    setStatus(`${describe(report.steps)}${refill}`, kind);
     return true;
   }
 
@@ -555,7 +560,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       try {
         const t = await bindings.WebTrainer.load(save.bytes, "cpu");
         const goesOn = (steps) => (wasWatching ? "watching the demo goes on on the CPU" : `training goes on on the CPU from the last save (step ${steps})`);
-        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error");
+        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching });
         if (ok && wasWatching) enterWatching($("status").textContent);
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
@@ -576,14 +581,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   // ---- save, load, share ------------------------------------------------------------------
 
-  /** Downloads the run as one file (config, progress, every network), which `alam eval
-   *  --weights` and "Load run" read. */
-  async function saveRun() {
+  /** Downloads the run as one file: its whole training state ("Save run": "Load run" and
+   *  `alam train --resume` go on exactly where it stopped), or with `weightsOnly` a small file
+   *  of its networks and curves (which `alam eval --weights` and "Load run" read too). */
+  async function saveRun(weightsOnly = false) {
     const t = state.trainer;
     if (!t) return;
     let bytes;
     try {
-      bytes = await exclusive(() => guarded(t.save()));
+      bytes = await exclusive(() => guarded(weightsOnly ? t.save_weights_only() : t.save()));
     } catch (e) {
       if (await lostDevice(e)) return;
       // Said, and nothing else changes: a playing run goes on playing.
@@ -591,9 +597,9 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       setStatus(`error: could not save the run: ${messageOf(e)}`, "error");
       return;
     }
-    if (t === state.trainer) state.lastSave = { bytes, steps: Number($("steps").textContent) };
+    if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps: Number($("steps").textContent) };
     const c = state.config;
-    const name = `alam-${c.env}-${c.algo}-s${c.seed}-step${$("steps").textContent}.alam`;
+    const name = `alam-${c.env}-${c.algo}-s${c.seed}-step${$("steps").textContent}${weightsOnly ? "-weights" : ""}.alam`;
     const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
     const a = Object.assign(document.createElement("a"), { href: url, download: name });
     document.body.append(a);
@@ -745,7 +751,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
     const seed = run.t.config().seed; // the demo's own (the form shows what a fresh run uses)
     const describe = (steps) => `watching the pretrained demo: ${steps} steps of SAC-ALaM (seed ${seed}) acting without learning — Train on continues its training, Train from scratch starts afresh`;
-    if (!(await adoptRun(run.t, run.bytes, run.note, describe))) return false;
+    if (!(await adoptRun(run.t, run.bytes, run.note, describe, "ready", { watching: true }))) return false;
     state.page.speed = "1";
     controls.setSpeed("1");
     enterWatching($("status").textContent);
@@ -783,8 +789,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     remember();
   }
 
-  /** "Train on": the demo's run continues training from `pretrainedFull` (the same file until
-   *  the demo ships a file with the whole training state). */
+  /** "Train on": the demo's run continues training from `pretrainedFull` (its whole training
+   *  state: it goes on exactly where the demo's run stopped). */
   async function trainOn() {
     pause(); // while still watching: nothing to autosave
     toTraining();
@@ -829,7 +835,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     onScratch: trainFromScratch,
     onTrainOn: trainOn,
     onSetting,
-    onSave: saveRun,
+    onSave: () => saveRun(false),
+    onSaveWeights: () => saveRun(true),
     onLoad: loadRun,
     onCopyLink: copyLink,
     onSpeed: (speed) => {

@@ -54,7 +54,7 @@ export function writeQuery(settings, page) {
 }
 
 /** The page's controls. Callbacks: onSetting(field, value), onPlay, onPause, onStep, onReset,
- *  onScratch, onTrainOn, onSpeed(speed), onSave, onLoad(file), onCopyLink. */
+ *  onScratch, onTrainOn, onSpeed(speed), onSave, onSaveWeights, onLoad(file), onCopyLink. */
 export class Controls {
   /** `doc`: the page's document or a widget's shadow root (both have getElementById). */
   constructor(doc, callbacks) {
@@ -79,6 +79,8 @@ export class Controls {
     this.buttons.trainOn.addEventListener("click", () => this.cb.onTrainOn?.());
     this.buttons.save = doc.getElementById("save");
     this.buttons.save.addEventListener("click", () => this.cb.onSave());
+    this.buttons.saveWeights = doc.getElementById("save-weights");
+    this.buttons.saveWeights.addEventListener("click", () => this.cb.onSaveWeights());
     const file = doc.getElementById("load");
     doc.getElementById("load-button").addEventListener("click", () => file.click());
     file.addEventListener("change", () => {
@@ -136,6 +138,7 @@ export class Controls {
     b.step.disabled = state === "none" || state === "done";
     b.reset.disabled = false;
     b.save.disabled = state === "none";
+    b.saveWeights.disabled = state === "none";
     // Keyboard users keep their place: Play hands focus to Pause and back.
     if (focused === b.play && b.play.disabled) (b.pause.disabled ? b.reset : b.pause).focus();
     else if (focused === b.pause && b.pause.disabled) (b.play.disabled ? b.reset : b.play).focus();

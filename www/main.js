@@ -8,9 +8,10 @@ import { createRace } from "./race.js";
 /** The default demo's run file (weights and training history), made by scripts/pretrain.sh:
  *  what a first visit fetches and watches. */
 const PRETRAINED = "www/pretrained/point-goal-alam.alam";
-/** What "Train on" continues the demo from: the same file until the demo ships one with the
- *  whole training state (fetched only on that click, so a first visit stays small). */
-const PRETRAINED_FULL = PRETRAINED;
+/** What "Train on" continues the demo from: the same run's whole training state (replay,
+ *  optimiser moments, RNGs; 2.3 MB), fetched only on that click, so a first visit stays small,
+ *  and trained on exactly from where the run stopped. */
+const PRETRAINED_FULL = "www/pretrained/point-goal-alam-full.alam";
 
 function start() {
   const bindings = window.wasmBindings;

@@ -80,7 +80,8 @@ function controlsPanel(show, { share }) {
       <button type="button" id="scratch" hidden>Train from scratch</button>
     </div>
     <div class="buttons" role="group" aria-label="Save and share"${share ? "" : " hidden"}>
-      <button type="button" id="save" disabled>Save run</button>
+      <button type="button" id="save" disabled title="The whole training state (networks, optimiser moments, replay, random generators): Load run goes on exactly where it stopped">Save run</button>
+      <button type="button" id="save-weights" disabled title="Networks and curves only: a small file to share; a loaded one refills its replay before training on">Save weights only</button>
       <button type="button" id="load-button">Load run…</button>
       <input type="file" id="load" accept=".alam" hidden aria-label="Load a saved run (.alam)" />
       <button type="button" id="copy-link">Copy link</button>

@@ -156,9 +156,14 @@ enum Command {
         /// The run's folder (from `alam train`): its metrics.jsonl and weights.alam.
         #[arg(long)]
         run: PathBuf,
-        /// Where to write the file with its history (default: the run's weights.alam, replaced).
+        /// Where to write the file with its history (default: the run file, replaced).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Into the run's full training state (checkpoint.alam: replay, optimiser moments,
+        /// RNGs; a file a page trains on from exactly where the run stopped) instead of its
+        /// weights-only weights.alam.
+        #[arg(long)]
+        full: bool,
     },
     /// Print the default config of an env × algo as JSON (a starting point for --config).
     Config {
@@ -211,7 +216,7 @@ fn run(command: Command) -> Result<Outcome> {
             bench::run(updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo)
         }
         Command::Report { runs, out } => report::run(runs, out),
-        Command::EmbedHistory { run, out } => history::run(run, out),
+        Command::EmbedHistory { run, out, full } => history::run(run, out, full),
         Command::Config { env, algo } => config::run(env, algo),
     }
 }

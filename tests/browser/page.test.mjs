@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -251,7 +251,11 @@ for (const dev of devices()) {
       await page.waitForFunction(() => /^training on the pretrained demo from step 20000/.test(document.querySelector("#status").textContent), null, { timeout: 60_000 });
       assert.equal(await page.isVisible("#train-on"), false);
       assert.equal(await page.isVisible("#watched-row"), false);
+      // The demo's whole training state: it updates at once (a weights-only file would first
+      // refill 2000 steps without an update).
+      assert.equal((await page.evaluate(() => window.alamPage.loaded)).kind, "full");
       await page.waitForFunction((u) => Number(document.querySelector("#updates").textContent) > u && Number(document.querySelector("#steps").textContent) > 20_000, Number(before.updates), { timeout: 120_000, polling: 250 });
+      assert.ok(Number(await page.textContent("#steps")) < 21_000, "updates began without a refill");
       assert.ok((await page.evaluate(() => window.alamPage.plotted().return[0].length)) >= 50, "the demo's curves stay");
       assert.match(await page.evaluate(() => location.search), /env=point-goal/, "the address reproduces the run on screen");
 
@@ -389,6 +393,9 @@ for (const dev of devices()) {
       await page.waitForFunction(() => !window.alamPage.busy() && !/^(starting|measuring)/.test(document.querySelector("#status").textContent), null, { timeout: 120_000, polling: 250 });
       await page.setInputFiles("#load", saved);
       assert.match(await statusText(page, /^loaded/), /step [1-9]\d*/);
+      // "Save run" wrote the whole training state: the loaded run goes on exactly, no refill.
+      assert.equal((await page.evaluate(() => window.alamPage.loaded)).kind, "full");
+      assert.doesNotMatch(await page.textContent("#status"), /refilled/);
       assert.match(await page.textContent("#backend"), dev.label, "loaded onto this device");
       const shown = await page.evaluate(() => window.alamPage.points());
       assert.ok(shown.return > 0 && shown.cost > 0, `the file's metrics history is charted: ${JSON.stringify(shown)}`);
@@ -398,6 +405,24 @@ for (const dev of devices()) {
       const resaved = join(dir, "again.alam");
       await again.saveAs(resaved);
       assert.deepEqual(evalNative(resaved), first);
+      // "Save weights only": a smaller file of the same networks.
+      const [small] = await Promise.all([page.waitForEvent("download"), page.click("#save-weights")]);
+      assert.match(small.suggestedFilename(), /-weights\.alam$/);
+      const weights = join(dir, "weights-only.alam");
+      await small.saveAs(weights);
+      assert.ok(statSync(weights).size < statSync(resaved).size, "weights only is the smaller file");
+      // (Its actor is the current one, read at the save; the full file's acting policy is the
+      // actor as of the last read, as the run acts: their evaluations may differ.)
+      const w = evalNative(weights);
+      assert.ok(w.episodes === first.episodes && Number.isFinite(w.return_mean), JSON.stringify(w));
+      // The CLI goes on from the page's whole state: the file alone in a folder, resumed.
+      const fromPage = join(dir, "from-page");
+      mkdirSync(fromPage);
+      copyFileSync(saved, join(fromPage, "checkpoint.alam"));
+      const savedAt = Number(download.suggestedFilename().match(/step(\d+)/)[1]);
+      execFileSync(ALAM, ["train", "--resume", fromPage, "--steps", String(savedAt + 40), "--quiet"]);
+      const continued = readFileSync(join(fromPage, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      assert.ok(continued.some((r) => r.step <= savedAt) && continued.at(-1).step > savedAt, "the page's records, then the CLI's");
 
       // The page reads what `alam train` wrote, and trains on from it.
       const cli = join(dir, "cli");
@@ -405,6 +430,9 @@ for (const dev of devices()) {
         "--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100", "--set", "eval_every=0"]);
       await page.setInputFiles("#load", join(cli, "weights.alam"));
       assert.match(await statusText(page, /^loaded/), /step 300/);
+      // A weights-only file: said, with what happens before training goes on.
+      assert.equal((await page.evaluate(() => window.alamPage.loaded)).kind, "weights-only");
+      assert.match(await page.textContent("#status"), /replay is refilled with 100 steps of the loaded policy before any update/);
       const cfg = await page.evaluate(() => window.alamPage.config());
       assert.deepEqual([cfg.env, cfg.algo, cfg.hidden], ["car-following", "fac", 16]);
       await page.click("#play");
