@@ -14,7 +14,8 @@ pub mod config;
 pub mod env;
 pub mod error;
 pub mod metrics;
-/// N seeds trained as one batched population (`alam sweep`; native: synchronous readback).
+/// N seeds' trainers driven as one population (`alam sweep`): envs and replay per seed, acting
+/// and updates batched through [`agent::stacked`]; native: synchronous readback.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod population;
 pub mod replay;

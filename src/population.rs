@@ -1,7 +1,8 @@
-//! N seeds of one config trained side by side, as N runs of [`Trainer`] would train them —
-//! each seed its own env, replay buffer, episodes, evaluations, probes and records — but with
-//! the seeds' acting (one policy forward for all) and updates (one [`Population`] update for
-//! all) batched into one network call each. `alam sweep` trains a group of seeds this way.
+//! The driver of N trainers: N seeds of one config trained side by side, as N runs of
+//! [`Trainer`] would train them — each seed its own env, replay buffer, episodes, evaluations,
+//! probes and records — with the seeds' acting (one policy forward for all) and updates (one
+//! [`StackedAgents`] update for all: the stacked learner, `agent::stacked`) batched into one
+//! network call each. `alam sweep` trains a group of seeds this way.
 //!
 //! Each seed's [`Trainer`] keeps everything that is its own (env, replay, exploration RNG,
 //! counters, the handler's scalar multiplier state); its agent is a view that the population
@@ -10,7 +11,7 @@
 
 use burn::tensor::Device;
 
-use crate::agent::population::{Population, SeedUpdate};
+use crate::agent::stacked::{SeedUpdate, StackedAgents};
 use crate::agent::{squash_action, UpdateStats};
 use crate::config::TrainConfig;
 use crate::error::Result;
@@ -20,7 +21,7 @@ use crate::trainer::Trainer;
 
 pub struct PopulationTrainer {
     trainers: Vec<Trainer>,
-    learner: Population,
+    learner: StackedAgents,
     /// Each seed's statistics since the last sync: handed to its handler at the sync, when
     /// [`crate::agent::Agent::sync`] hands them over for a single run.
     unread: Vec<Vec<UpdateStats>>,
@@ -30,7 +31,7 @@ impl PopulationTrainer {
     /// One trainer per config; the configs must differ in their seed only.
     pub fn new(cfgs: &[TrainConfig], device: &Device) -> Result<Self> {
         let trainers = cfgs.iter().map(|c| Trainer::new(c.clone(), device)).collect::<Result<Vec<_>>>()?;
-        let learner = Population::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
+        let learner = StackedAgents::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
         let unread = vec![Vec::new(); trainers.len()];
         Ok(PopulationTrainer { trainers, learner, unread })
     }
@@ -47,7 +48,7 @@ impl PopulationTrainer {
         if trainers.iter().any(|t| Some(t.steps_done()) != steps || t.diverged().is_some() || t.agent().unread_updates() > 0) {
             return Err(crate::AlamError::Resume("a population's seeds must resume from the same step, at a sync point, none diverged".into()));
         }
-        let learner = Population::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
+        let learner = StackedAgents::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
         let unread = vec![Vec::new(); trainers.len()];
         Ok(PopulationTrainer { trainers, learner, unread })
     }

@@ -8,9 +8,10 @@
 pub mod adam;
 pub mod handler;
 pub mod nets;
-/// N seeds stacked as one batched learner (`alam sweep`; native only: it reads synchronously).
+/// N seeds' agents stacked as one batched learner (networks and update only; driven by
+/// [`crate::population`] for `alam sweep`; native only: it reads synchronously).
 #[cfg(not(target_arch = "wasm32"))]
-pub mod population;
+pub mod stacked;
 pub mod readback;
 
 use burn::module::Module;
@@ -423,7 +424,7 @@ impl Agent {
     }
 
     /// One update and a sync at once: its statistics, judged. For callers that check every
-    /// update (the batched population's equivalence tests, small tools).
+    /// update (the stacked learner's equivalence tests, small tools).
     pub async fn update_and_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
         self.update(batch);
         let stats = self.sync().await?;

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use web_time::Instant;
 
-use crate::agent::population::{Population, SeedUpdate};
+use crate::agent::stacked::{SeedUpdate, StackedAgents};
 use crate::agent::Agent;
 use crate::config::{Algo, TrainConfig};
 use crate::env::{make_env, EnvKind};
@@ -79,7 +79,7 @@ pub struct PopulationBench {
 }
 
 /// N seeds' SAC-ALaM updates: N separate agents updated in turn (what `sweep --population off`
-/// does), against one batched update of the same N agents stacked ([`Population`], what
+/// does), against one batched update of the same N agents stacked ([`StackedAgents`], what
 /// `sweep` does). Each seed samples its own batch, both ways.
 pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: usize, hidden: usize, updates: u64, device: &burn::tensor::Device) -> Result<PopulationBench> {
     let mut rng = Rng64::seed_from_u64(0);
@@ -92,7 +92,7 @@ pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: us
             Agent::new(&cfg, obs_dim, act_dim, device)
         })
         .collect();
-    let mut pop = Population::from_agents(&agents.iter().collect::<Vec<_>>())?;
+    let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>())?;
     let mut time_separate = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();

@@ -1,14 +1,17 @@
-//! N agents of one config (N seeds) trained as one: every network stacked along a leading seed
-//! axis (weights `[N, in, out]`, one batched matmul per layer for all seeds) and one update for
-//! all of them — the same steps, in the same order, as [`Agent::update`] (critics, actor with
-//! the handler's penalty, temperature, multiplier, Polyak targets), for every algorithm.
+//! The stacked learner: N agents of one config (N seeds) as one set of networks and one update
+//! — networks, optimisers and the update only; the envs, replay and records stay with the N
+//! trainers that [`crate::population::PopulationTrainer`] drives and that feed this. Every
+//! network is stacked along a leading seed axis (weights `[N, in, out]`, one batched matmul per
+//! layer for all seeds) and one update serves all seeds — the same steps, in the same order,
+//! as [`Agent::update`] (critics, actor with the handler's penalty, temperature, multiplier,
+//! Polyak targets), for every algorithm.
 //!
 //! Why the result is N separate updates, only fused: no operation mixes two seeds (every
 //! matmul is batched over the seed axis, every reduction is per seed), the total loss is the
 //! sum of the seeds' own losses, so each seed's gradient is exactly its own; and Adam is
 //! element-wise, so one optimiser over the stacked parameters moves each seed's slice as that
 //! seed's own optimiser would. Noise is drawn per seed from each agent's own RNG, in the
-//! agent's order, so a population started from N agents follows them (to float rounding of
+//! agent's order, so a stack built from N agents follows them (to float rounding of
 //! the batched kernels: the tests below check it for every algorithm).
 //!
 //! The scalar multiplier state (Lag's λ, PID-Lag's controller, ALaM's ρ) stays in each seed's
@@ -148,7 +151,7 @@ fn stack_adam<A: Module, S: Module>(opts: &[&Adam<A>], stack: impl Fn(&[&A]) -> 
     Adam::from_parts(stack(&m).valid(), stack(&v).valid(), time)
 }
 
-/// Seed i's Adam state out of the population's (inverse of [`stack_adam`]).
+/// Seed i's Adam state out of the stack's (inverse of [`stack_adam`]).
 fn unstack_adam<S: Module, A: Module>(opt: &Adam<S>, unstack: impl Fn(&S) -> A) -> Adam<A> {
     let (m, v, time) = opt.parts();
     Adam::from_parts(unstack(m).valid(), unstack(v).valid(), time)
@@ -161,9 +164,9 @@ struct LogAlpha {
 }
 
 /// Everything an update changes, cloned before each update so that a diverged one can be
-/// undone (as the agent's `Learner`).
+/// undone (the stacked counterpart of the agent's `Learner`).
 #[derive(Clone)]
-struct Learner {
+struct StackedLearner {
     actor: StackedMlp,
     critics: StackedMlp,
     /// On the plain device, as the agent's.
@@ -179,8 +182,8 @@ struct Learner {
     updates: u64,
 }
 
-/// N seeds of one config (they differ in seed only) as one learner.
-pub struct Population {
+/// N seeds' agents of one config (they differ in seed only) stacked as one learner.
+pub struct StackedAgents {
     cfg: TrainConfig,
     n: usize,
     obs_dim: usize,
@@ -188,13 +191,13 @@ pub struct Population {
     /// Critic heads per seed: the reward twins and the cost critic(s).
     heads: usize,
     device: Device,
-    learner: Learner,
-    /// The acting policy: the stacked actor as of the last sync ([`Population::sync_policy`]),
+    learner: StackedLearner,
+    /// The acting policy: the stacked actor as of the last sync ([`StackedAgents::sync_policy`]),
     /// as each seed's [`Agent`] acts from its actor as of its last sync.
     acting: Option<StackedMlp>,
 }
 
-/// What one population update gave seed i.
+/// What one stacked update gave seed i.
 #[derive(Debug)]
 pub enum SeedUpdate {
     /// The seed was not live: nothing to report.
@@ -202,13 +205,13 @@ pub enum SeedUpdate {
     Done(UpdateStats),
     /// This update made the seed's statistics non-finite. The whole update was undone and
     /// redone for the others; the seed's last good networks and update count are here (its
-    /// slice of the population goes on as garbage and must not be read again).
+    /// slice of the stack goes on as garbage and must not be read again).
     Diverged { error: AlamError, last_good: Box<AgentNets>, updates: u64 },
 }
 
-impl Population {
+impl StackedAgents {
     /// Stacks `agents` (same config apart from the seed, fresh or trained): their weights,
-    /// their update counts and their RNGs, so the population goes on as they would.
+    /// their update counts and their RNGs, so the stack goes on as they would.
     pub fn from_agents(agents: &[&Agent]) -> Result<Self> {
         let first = agents.first().ok_or(AlamError::Config { field: "population", value: "0".into(), allowed: "must be ≥ 1" })?;
         let same = |a: &Agent| TrainConfig { seed: first.cfg.seed, ..a.cfg.clone() } == first.cfg;
@@ -231,14 +234,14 @@ impl Population {
         let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha { value: own(stack_log_alpha(m)) });
         let multiplier_opts: Option<Vec<_>> = agents.iter().map(|a| l(a).handler.multiplier_optimiser()).collect();
         let multiplier_opt = multiplier_opts.map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
-        Ok(Population {
+        Ok(StackedAgents {
             cfg: first.cfg.clone(),
             n: agents.len(),
             obs_dim: first.obs_dim,
             act_dim: first.act_dim,
             heads: REWARD_HEADS + cost_heads(&first.cfg),
             device: first.device.clone(),
-            learner: Learner {
+            learner: StackedLearner {
                 actor: StackedMlp::stack(&actors),
                 critics: stack_critics(&critics),
                 critics_target: stack_critics(&targets).valid(),
@@ -573,10 +576,10 @@ mod tests {
         }
     }
 
-    /// N agents updated one by one, and the population stacked from the same N agents fed the
+    /// N agents updated one by one, and the stack built from the same N agents fed the
     /// same batches, end with the same parameters; each seed has its own scalar multiplier
     /// state (λ for Lag and PID-Lag, ρ for ALaM) and ALaM's multiplier trains twice per update.
-    fn population_equals_separate_agents(algo: Algo, twin_cost: bool) {
+    fn stacked_equals_separate_agents(algo: Algo, twin_cost: bool) {
         let (n, obs_dim, act_dim, rows, updates) = (3, 5, 2, 24, 6);
         let device = Device::flex();
         let cfg = |seed| TrainConfig {
@@ -593,7 +596,7 @@ mod tests {
             a.handler_mut().restore_state(state);
         }
         let initial: Vec<Vec<f32>> = agents.iter().map(|a| params(&a.nets())).collect();
-        let mut pop = Population::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
+        let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
         let mut rng = Rng64::seed_from_u64(7);
         for _ in 0..updates {
@@ -619,23 +622,23 @@ mod tests {
             let moved = want.iter().zip(&initial[i]).map(|(w, x)| (w - x).abs()).fold(0.0f32, f32::max);
             let diff = want.iter().zip(&got).map(|(w, g)| (w - g).abs()).fold(0.0f32, f32::max);
             assert!(moved > 1e-3, "{algo}: the updates moved nothing ({moved})");
-            assert!(diff < 1e-5, "{algo} seed {i}: population and agent differ by {diff} (updates moved {moved})");
+            assert!(diff < 1e-5, "{algo} seed {i}: stacked and agent differ by {diff} (updates moved {moved})");
         }
     }
 
     #[test]
-    fn population_equals_separate_agents_alam() {
-        population_equals_separate_agents(Algo::Alam, false);
+    fn stacked_equals_separate_agents_alam() {
+        stacked_equals_separate_agents(Algo::Alam, false);
     }
     #[test]
-    fn population_equals_separate_agents_lag() {
-        population_equals_separate_agents(Algo::Lag, false);
+    fn stacked_equals_separate_agents_lag() {
+        stacked_equals_separate_agents(Algo::Lag, false);
     }
     #[test]
-    fn population_equals_separate_agents_pid_lag_fac_sac() {
-        population_equals_separate_agents(Algo::PidLag, false);
-        population_equals_separate_agents(Algo::Fac, true);
-        population_equals_separate_agents(Algo::Sac, false);
+    fn stacked_equals_separate_agents_pid_lag_fac_sac() {
+        stacked_equals_separate_agents(Algo::PidLag, false);
+        stacked_equals_separate_agents(Algo::Fac, true);
+        stacked_equals_separate_agents(Algo::Sac, false);
     }
 
     /// A seed whose update goes non-finite is reported and keeps its last good weights; the
@@ -646,7 +649,7 @@ mod tests {
         let device = Device::flex();
         let cfg = |seed| TrainConfig { seed, hidden: 16, batch_size: rows, ..TrainConfig::default() };
         let mut agents: Vec<Agent> = (0..2).map(|s| Agent::new(&cfg(s), obs_dim, act_dim, &device)).collect();
-        let mut pop = Population::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
+        let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
         let before = params(&agents[1].nets());
         let mut rng = Rng64::seed_from_u64(1);
         let good = random_batch(&mut rng, rows, obs_dim, act_dim);
