@@ -490,12 +490,18 @@ pub struct Evaluation {
     pub return_mean: f64,
     pub cost_mean: f64,
     pub violations_mean: f64,
+    /// Episodes ended by a non-finite action, observation or reward: each such step counted as
+    /// a violation (cost 1), the episode ended there. A policy with any is a failed policy,
+    /// never a safe one (`alam eval` exits 3).
+    pub non_finite_episodes: u64,
 }
 
 /// Runs `episodes` deterministic episodes (tanh of the mean action) of `agent` on `env`:
-/// the trainer's periodic evaluation and `alam eval` alike.
+/// the trainer's periodic evaluation and `alam eval` alike. A non-finite action, observation
+/// or reward is a violation and ends its episode ([`Evaluation::non_finite_episodes`]): a NaN
+/// state compares as "no violation" in an env's own check and must never read as safe.
 pub async fn evaluate_policy(agent: &Agent, env: &mut dyn Env, episodes: u64) -> Result<Evaluation> {
-    let (mut ret, mut cost, mut viol) = (0.0, 0.0, 0u64);
+    let (mut ret, mut cost, mut viol, mut non_finite) = (0.0, 0.0, 0u64, 0u64);
     let mut obs = vec![0.0; env.obs_dim()];
     // Deterministic actions draw nothing from it; `act` only needs one to hand.
     let mut rng = Rng64::seed_from_u64(0);
@@ -503,7 +509,15 @@ pub async fn evaluate_policy(agent: &Agent, env: &mut dyn Env, episodes: u64) ->
         env.reset(&mut obs);
         loop {
             let a = agent.act(&obs, true, &mut rng).await?;
+            if a.iter().any(|v| !v.is_finite()) {
+                (cost, viol, non_finite) = (cost + 1.0, viol + 1, non_finite + 1);
+                break;
+            }
             let o = env.step(&a, &mut obs);
+            if !o.reward.is_finite() || obs.iter().any(|v| !v.is_finite()) {
+                (cost, viol, non_finite) = (cost + 1.0, viol + 1, non_finite + 1);
+                break;
+            }
             ret += o.reward as f64;
             cost += o.cost as f64;
             viol += (o.cost > 0.0) as u64;
@@ -513,5 +527,5 @@ pub async fn evaluate_policy(agent: &Agent, env: &mut dyn Env, episodes: u64) ->
         }
     }
     let n = episodes.max(1) as f64;
-    Ok(Evaluation { return_mean: ret / n, cost_mean: cost / n, violations_mean: viol as f64 / n })
+    Ok(Evaluation { return_mean: ret / n, cost_mean: cost / n, violations_mean: viol as f64 / n, non_finite_episodes: non_finite })
 }

@@ -89,3 +89,22 @@ fn statistics_are_read_once_per_sync_every_updates() {
     }
     assert_eq!(t.agent().unread_updates(), 0, "a finished run has read everything");
 }
+
+/// A policy whose action is not finite is a failed policy, never a safe one: evaluation counts
+/// each such step as a violation and ends the episode there (a NaN state would compare as "no
+/// violation" in the env's own check).
+#[test]
+fn a_non_finite_action_counts_as_a_violation_in_evaluation() {
+    use alam::agent::readback::{param_count, rebuild_params};
+    let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
+    (cfg.hidden, cfg.batch_size) = (8, 16);
+    let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
+    let mut nets = t.agent().nets();
+    let n = param_count(&nets.actor);
+    nets.actor = rebuild_params(nets.actor, &vec![f32::NAN; n], &Device::flex().autodiff()).unwrap();
+    t.agent_mut().set_nets(nets);
+    let mut env = alam::env::make_env(EnvKind::DoubleIntegrator, 7);
+    let e = pollster::block_on(alam::trainer::evaluate_policy(t.agent(), env.as_mut(), 3)).unwrap();
+    assert_eq!(e.non_finite_episodes, 3, "{e:?}");
+    assert!(e.violations_mean >= 1.0 && e.cost_mean >= 1.0, "counted as violations, never safe: {e:?}");
+}

@@ -197,6 +197,7 @@ pub fn main() -> ExitCode {
             eprintln!("error: {n} run(s) diverged (see above; their last good weights were kept)");
             ExitCode::from(EXIT_DIVERGED)
         }
+        Ok(Outcome::Failed) => ExitCode::from(EXIT_DIVERGED),
         Err(e) => {
             eprintln!("error: {}", clip_message(&e.to_string()));
             ExitCode::from(2)
@@ -240,6 +241,8 @@ enum Outcome {
     Done,
     /// This many runs stopped on a non-finite loss.
     Diverged(usize),
+    /// An evaluated policy failed (a non-finite action or state): said where it happened.
+    Failed,
 }
 
 /// A CLI number checked like a config field: named by its flag, with its range.
