@@ -1,7 +1,7 @@
 //! The double integrator: a 1-D cart between two walls, the calibration ground truth.
 //!
 //! Its feasible set is known exactly (a state is doomed when even full braking carries it
-//! past a wall), so λ(s) can be scored as a detector of doomed states (PAPER §6 C3, §7).
+//! past a wall), so λ(s) can be scored as a detector of doomed states (docs/method.md §6 C3, §7).
 
 use rand::{Rng, SeedableRng};
 
@@ -207,7 +207,7 @@ impl Env for DoubleIntegrator {
         self.t += 1;
         let violating = self.x.abs() > p.x_max;
         let outcome = StepOutcome {
-            // Capped at the wall: no gain from crossing it (PAPER §7 design rule).
+            // Capped at the wall: no gain from crossing it (docs/method.md §7: a violation must never pay without limit).
             reward: self.x.min(p.x_max) / p.x_max - p.action_penalty * a * a,
             cost: if violating { 1.0 } else { 0.0 },
             // Far outside: nothing left to learn, stop the runaway.

@@ -136,7 +136,7 @@ pub fn make_env(kind: EnvKind, seed: u64) -> Box<dyn Env> {
 }
 
 /// A grid of states to evaluate λ(s) on: a fixed probe set, so that changes of λ over
-/// training are not sampling noise (PAPER §8).
+/// training are not sampling noise (docs/method.md §8).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProbeGrid {
     pub x_label: String,
