@@ -185,16 +185,25 @@ impl Trainer {
     /// loaded policy ([`Self::refilling`]), so the first updates do not train on a tiny,
     /// correlated buffer.
     pub fn resume(agent: Agent, steps: u64, device: &burn::tensor::Device) -> Result<Self> {
-        let mut cfg = agent.config().clone();
-        if steps >= cfg.total_steps {
-            cfg.total_steps += steps;
-        }
-        let mut trainer = Trainer::new(cfg, device)?;
+        let mut trainer = Trainer::new(agent.config().clone(), device)?;
         trainer.agent = agent;
         trainer.step = steps;
         trainer.updates_from = steps.saturating_add(trainer.cfg.learning_starts);
         trainer.last_log = (Instant::now(), steps, trainer.agent.updates());
+        trainer.train_on_if_finished()?;
         Ok(trainer)
+    }
+
+    /// A run that has reached its `total_steps` (and did not diverge) gets another
+    /// `total_steps` to train: a loaded run, of either kind, always trains on when played.
+    ///
+    /// # Errors
+    /// [`AlamError::Config`] when the longer run is out of range.
+    pub fn train_on_if_finished(&mut self) -> Result<()> {
+        if self.step >= self.cfg.total_steps && self.diverged.is_none() {
+            self.set_total_steps(self.step + self.cfg.total_steps)?;
+        }
+        Ok(())
     }
 
     /// Trains on to `total_steps` (a resumed run given a new length); the config is checked.

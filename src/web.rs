@@ -178,12 +178,9 @@ impl WebTrainer {
     pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebTrainer, String> {
         let (device, label) = pick_device(&backend).await?;
         let (mut trainer, header, kind) = checkpoint::load_run(&bytes, &device, None).map_err(js_err)?;
-        // A finished run gets another `total_steps` to train (as a weights-only file does in
-        // `Trainer::resume`), so that a loaded run, the demo's included, always trains on.
-        let total = trainer.config().total_steps;
-        if trainer.steps_done() >= total && trainer.diverged().is_none() {
-            trainer.set_total_steps(trainer.steps_done() + total).map_err(js_err)?;
-        }
+        // A full file's finished run too (a weights-only one got it in `Trainer::resume`): the
+        // demo's included.
+        trainer.train_on_if_finished().map_err(js_err)?;
         Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new(), watcher: None, loaded: Some(kind) })
     }
 

@@ -186,7 +186,7 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     race = { agents, charts: makeCharts(names), playing: false, looping: null, device, onGpu: /^webgpu/i.test(device) };
     $("race-pause").disabled = false;
     $("race-start").textContent = "Restart race";
-    const config = trainers[0].config();
+    const config = agents[0].config;
     const stressed = preset === "default" ? "" : `, ${PRESETS[preset].label.replace(/ \(.*/, "").toLowerCase()}`;
     status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}${stressed}, on ${device}`);
     setPlaying(race, true);

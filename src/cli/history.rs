@@ -31,22 +31,23 @@ fn embed(metrics: &Path, weights: &Path, out: &Path, full: bool) -> Result<(usiz
         other => other,
     };
     let records = read_metrics(metrics).map_err(|e| AlamError::Io(std::io::Error::other(e.message)))?;
-    let bytes = if full {
+    // A file saved before the run went on (an interrupted run's last evaluation) gets only the
+    // records of what it has seen.
+    let history_to = |steps: u64| bounded_history(records.iter().filter(|r| r.step() <= steps));
+    let (bytes, kept) = if full {
         let (trainer, header, kind) = checkpoint::load_run(&bytes, &Device::flex(), None).map_err(named)?;
         if kind != checkpoint::RunKind::Full {
             return Err(AlamError::Weights(format!("{}: not a full run file (ALAMRUN2)", weights.display())));
         }
-        let history = bounded_history(records.iter().filter(|r| r.step() <= header.steps));
-        let metrics_len = header.state.and_then(|s| s.metrics_len);
-        (checkpoint::save_run(&trainer, history.clone(), metrics_len)?, history.len())
+        let history = history_to(header.steps);
+        let kept = history.len();
+        (checkpoint::save_run(&trainer, history, header.state.and_then(|s| s.metrics_len))?, kept)
     } else {
         let (agent, header) = checkpoint::load(&bytes, &Device::flex(), None).map_err(named)?;
-        // A file saved before the run went on (an interrupted run's last evaluation) gets only
-        // the records of what it has seen.
-        let history = bounded_history(records.iter().filter(|r| r.step() <= header.steps));
-        (checkpoint::save_with_history(&agent, header.steps, history.clone())?, history.len())
+        let history = history_to(header.steps);
+        let kept = history.len();
+        (checkpoint::save_with_history(&agent, header.steps, history)?, kept)
     };
-    let (bytes, kept) = bytes;
     let tmp = out.with_extension("alam.tmp");
     std::fs::write(&tmp, bytes).map_err(io_context(&tmp, "cannot write"))?;
     std::fs::rename(&tmp, out).map_err(io_context(out, "cannot write"))?;
