@@ -156,22 +156,27 @@ test("CPU fallback and WebGPU run real updates that agree with the native run", 
 test("[cpu] a long run stays healthy: wasm memory and JS heap level off", { timeout: 400_000, skip: !devices().some((d) => d.name === "cpu") }, async () => {
   const { browser, page, errors } = await open();
   try {
-    const long = "hidden=16&batch_size=32&buffer_size=2000&learning_starts=100&log_every=50&probe_every=500&eval_every=0&total_steps=1000000&speed=max";
+    // log_every=2: the history a save carries (HISTORY_CAP = 4000 records: an update record every
+    // 2 steps, plus episodes and probes) is full before step 8100, the replay (2000 transitions)
+    // and the chart windows (500 points) long before.
+    const long = "hidden=16&batch_size=32&buffer_size=2000&learning_starts=100&log_every=2&probe_every=500&eval_every=0&total_steps=1000000&speed=max";
     await page.goto(`${server.base}?env=point-goal&algo=alam&${long}`);
     await ready(page);
     const measure = () => page.evaluate(() => {
       window.gc?.();
-      return { wasm: window.wasmBindings.wasmMemoryBytes(), heap: performance.memory.usedJSHeapSize, updates: Number(document.querySelector("#updates").textContent) };
+      return { wasm: window.wasmBindings.wasmMemoryBytes(), heap: performance.memory.usedJSHeapSize, saved: window.alamPage.autosaved };
     });
     await page.click("#play");
-    const atUpdates = (n) => page.waitForFunction((n) => Number(document.querySelector("#updates").textContent) >= n, n, { timeout: 300_000, polling: 1000 });
-    await atUpdates(1500);
+    // Each autosave (every 15 s) packs the whole run, its largest transient allocation: readings
+    // are taken just after one, the first once everything bounded is full (its saves no longer grow).
+    const savedPast = (step) => page.waitForFunction((step) => window.alamPage.autosaved > step, step, { timeout: 300_000, polling: 500 });
+    await savedPast(9000);
     const early = await measure();
-    await atUpdates(4500);
+    await savedPast(early.saved);
+    await savedPast(early.saved + 6000);
     const late = await measure();
-    console.log(`memory after ${early.updates} updates: wasm ${early.wasm} B, JS heap ${early.heap} B; after ${late.updates}: wasm ${late.wasm} B, JS heap ${late.heap} B`);
-    // Replay (2000 transitions) and chart windows (500 points) are full long before the first
-    // reading: from there on memory must not keep growing with the number of updates.
+    console.log(`memory after the autosave at step ${early.saved}: wasm ${early.wasm} B, JS heap ${early.heap} B; at step ${late.saved}: wasm ${late.wasm} B, JS heap ${late.heap} B`);
+    // From there on memory must not keep growing with the number of steps.
     assert.ok(late.wasm <= early.wasm * 1.1, `wasm memory grew: ${early.wasm} → ${late.wasm}`);
     assert.ok(late.heap <= early.heap * 1.5 + 2e6, `JS heap grew: ${early.heap} → ${late.heap}`);
     assert.deepEqual(errors, []);
