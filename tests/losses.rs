@@ -81,11 +81,42 @@ fn one_regression_step_moves_lambda_toward_the_dual_target() {
     let target = dual_target(before.clone(), h, 1.0, 100.0);
     let dist = |l: Tensor<2>| read((l - target.clone()).square()).iter().sum::<f32>();
     let d0 = dist(before.clone());
-    let loss = m.train(&obs, |l| (l - target.clone()).square().mean());
+    let loss = m.train_if_due(&obs, 1, |l| (l - target.clone()).square().mean()).expect("due every update");
     let d1 = dist(m.lambda(obs));
     // The regression loss is the mean of the squared distances it reports.
     assert!((loss.into_scalar::<f32>() - d0 / 3.0).abs() < 1e-5);
     assert!(d1 < d0, "λ moved away from the target: {d0} → {d1}");
+}
+
+/// The update's λ pass (`lambda_for_update`, the one the policy penalty uses) is the multiplier
+/// step's first forward pass: the same λ and the same step as a fresh pass, and a pass kept
+/// on an update where the multiplier is not due is dropped, not used on the next one.
+#[test]
+fn the_penalty_pass_is_the_multiplier_steps_first_pass() {
+    let (fresh, dev) = multiplier(Algo::Alam, 1e-2);
+    let obs = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 0.2, -0.5, 0.9, 0.7, -0.3], [3, 2]), &dev);
+    let target = t(&[0.3, 0.0, 1.5], &dev);
+    let loss = |l: Tensor<2>| (l - target.clone()).square().mean();
+    let mut kept = fresh.clone();
+    let mut fresh = fresh;
+    assert_eq!(read(kept.lambda_for_update(obs.clone())), read(fresh.lambda(obs.clone())));
+    let a = kept.train_if_due(&obs, 1, loss).unwrap();
+    let b = fresh.train_if_due(&obs, 1, loss).unwrap();
+    assert_eq!(a.into_scalar::<f32>(), b.into_scalar::<f32>());
+    assert_eq!(read(kept.lambda(obs.clone())), read(fresh.lambda(obs.clone())));
+    // Due every 2nd update: update 3 keeps a pass and drops it; update 4 runs a fresh one on
+    // other states, so the stale pass (on `obs`, before the step) must not leak into it.
+    let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, Algo::Alam);
+    cfg.hidden = 16;
+    cfg.multiplier_every = 2;
+    let mut every2 = MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev);
+    let mut reference = every2.clone();
+    let other = Tensor::<2>::from_data(TensorData::new(vec![-0.4f32, 0.8, 0.3, 0.1, -0.9, 0.6], [3, 2]), &dev);
+    every2.lambda_for_update(obs.clone());
+    assert!(every2.train_if_due(&obs, 3, loss).is_none());
+    let a = every2.train_if_due(&other, 4, loss).unwrap();
+    let b = reference.train_if_due(&other, 4, loss).unwrap();
+    assert_eq!(a.into_scalar::<f32>(), b.into_scalar::<f32>());
 }
 
 #[test]
@@ -93,11 +124,11 @@ fn fac_ascent_raises_lambda_where_violated_and_lowers_it_where_slack() {
     let (mut m, dev) = multiplier(Algo::Fac, 1e-2);
     let obs = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, 0.5], [1, 2]), &dev);
     let before = read(m.lambda(obs.clone()))[0];
-    m.train(&obs, |l| (l * t(&[1.0], &dev)).mean().neg());
+    m.train_if_due(&obs, 1, |l| (l * t(&[1.0], &dev)).mean().neg());
     let up = read(m.lambda(obs.clone()))[0];
     assert!(up > before, "h > 0 must raise λ: {before} → {up}");
     for _ in 0..3 {
-        m.train(&obs, |l| (l * t(&[-1.0], &dev)).mean().neg());
+        m.train_if_due(&obs, 1, |l| (l * t(&[-1.0], &dev)).mean().neg());
     }
     let down = read(m.lambda(obs))[0];
     assert!(down < up, "h < 0 must lower λ: {up} → {down}");

@@ -151,6 +151,9 @@ pub struct Agent {
     cost_head_mask: Tensor<3>,
     /// The unit vectors of `[10]` (plain device): [`Agent::pack_stats`].
     stat_units: Vec<Tensor<1>>,
+    /// `[heads, 10]` (plain device): 1 where a head's loss adds to a statistic (the reward
+    /// heads to `critic_loss`, the cost heads to `cost_critic_loss`), else 0.
+    head_stats: Tensor<2>,
 }
 
 impl Agent {
@@ -179,6 +182,8 @@ impl Agent {
         let stat_units = (0..n_stats)
             .map(|i| Tensor::from_data(TensorData::new((0..n_stats).map(|j| f32::from(i == j)).collect::<Vec<f32>>(), [n_stats]), &plain))
             .collect();
+        let head_stats: Vec<f32> = (0..heads).flat_map(|h| (0..n_stats).map(move |i| f32::from(i == usize::from(h >= REWARD_HEADS)))).collect();
+        let head_stats = Tensor::from_data(TensorData::new(head_stats, [heads, n_stats]), &plain);
         let mask: Vec<f32> = (0..heads).map(|h| f32::from(h >= REWARD_HEADS)).collect();
         let cost_head_mask = Tensor::from_data(TensorData::new(mask, [heads, 1, 1]), &device);
         Agent {
@@ -187,6 +192,7 @@ impl Agent {
             act_dim,
             cost_head_mask,
             stat_units,
+            head_stats,
             checked: learner.clone(),
             checked_updates: 0,
             learner,
@@ -223,26 +229,29 @@ impl Agent {
     }
 
     /// The batch and this update's Gaussian noise as one host buffer, uploaded in one write
-    /// (one `writeBuffer` on WebGPU) and cut into `[b, _]` views on the device: obs, act,
-    /// next_obs, reward, cost, done, next-action noise, action noise.
-    fn upload(&mut self, batch: &Batch) -> [Tensor<2>; 8] {
+    /// (one `writeBuffer` on WebGPU) and cut into views on the device: the states `[2b, obs]`
+    /// (the batch's obs, then its next_obs), act `[b, act]`, reward, cost, done `[b, 1]`, and the
+    /// noise `[2b, act]` (for the actions at obs, then at next_obs) — obs and next_obs side by
+    /// side so that one actor pass serves both.
+    fn upload(&mut self, batch: &Batch) -> [Tensor<2>; 6] {
         let b = batch.len();
         let (o, a) = (self.obs_dim, self.act_dim);
-        let widths = [o, a, o, 1, 1, 1, a, a];
-        let mut host: Vec<f32> = Vec::with_capacity(b * widths.iter().sum::<usize>());
-        for part in [&batch.obs, &batch.act, &batch.next_obs, &batch.reward, &batch.cost, &batch.done] {
+        let rows = [2 * b, b, b, b, b, 2 * b];
+        let widths = [o, a, 1, 1, 1, a];
+        let mut host: Vec<f32> = Vec::with_capacity(rows.iter().zip(&widths).map(|(r, w)| r * w).sum());
+        for part in [&batch.obs, &batch.next_obs, &batch.act, &batch.reward, &batch.cost, &batch.done] {
             host.extend_from_slice(part);
         }
         // Drawn in this order (next-action noise, then action noise) from the agent's RNG.
-        for _ in 0..2 * b * a {
-            host.push(StandardNormal.sample(&mut self.rng));
-        }
+        let next_noise: Vec<f32> = (0..b * a).map(|_| StandardNormal.sample(&mut self.rng)).collect();
+        host.extend((0..b * a).map(|_| -> f32 { StandardNormal.sample(&mut self.rng) }));
+        host.extend(next_noise);
         let len = host.len();
         let all: Tensor<1> = Tensor::from_data(TensorData::new(host, [len]), &self.device);
         let mut offset = 0;
-        widths.map(|w| {
-            let part = all.clone().narrow(0, offset, b * w).reshape([b, w]);
-            offset += b * w;
+        std::array::from_fn(|i| {
+            let part = all.clone().narrow(0, offset, rows[i] * widths[i]).reshape([rows[i], widths[i]]);
+            offset += rows[i] * widths[i];
             part
         })
     }
@@ -254,12 +263,19 @@ impl Agent {
         let cfg = self.cfg.clone();
         let (gamma, cost_gamma, d) = (cfg.gamma, cfg.cost_gamma, cfg.cost_threshold);
         let b = batch.len();
-        let [obs, act, next_obs, reward, cost, done, next_noise, noise] = self.upload(batch);
+        let [states, act, reward, cost, done, noise] = self.upload(batch);
+        let (obs, next_obs) = (states.clone().narrow(0, 0, b), states.clone().narrow(0, b, b));
         let not_done = done.neg() + 1.0;
         let alpha = self.learner.temperature.log_alpha.val().detach().exp().unsqueeze::<2>();
 
+        // One actor pass over [obs; next_obs] (the actor does not change before step 3): the
+        // next actions of the critic targets, without gradient, and the actions the actor loss
+        // differentiates — one forward pass where two cost twice the kernels.
+        let (actions, log_probs) = self.learner.actor.sample(states, noise);
+        let (new_act, logp) = (actions.clone().narrow(0, 0, b), log_probs.clone().narrow(0, 0, b));
+        let (next_act, next_logp) = (actions.narrow(0, b, b).inner(), log_probs.narrow(0, b, b).inner());
+
         // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
-        let (next_act, next_logp) = self.learner.actor.valid().sample(next_obs.clone().inner(), next_noise.inner());
         let q_next = self.learner.critics_target.forward(next_obs.inner(), next_act);
         let head = |q: &Tensor<3>, i: usize| q.clone().narrow(0, i, 1).reshape([b, 1]);
         let n_cost = cost_heads(&cfg);
@@ -284,14 +300,13 @@ impl Agent {
 
         // 3. Actor: α log π − min Q_r + the handler's penalty on h = Q_c(s, a) − d. The critics
         //    enter as constants (plain device), so only the actor's gradient is computed.
-        let (new_act, logp) = self.learner.actor.sample(obs.clone(), noise);
         let q_pi = self.learner.critics.valid().forward(obs.clone().inner(), new_act);
         let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
         let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
-        let (penalty, lambda) = match self.learner.handler.policy_penalty(h.clone(), &obs_plain) {
+        let (penalty, lambda) = match self.learner.handler.policy_penalty(h.clone(), &obs) {
             Some((p, l)) => (Some(p), l),
-            None => (None, Tensor::zeros([b, 1], &obs_plain.device())),
+            None => (None, Tensor::zeros([b, 1], &obs.device())),
         };
         let mut per_sample = logp.clone() * alpha.clone() - min_q;
         if let Some(p) = penalty {
@@ -327,29 +342,33 @@ impl Agent {
         // 6. Polyak-averaged targets.
         self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
 
-        let stats = self.pack_stats([
-            per_head.clone().narrow(0, 0, REWARD_HEADS).sum().inner(),
-            per_head.narrow(0, REWARD_HEADS, n_cost).sum().inner(),
-            actor_loss.inner(),
-            alpha_loss.inner(),
-            alpha.inner().reshape([1]),
-            lambda.clone().inner().mean(),
-            lambda.inner().max().reshape([1]),
-            multiplier_loss,
-            h.clone().mean().add_scalar(d),
-            burn::tensor::activation::relu(h).mean(),
-        ]);
+        // The batch's statistics in few kernels: λ, h and max(0, h) put in their statistics'
+        // columns of one `[b, 10]` matrix (elementwise) and averaged in one reduction; the heads'
+        // losses summed into theirs by one product with a `[heads, 10]` 0/1 matrix.
+        let column = |i: usize| self.stat_units[i].clone().unsqueeze::<2>();
+        let lambda = lambda.inner();
+        let columns = lambda.clone() * column(5) + h.clone() * column(8) + burn::tensor::activation::relu(h) * column(9);
+        let means = columns.mean_dim(0).reshape([UpdateStats::NAMES.len()]);
+        let head_losses = per_head.inner().unsqueeze::<2>().matmul(self.head_stats.clone()).reshape([UpdateStats::NAMES.len()]);
+        let stats = self.pack_stats(
+            means + head_losses + self.stat_units[8].clone().mul_scalar(d),
+            [
+                (2, actor_loss.inner()),
+                (3, alpha_loss.inner()),
+                (4, alpha.inner().reshape([1])),
+                (6, lambda.max().reshape([1])),
+                (7, multiplier_loss),
+            ],
+        );
         self.unread.push(stats);
     }
 
-    /// One update's ten statistics `[1]` as one vector `[10]` ([`UpdateStats::NAMES`] order),
-    /// as Σᵢ sᵢ·eᵢ with eᵢ the i-th unit vector: elementwise, so it fuses into few kernels,
-    /// where a concatenation costs a copy kernel per statistic (dispatches per update on
-    /// WebGPU: BENCHMARKS.md).
-    fn pack_stats(&self, stats: [Tensor<1>; 10]) -> Tensor<1> {
-        let [first, rest @ ..] = stats;
-        let units = &self.stat_units;
-        rest.into_iter().zip(&units[1..]).fold(units[0].clone() * first, |packed, (s, unit)| packed + unit.clone() * s)
+    /// One update's statistics as one vector `[10]` ([`UpdateStats::NAMES`] order): `base`
+    /// plus Σᵢ sᵢ·eᵢ for the scalars `[1]` at their indices, with eᵢ the i-th unit vector:
+    /// elementwise, so it fuses into few kernels, where a concatenation costs a copy kernel per
+    /// statistic (dispatches per update on WebGPU: BENCHMARKS.md).
+    fn pack_stats(&self, base: Tensor<1>, scalars: [(usize, Tensor<1>); 5]) -> Tensor<1> {
+        scalars.into_iter().fold(base, |packed, (i, s)| packed + self.stat_units[i].clone() * s)
     }
 
     /// Whether [`Agent::sync`] is due: `sync_every` updates are unread, or the acting policy

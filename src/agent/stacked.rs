@@ -479,7 +479,7 @@ impl StackedAgents {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let lam = self.multiplier_lambda(&net, obs.clone());
                 let loss = match cfg.algo {
-                    Algo::Fac => (lam * h.clone()).mean_dim(1).neg(),
+                    Algo::Fac => (lam * h.clone().neg()).mean_dim(1),
                     _ => (lam - target.clone()).square().mean_dim(1),
                 };
                 let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);

@@ -72,17 +72,14 @@ impl ConstraintHandler for AlamHandler {
         Algo::Alam
     }
 
-    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        let lambda = self.multiplier.lambda(obs.clone());
+    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+        let lambda = self.multiplier.lambda_for_update(obs.clone());
         Some((psi(h, lambda.clone(), self.rho), lambda))
     }
 
     fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
-        if !self.multiplier.due(policy_update) {
-            return None;
-        }
         let target = dual_target(lambda, h, self.rho, self.multiplier.lambda_max);
-        Some(self.multiplier.train(obs, |lambda| regression_loss(lambda, target.clone())))
+        self.multiplier.train_if_due(obs, policy_update, |lambda| regression_loss(lambda, target.clone()))
     }
 
     /// The classic method-of-multipliers schedule: grow ρ when a window's mean violation did

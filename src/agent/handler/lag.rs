@@ -29,7 +29,7 @@ impl ConstraintHandler for LagHandler {
     fn algo(&self) -> Algo {
         Algo::Lag
     }
-    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
         Some((h.mul_scalar(self.lambda), self.lambda(obs.clone())))
     }
     fn end_episode(&mut self, episode_cost: f64) {

@@ -50,11 +50,13 @@ pub trait ConstraintHandler: Send {
 
     /// The term added per sample to the actor loss, given h = Q_c(s, a) − d (with gradient into
     /// the action) for the batch states `obs`, and λ used for it `[batch, 1]` (no gradient).
-    /// `None` for plain SAC.
-    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)>;
+    /// `None` for plain SAC. A multiplier network keeps its forward pass on `obs` for this
+    /// update's [`ConstraintHandler::update_multiplier`] (the network does not change in
+    /// between), so an update runs λ_ξ(s) once, not twice.
+    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)>;
 
-    /// Called after every policy update with h and the λ the penalty used (both detached);
-    /// returns the multiplier loss when it trained the multiplier on this call.
+    /// Called after every policy update with the batch states, h and the λ the penalty used
+    /// (both detached); returns the multiplier loss when it trained the multiplier on this call.
     fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
         let _ = (obs, h, lambda, policy_update);
         None
@@ -122,6 +124,9 @@ pub struct MultiplierTrainer {
     /// m and k of docs/method.md §3c.
     every: u64,
     steps: u64,
+    /// λ_ξ(s) on this update's batch, with its graph into ξ: made by
+    /// [`MultiplierTrainer::lambda_for_update`], used or dropped by [`MultiplierTrainer::train_if_due`].
+    kept: Option<Tensor<2>>,
 }
 
 impl MultiplierTrainer {
@@ -135,6 +140,7 @@ impl MultiplierTrainer {
             cost_threshold: cfg.cost_threshold,
             every: cfg.multiplier_every,
             steps: cfg.multiplier_steps,
+            kept: None,
         }
     }
 
@@ -143,21 +149,33 @@ impl MultiplierTrainer {
         self.net.forward(obs, self.lambda_max).detach()
     }
 
-    /// Whether this policy update is one of every m-th.
-    pub fn due(&self, policy_update: u64) -> bool {
-        policy_update % self.every == 0
+    /// λ(s) on the update's batch states `[batch, 1]`, without gradient, as [`Self::lambda`];
+    /// its forward pass is kept (with the graph into ξ) for the first step of
+    /// [`Self::train_if_due`] in the same update: the same numbers, one forward pass fewer
+    /// (dispatches per update on WebGPU: BENCHMARKS.md).
+    pub fn lambda_for_update(&mut self, obs: Tensor<2>) -> Tensor<2> {
+        let lambda = self.net.forward(obs, self.lambda_max);
+        self.kept = Some(lambda.clone());
+        lambda.detach()
     }
 
-    /// k Adam steps on `loss(λ_ξ(s))`; returns the last loss.
-    pub fn train(&mut self, obs: &Tensor<2>, loss: impl Fn(Tensor<2>) -> Tensor<1>) -> Tensor<1> {
+    /// On every m-th policy update, k Adam steps on `loss(λ_ξ(s))` for the batch states `obs`
+    /// (the first on the forward pass [`Self::lambda_for_update`] kept, if any); returns the
+    /// last loss. Otherwise `None`, and the kept pass is dropped.
+    pub fn train_if_due(&mut self, obs: &Tensor<2>, policy_update: u64, loss: impl Fn(Tensor<2>) -> Tensor<1>) -> Option<Tensor<1>> {
+        let mut kept = self.kept.take();
+        if policy_update % self.every != 0 {
+            return None;
+        }
         let mut last = None;
         for _ in 0..self.steps {
-            let l = loss(self.net.forward(obs.clone(), self.lambda_max));
+            let lambda = kept.take().unwrap_or_else(|| self.net.forward(obs.clone(), self.lambda_max));
+            let l = loss(lambda);
             let grads = GradientsParams::from_grads(l.backward(), &self.net);
             self.net = self.optim.step(self.lr, self.net.clone(), grads);
             last = Some(l.detach());
         }
         // steps ≥ 1 is checked by the config.
-        last.unwrap_or_else(|| Tensor::zeros([1], &obs.device()))
+        Some(last.unwrap_or_else(|| Tensor::zeros([1], &obs.device())))
     }
 }

@@ -50,7 +50,7 @@ impl ConstraintHandler for PidLagHandler {
     fn algo(&self) -> Algo {
         Algo::PidLag
     }
-    fn policy_penalty(&self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
         Some((h.mul_scalar(self.state.lambda), self.lambda(obs.clone())))
     }
     fn end_episode(&mut self, episode_cost: f64) {

@@ -13,7 +13,7 @@ impl ConstraintHandler for NoConstraint {
     fn algo(&self) -> Algo {
         Algo::Sac
     }
-    fn policy_penalty(&self, _h: Tensor<2>, _obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+    fn policy_penalty(&mut self, _h: Tensor<2>, _obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
         None
     }
     fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {
