@@ -116,27 +116,40 @@ pub fn save_with_history(agent: &Agent, steps: u64, history: Vec<Record>) -> Res
 /// # Errors
 /// [`AlamError::Device`] when the read fails; [`AlamError::Weights`] when encoding fails.
 pub async fn save_async(agent: &Agent, steps: u64, history: Vec<Record>) -> Result<Vec<u8>> {
-    let header = Header {
-        config: agent.config().clone(),
-        obs_dim: agent.obs_dim(),
-        act_dim: agent.act_dim(),
-        handler: agent.handler().state(),
-        updates: agent.updates(),
-        steps,
-        history,
-        state: None,
-    };
+    let header = Header::of(agent, agent.config(), steps, history, None);
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
     let nets = copy_module(agent.nets().valid(), &Device::flex()).await?;
     let record = nets.into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
-    let mut out = Vec::with_capacity(16 + header.len() + record.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&record);
+    Ok(frame(MAGIC, &header, &record))
+}
+
+impl Header {
+    /// The header of `agent`'s run under `config` at `steps` environment steps.
+    fn of(agent: &Agent, config: &TrainConfig, steps: u64, history: Vec<Record>, state: Option<FullState>) -> Header {
+        Header {
+            config: config.clone(),
+            obs_dim: agent.obs_dim(),
+            act_dim: agent.act_dim(),
+            handler: agent.handler().state(),
+            updates: agent.updates(),
+            steps,
+            history,
+            state,
+        }
+    }
+}
+
+/// A run file: `magic`, the header's length (u32 LE), the header JSON, `body`, and the CRC-32
+/// of all of that (u32 LE).
+fn frame(magic: &[u8], header_json: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + header_json.len() + body.len());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(header_json);
+    out.extend_from_slice(body);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    Ok(out)
+    out
 }
 
 /// Checks magic, length and checksum and returns the header and the weights' bytes.
@@ -190,23 +203,9 @@ pub async fn save_run_async(trainer: &Trainer, history: Vec<Record>, metrics_len
     let mut body = Vec::with_capacity(record.len() + replay.len());
     body.extend_from_slice(&record);
     body.extend_from_slice(&replay);
-    let header = Header {
-        // The trainer's: a resumed run may have been given another length.
-        config: trainer.config().clone(),
-        obs_dim: agent.obs_dim(),
-        act_dim: agent.act_dim(),
-        handler: agent.handler().state(),
-        updates: agent.updates(),
-        steps: trainer.steps_done(),
-        history,
-        state: Some(FullState {
-            agent: scalars,
-            trainer: trainer.state(),
-            record_len: record.len() as u64,
-            body_len: body.len() as u64,
-            metrics_len,
-        }),
-    };
+    let state = FullState { agent: scalars, trainer: trainer.state(), record_len: record.len() as u64, body_len: body.len() as u64, metrics_len };
+    // The trainer's config: a resumed run may have been given another length.
+    let header = Header::of(agent, trainer.config(), trainer.steps_done(), history, Some(state));
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
     Ok(pack_full(&header, &body))
 }
@@ -216,15 +215,7 @@ pub async fn save_run_async(trainer: &Trainer, history: Vec<Record>, metrics_len
 /// hostile-input tests) use to edit a file's contents past its checksum.
 pub fn pack_full(header_json: &[u8], body: &[u8]) -> Vec<u8> {
     // Level 1: most of the gain at a fraction of the time (the page saves on its main thread).
-    let body = miniz_oxide::deflate::compress_to_vec(body, 1);
-    let mut out = Vec::with_capacity(16 + header_json.len() + body.len());
-    out.extend_from_slice(MAGIC_FULL);
-    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
-    out.extend_from_slice(header_json);
-    out.extend_from_slice(&body);
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    frame(MAGIC_FULL, header_json, &miniz_oxide::deflate::compress_to_vec(body, 1))
 }
 
 /// The header JSON and the decompressed body of a full file (checksum and header checked).
