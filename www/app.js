@@ -1,21 +1,19 @@
-// One trainer view: a trainer from the wasm core, driven a slice at a time
-// (`run(maxSteps, budgetMs)`), its records routed to the charts, its scene to the canvas,
-// its λ(s) grid to the heat map. Data flows one way: the view only reads what the core reports.
+// One trainer view: a run of the wasm core, driven a slice at a time (`run(maxSteps,
+// budgetMs)`), with its life around it — starting, replacing, saving, loading, autosaving,
+// the pretrained demo, a lost WebGPU device. Data flows one way: the core's reports go to the
+// display (display.js: charts, scene, heat map, counters); the settings form is controls.js;
+// this browser's autosave store is autosave.js; run files in and out are runfile.js.
 // The page (main.js) and each `<alam-trainer>` widget (widget.js) make one, in their own root.
-import { Charts } from "./charts.js";
-import { drawScene } from "./scene.js";
-import { drawHeatmap, drawLegend } from "./heatmap.js";
-import { BUDGET_MS, Controls, DEFAULT_SETTINGS, FORM_FIELDS, SPEEDS, writeQuery } from "./controls.js";
+import { Display } from "./display.js";
+import { acceptedSettings, BUDGET_MS, committed, Controls, SPEEDS, writeQuery } from "./controls.js";
 import { chooseBackend, createTrainer, gpuLost, GpuLostError, loadTrainer, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
+import { dropAutosave, readAutosave, sameSettings, writeAutosave } from "./autosave.js";
+import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
-/** The core refuses larger run files too (checkpoint::MAX_BYTES); this spares reading them. */
-const MAX_RUN_BYTES = 256 * 1024 * 1024;
 /** How often a playing run is saved to this browser's IndexedDB (and at every pause). */
 const AUTOSAVE_EVERY_MS = 15_000;
-/** Finished episodes in the "last episodes" counter. */
-const RECENT = 5;
 /** Watched episodes kept one by one (for tests and scripts: `watched().list`). */
 const WATCHED_KEPT = 1000;
 
@@ -31,8 +29,6 @@ const WATCHED_KEPT = 1000;
  * Returns what scripts and tests read (`window.alamPage` on the page, `element.alam` on a widget).
  */
 export function createTrainerView(root, bindings, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null, pretrainedFull = null }) {
-  const $ = (id) => root.getElementById(id);
-
   const state = {
     trainer: null,
     settings: {}, // what the URL says and the trainer runs (partial: the core fills in the rest)
@@ -40,13 +36,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     page: null, // { backend, autoplay, speed }
     playing: false,
     done: false,
-    violations: 0,
-    /** The last RECENT finished episodes: what "is it safe and reaching goals yet?" reads. */
-    recent: [],
-    scene: null,
     label: null, // the trainer's device, as the core says it ("WebGPU", "CPU — why")
     choice: {}, // how "auto" chose it ({ backend, note, measured }, www/device.js)
-    heatmap: null,
     heatmapAt: 0,
     timer: null, // { cancel } of the scheduled slice
     pendingResets: 0,
@@ -70,7 +61,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   /** What scripts and tests read (`window.alamPage`, a widget's `element.alam`). */
   const view = {
-    points: () => (charts ? charts.points() : { return: 0, cost: 0, lambda: 0, speed: 0 }),
+    points: () => display.charts.points(),
     heatmapVersion: 0,
     lastHeatmap: null,
     /** Step of the last autosave (-1: none yet). */
@@ -84,14 +75,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     /** How many times "auto" measured WebGPU against the CPU in this view. */
     measurements: 0,
     /** What each chart draws (uPlot's data), `{return: [[steps…], [series…]…], …}`. */
-    plotted: () => (charts ? charts.plotted() : {}),
+    plotted: () => display.charts.plotted(),
     /** Whether the pretrained demo is being watched (acting, not learning). */
     watching: () => state.watching,
     /** Finished watched episodes: { episodes, violations, return } summed, and `list`. */
     watched: () => ({ ...state.watched, list: state.watched.list.slice() }),
   };
 
-  let charts = null;
+  const display = new Display(root);
+  const setStatus = (text, kind) => display.setStatus(text, kind);
   let controls = null;
 
   // One trainer call in flight at a time: every call that touches the trainer queues here
@@ -114,12 +106,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
 
-  function setStatus(text, kind = "") {
-    const el = $("status");
-    el.textContent = text;
-    el.dataset.kind = kind;
-  }
-
   /** A trainer call that is given up if the WebGPU device is lost meanwhile: a call on a lost
    *  device may never settle, and the page must not wait for it. */
   const guarded = (promise) => (state.onGpu ? unlessLost(promise) : promise);
@@ -141,40 +127,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     controls.setState(state.trainer ? (state.done ? "done" : "idle") : "none");
   }
 
-  // ---- drawing ---------------------------------------------------------------------------
-
-  let drawPending = false;
-  function requestDraw() {
-    if (drawPending) return;
-    drawPending = true;
-    requestAnimationFrame(() => {
-      drawPending = false;
-      charts.flush();
-      if (state.scene) {
-        const caption = drawScene($("scene"), state.scene);
-        if ($("scene-caption").textContent !== caption) $("scene-caption").textContent = caption;
-      }
-    });
-  }
-
-  function renderHeatmap() {
-    const hm = state.heatmap;
-    const canvas = $("heatmap");
-    if (!hm) {
-      const ctx = canvas.getContext("2d");
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      return;
-    }
-    let top = hm.lambda_max;
-    if ($("heatmap-autoscale").checked) {
-      top = hm.lambda.reduce((m, v) => (v > m ? v : m), 0) || 1e-6;
-    }
-    // Outlines from the scene the grid was built from (hazards move every episode).
-    $("heatmap-caption").textContent = drawHeatmap(canvas, hm, hm.scene ?? state.scene, top);
-    drawLegend($("heatmap-scale"), $("heatmap-lo"), $("heatmap-hi"), top);
-  }
-
   async function refreshHeatmap(trainer) {
     state.heatmapAt = performance.now();
     let hm;
@@ -183,43 +135,20 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     } catch (e) {
       if (await lostDevice(e)) return; // said in the status line, with what happens next
       console.error("heat map failed:", e);
-      $("heatmap-caption").textContent = `The heat map failed: ${messageOf(e)}`;
+      display.heatmapFailed(messageOf(e));
       return;
     }
     if (trainer !== state.trainer) return;
-    state.heatmap = hm ?? null;
-    if (!hm) $("heatmap-caption").textContent = "No map: this algorithm has no state-wise multiplier λ(s) (or the environment has no 2-D picture).";
-    renderHeatmap();
-    view.lastHeatmap = state.heatmap;
+    display.setHeatmap(hm);
+    view.lastHeatmap = display.heatmap;
     view.heatmapVersion += 1;
   }
 
-  // ---- counters --------------------------------------------------------------------------
-
-  function showCounters(report) {
-    $("steps").textContent = String(report?.steps ?? 0);
-    $("episodes").textContent = String(report?.episodes ?? 0);
-    $("updates").textContent = String(report?.updates ?? 0);
-    // Violating steps of finished episodes (or the core's own total, if it reports one).
-    $("violations").textContent = String(report?.violations ?? state.violations);
-    $("total-steps").textContent = String(report?.total_steps ?? state.config?.total_steps ?? "–");
-    const n = state.recent.length;
-    const mean = (f) => state.recent.reduce((s, e) => s + f(e), 0) / n;
-    $("recent").textContent = n === 0 ? "–" : `return ${mean((e) => e.return).toFixed(1)} · ${mean((e) => e.violations).toFixed(1)} violating steps`;
-  }
-
-  /** One record onto the charts and the episode counters. */
-  function take(r) {
-    charts.add(r);
-    if (r.kind === "episode") {
-      state.violations += r.violations;
-      state.recent = [...state.recent, r].slice(-RECENT);
-    }
-  }
+  // ---- the core's reports ------------------------------------------------------------------
 
   function handleReport(report) {
-    report.records.forEach(take);
-    showCounters(report);
+    report.records.forEach((r) => display.take(r));
+    display.showCounters(report, state.config);
     const diverged = report.diverged ?? report.records.find((r) => r.kind === "diverged")?.message;
     if (diverged) {
       // A training outcome the core handled (last good weights kept), not a page failure.
@@ -250,14 +179,13 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       report = await guarded(t.run(maxSteps, BUDGET_MS));
       if (t !== state.trainer) return;
       handleReport(report);
-      state.scene = t.scene();
+      display.setScene(t.scene());
     } catch (e) {
       if (t !== state.trainer) return;
       if (await lostDevice(e)) return; // recoverOnCpu takes over
       fail("training failed", e);
       return;
     }
-    requestDraw();
     if (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS) await autosave(t);
     // Every few seconds, and once more when the run ends so the final λ(s) stays on screen.
     if (state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS) await refreshHeatmap(t);
@@ -284,20 +212,10 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       state.watched.return += e.return;
       if (state.watched.list.length < WATCHED_KEPT) state.watched.list.push({ return: e.return, violations: e.violations });
     }
-    showWatched();
+    display.showWatched(state.watched);
     // The run's own counters, as the core reports them: watching leaves them as they are.
-    $("steps").textContent = String(report.steps);
-    $("updates").textContent = String(report.updates);
-    state.scene = report.scene;
-    requestDraw();
-  }
-
-  function showWatched() {
-    const w = state.watched;
-    $("watched").textContent =
-      w.episodes === 0
-        ? "none finished yet"
-        : `${w.episodes} · mean return ${(w.return / w.episodes).toFixed(1)} · ${(w.violations / w.episodes).toFixed(2)} violating steps per episode (${w.violations} in all)`;
+    display.showProgress(report.steps, report.updates);
+    display.setScene(report.scene);
   }
 
   function cancelSlice() {
@@ -347,7 +265,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (!state.trainer || state.done) return;
     pause();
     await exclusive(() => runSlice(1));
-    if (!state.done && !$("status").dataset.kind?.startsWith("error")) setStatus("paused", "paused");
+    if (!state.done && !display.status().kind.startsWith("error")) setStatus("paused", "paused");
   }
 
   // ---- trainers and settings ----------------------------------------------------------------
@@ -358,7 +276,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     return chooseBackend(bindings, settings, state.page.backend, {
       onMeasure: () => {
         view.measurements += 1;
-        $("backend").textContent = "Measuring which device trains faster here: WebGPU, then the CPU…";
+        display.showMeasuring();
         setStatus("measuring which device trains faster here (a few seconds, once for these settings)…", "loading");
       },
     });
@@ -387,11 +305,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       state.onGpu = false;
       state.lastSave = null;
       state.done = false;
-      state.violations = 0;
-      state.recent = [];
-      state.heatmap = null;
-      charts.clear();
-      showCounters(null);
+      display.clear();
       let t;
       try {
         if (made) {
@@ -407,16 +321,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
         state.label = t.backend();
         state.onGpu = onWebGpu(state.label);
         state.config = t.config();
-        showBackend(state.label, state.choice.note);
-        showCounters(null);
-        state.scene = t.scene();
+        display.showBackend(state.label, state.choice.note);
+        display.showCounters(null, state.config);
+        display.setScene(t.scene());
       } catch (e) {
-        showBackend(`no trainer (${messageOf(e)})`);
-        renderHeatmap();
+        display.showBackend(`no trainer (${messageOf(e)})`);
+        display.renderHeatmap();
         fail("could not start the trainer", e);
         return;
       }
-      requestDraw();
       await refreshHeatmap(t);
     });
     state.pendingResets -= 1;
@@ -435,37 +348,13 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   // ---- autosave: a reload resumes the run -----------------------------------------------------
 
-  const DB = { name: "alam-playground", store: "runs", key: "autosave" };
-
-  /** One IndexedDB request on the autosave store, as a promise. */
-  function idb(mode, request) {
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open(DB.name, 1);
-      open.onupgradeneeded = () => open.result.createObjectStore(DB.store);
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        const tx = db.transaction(DB.store, mode);
-        const req = request(tx.objectStore(DB.store));
-        tx.oncomplete = () => {
-          db.close();
-          resolve(req.result);
-        };
-        tx.onerror = () => reject(tx.error);
-      };
-    });
-  }
-
-  /** Same run? Settings compared field by field, whatever their order. */
-  const sameSettings = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-
   /** Saves the run (call inside `exclusive`): to this browser's IndexedDB (the page), and in
    *  memory on WebGPU (where the run goes on on the CPU if the device is lost). A failed save
    *  is said in the status line; training goes on. */
   async function autosave(t) {
     if (!useAutosave && !state.onGpu) return;
     state.autosavedAt = performance.now();
-    const steps = Number($("steps").textContent);
+    const steps = display.steps();
     let bytes;
     try {
       bytes = await guarded(t.save());
@@ -479,7 +368,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     state.lastSave = { bytes, steps };
     if (!useAutosave) return;
     try {
-      await idb("readwrite", (store) => store.put({ settings: state.settings, bytes, steps, savedAt: Date.now() }, DB.key));
+      await writeAutosave({ settings: state.settings, bytes, steps, savedAt: Date.now() });
       view.autosaved = steps;
     } catch (e) {
       // No IndexedDB (private mode) or none left: the run goes on, a reload will not resume it.
@@ -492,7 +381,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   async function resumeAutosave() {
     let saved;
     try {
-      saved = await idb("readonly", (store) => store.get(DB.key));
+      saved = await readAutosave();
     } catch {
       return false;
     }
@@ -502,7 +391,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       ({ t, note } = await loadOn(saved.bytes, state.settings));
     } catch (e) {
       console.warn("the autosaved run could not be read; starting afresh:", e);
-      await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
+      await dropAutosave();
       return false;
     }
     return adoptRun(t, saved.bytes, note, (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`);
@@ -522,14 +411,14 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     let report;
     try {
       // The curves so far, from the file, and the counters (a run of no step).
-      t.history().forEach(take);
-      requestDraw();
+      t.history().forEach((r) => display.take(r));
+      display.requestDraw();
       report = await exclusive(() => guarded(t.run(0, 0)));
     } catch (e) {
       if (!(await lostDevice(e))) fail("could not show the loaded run", e);
       return false;
     }
-    showCounters(report);
+    display.showCounters(report, state.config);
     state.lastSave = { bytes, steps: report.steps };
     // A full file goes on exactly; a weights-only one first refills its replay: said.
     view.loaded = { kind: t.loaded_kind(), note: t.load_note() };
@@ -561,7 +450,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
         const t = await bindings.WebTrainer.load(save.bytes, "cpu");
         const goesOn = (steps) => (wasWatching ? "watching the demo goes on on the CPU" : `training goes on on the CPU from the last save (step ${steps})`);
         ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching });
-        if (ok && wasWatching) enterWatching($("status").textContent);
+        if (ok && wasWatching) enterWatching(display.status().text);
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
       }
@@ -572,7 +461,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
     state.recovering = false;
     if (wasPlaying && state.trainer) {
-      const message = $("status").textContent;
+      const message = display.status().text;
       play();
       setStatus(message, "error");
     }
@@ -597,15 +486,9 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       setStatus(`error: could not save the run: ${messageOf(e)}`, "error");
       return;
     }
-    if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps: Number($("steps").textContent) };
-    const c = state.config;
-    const name = `alam-${c.env}-${c.algo}-s${c.seed}-step${$("steps").textContent}${weightsOnly ? "-weights" : ""}.alam`;
-    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-    const a = Object.assign(document.createElement("a"), { href: url, download: name });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps: display.steps() };
+    const name = runFileName(state.config, display.steps(), weightsOnly);
+    download(bytes, name);
     setStatus(`saved ${name}`, state.playing ? "playing" : "paused");
   }
 
@@ -614,8 +497,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   async function loadRun(file) {
     let t, bytes, config;
     try {
-      if (file.size > MAX_RUN_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MiB; a run file is at most ${MAX_RUN_BYTES / 2 ** 20} MiB`);
-      bytes = new Uint8Array(await file.arrayBuffer());
+      bytes = await readRunFile(file);
       t = await bindings.WebTrainer.load(bytes, "cpu");
       config = t.config();
     } catch (e) {
@@ -650,34 +532,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
   }
 
-  /** "Training on: CPU", with how "auto" chose it (`note`: both measured speeds) and the
-   *  core's reason for not using WebGPU (often a long adapter error) folded away under a
-   *  disclosure. */
-  function showBackend(text, note = null) {
-    const el = $("backend");
-    const [label, ...why] = text.split(" — ");
-    // "CPU (chosen)" is the core's word for a forced CPU; a measured choice says its figures.
-    const device = note ? label.replace(/ \(chosen\)$/, "") : label;
-    el.replaceChildren(`Training on: ${device}`);
-    if (note) el.append(` (${note})`);
-    if (why.length > 0) {
-      const details = document.createElement("details");
-      const summary = document.createElement("summary");
-      summary.textContent = "why not WebGPU?";
-      details.append(summary, why.join(" — "));
-      el.append(details);
-    }
-    el.dataset.kind = /^webgpu/i.test(text) ? "gpu" : "cpu";
-  }
-
-  /** The settings to commit: the candidate, with every form field pinned to the value the
-   *  core resolved, so the URL reproduces the run even if defaults change. */
-  function committed(candidate, config) {
-    const s = { ...candidate };
-    for (const f of ["env", "algo", ...FORM_FIELDS]) if (config[f] !== undefined) s[f] = config[f];
-    return s;
-  }
-
   /** A field changed: check it with the core; refuse it beside the field, or start a run with it. */
   async function onSetting(field, value) {
     const candidate = { ...state.settings, [field]: value };
@@ -696,34 +550,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     await replaceTrainer(state.settings);
   }
 
-  /** The URL's (or the widget's attributes') settings, minus any the core refuses: each
-   *  refusal is shown beside its field and kept in `refused` for the status line. */
-  function initialSettings(given) {
-    const source = url ? "From the URL" : "From the element's attributes";
-    let s = { ...DEFAULT_SETTINGS, ...given };
-    for (let tries = 0; tries < 20; tries++) {
-      try {
-        return committed(s, bindings.checkSettings(s));
-      } catch (e) {
-        const msg = messageOf(e);
-        state.refused.push(msg);
-        const field = e?.field; // the setting the core names, if any
-        if (!field || !(field in s)) {
-          s = { ...DEFAULT_SETTINGS };
-          controls.showError(`${source}, refused: ${msg}`, "env");
-          continue;
-        }
-        const input = $(field);
-        if (input && input.tagName === "INPUT") input.value = String(s[field]);
-        controls.showError(`${source}: ${msg}`, field);
-        const rest = { ...s };
-        delete rest[field];
-        s = field in DEFAULT_SETTINGS ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
-      }
-    }
-    return { ...DEFAULT_SETTINGS };
-  }
-
   /** Keeps the address bar in step with the run (page only: a widget has no URL of its own);
    *  bare while the demo is watched. */
   function remember() {
@@ -732,9 +558,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   /** A trainer from the run file at `url`, on the device "auto" picks for its settings. */
   async function fetchRun(href) {
-    const response = await fetch(href);
-    if (!response.ok) throw new Error(`${href}: HTTP ${response.status}`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await fetchRunFile(href);
     return { bytes, ...(await loadOn(bytes, state.settings)) };
   }
 
@@ -754,7 +578,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (!(await adoptRun(run.t, run.bytes, run.note, describe, "ready", { watching: true }))) return false;
     state.page.speed = "1";
     controls.setSpeed("1");
-    enterWatching($("status").textContent);
+    enterWatching(display.status().text);
     play();
     return true;
   }
@@ -764,18 +588,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     state.watching = true;
     state.watchStatus = status;
     state.watched = { episodes: 0, violations: 0, return: 0, list: [] };
-    showWatched();
-    $("watched-row").hidden = false;
-    $("train-on").hidden = false;
-    $("scratch").hidden = false;
+    display.showWatched(state.watched);
+    display.showWatching(true);
     setStatus(status, "watching");
   }
 
   function leaveWatching() {
     if (!state.watching) return;
     state.watching = false;
-    $("watched-row").hidden = true;
-    $("train-on").hidden = true; // "Train from scratch" stays while the demo's run trains on
+    display.showWatching(false); // "Train from scratch" stays while the demo's run trains on
     // The address bar stays bare while the demo is watched (a reload shows the demo again);
     // from here on it reproduces the run on screen.
     remember();
@@ -805,30 +626,29 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     }
     const describe = (steps) => `training on the pretrained demo from step ${steps}`;
     if (!(await adoptRun(run.t, run.bytes, run.note, describe))) return;
-    const message = $("status").textContent;
+    const message = display.status().text;
     play();
     setStatus(message, "training");
   }
 
   async function trainFromScratch() {
-    $("scratch").hidden = true;
+    display.hideScratch();
     toTraining();
     await replaceTrainer(state.settings, { stop: true });
     play();
   }
 
   state.page = { ...pageOptions };
-  charts = new Charts(root);
   controls = new Controls(root, {
     onPlay: play,
     onPause: pause,
     onStep: step,
     onReset: async () => {
-      $("scratch").hidden = true;
+      display.hideScratch();
       leaveWatching();
       controls.clearAllErrors();
       controls.fill(state.settings, state.config);
-      if (useAutosave) await idb("readwrite", (store) => store.delete(DB.key)).catch(() => {});
+      if (useAutosave) await dropAutosave();
       view.autosaved = -1;
       replaceTrainer(state.settings, { stop: true });
     },
@@ -845,18 +665,12 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     },
   });
   controls.setSpeed(state.page.speed);
-  state.settings = initialSettings(settings);
+  const accepted = acceptedSettings(settings, bindings.checkSettings, controls, url ? "From the URL" : "From the element's attributes");
+  state.settings = accepted.settings;
+  state.refused = accepted.refused;
   // A first visit keeps its bare address while the demo is watched (a reload shows it again).
   if (!pretrained) remember();
   controls.fill(state.settings, null);
-
-  $("heatmap-autoscale").addEventListener("change", renderHeatmap);
-  new ResizeObserver(() => requestDraw()).observe($("scene"));
-  new ResizeObserver(() => renderHeatmap()).observe($("heatmap"));
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    requestDraw();
-    renderHeatmap();
-  });
 
   (async () => {
     if (useAutosave && (await resumeAutosave())) {

@@ -23,6 +23,43 @@ export function parseValue(text) {
   return s;
 }
 
+/** The settings to commit: the candidate, with every form field pinned to the value the core
+ *  resolved (`config`, its full config), so the URL reproduces the run even if defaults change. */
+export function committed(candidate, config) {
+  const s = { ...candidate };
+  for (const f of [...SELECT_FIELDS, ...FORM_FIELDS]) if (config[f] !== undefined) s[f] = config[f];
+  return s;
+}
+
+/** The given settings (the URL's or a widget's attributes', over DEFAULT_SETTINGS) minus any
+ *  the core refuses (`check`: `checkSettings`, which throws an error naming its `field`): each
+ *  refusal is shown beside its field by `controls`, prefixed with `source`, and the run takes
+ *  the default instead. Returns `{ settings, refused }`: the committed settings and the
+ *  refusals' messages. */
+export function acceptedSettings(given, check, controls, source) {
+  const refused = [];
+  let s = { ...DEFAULT_SETTINGS, ...given };
+  for (let tries = 0; tries < 20; tries++) {
+    try {
+      return { settings: committed(s, check(s)), refused };
+    } catch (e) {
+      const msg = typeof e === "string" ? e : e?.message ?? String(e);
+      refused.push(msg);
+      const field = e?.field; // the setting the core names, if any
+      if (!field || !(field in s)) {
+        s = { ...DEFAULT_SETTINGS };
+        controls.showError(`${source}, refused: ${msg}`, "env");
+        continue;
+      }
+      controls.showRefused(field, s[field], `${source}: ${msg}`);
+      const rest = { ...s };
+      delete rest[field];
+      s = field in DEFAULT_SETTINGS ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
+    }
+  }
+  return { settings: { ...DEFAULT_SETTINGS }, refused };
+}
+
 /** Settings and page options from a query string (`?env=point-goal&rho=1&backend=cpu`). */
 export function readQuery(search) {
   const params = new URLSearchParams(search);
@@ -116,6 +153,13 @@ export class Controls {
       el.setAttribute("aria-invalid", "true");
       out.textContent = String(message);
     }
+  }
+
+  /** A refused starting value: kept in its text field (to be edited), the refusal beside it. */
+  showRefused(field, value, message) {
+    const el = this.doc.getElementById(field);
+    if (el && el.tagName === "INPUT") el.value = String(value);
+    this.showError(message, field);
   }
 
   clearError(field) {

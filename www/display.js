@@ -1,0 +1,181 @@
+// What a trainer view shows: the charts, the scene, the λ(s) heat map, the counters, the
+// device notice and the status line. It only draws what it is given (app.js hands it the
+// core's reports); it never calls the trainer.
+import { Charts } from "./charts.js";
+import { drawScene } from "./scene.js";
+import { drawHeatmap, drawLegend } from "./heatmap.js";
+
+/** Finished episodes in the "last episodes" counter. */
+const RECENT = 5;
+
+export class Display {
+  /** `root`: a Document or a ShadowRoot holding `trainerMarkup`. */
+  constructor(root) {
+    this.$ = (id) => root.getElementById(id);
+    this.charts = new Charts(root);
+    this.scene = null;
+    /** The λ(s) grid on screen (`WebTrainer.heatmap`), or null. */
+    this.heatmap = null;
+    /** Violating steps of the run's finished episodes. */
+    this.violations = 0;
+    /** The last RECENT finished episodes: what "is it safe and reaching goals yet?" reads. */
+    this.recent = [];
+    this.drawPending = false;
+    this.$("heatmap-autoscale").addEventListener("change", () => this.renderHeatmap());
+    new ResizeObserver(() => this.requestDraw()).observe(this.$("scene"));
+    new ResizeObserver(() => this.renderHeatmap()).observe(this.$("heatmap"));
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+      this.requestDraw();
+      this.renderHeatmap();
+    });
+  }
+
+  /** A new run: empty charts, counters and map. */
+  clear() {
+    this.violations = 0;
+    this.recent = [];
+    this.heatmap = null;
+    this.charts.clear();
+    this.showCounters(null, null);
+  }
+
+  setStatus(text, kind = "") {
+    const el = this.$("status");
+    el.textContent = text;
+    el.dataset.kind = kind;
+  }
+
+  /** The status line's text and kind ("error", "playing", …). */
+  status() {
+    return { text: this.$("status").textContent, kind: this.$("status").dataset.kind ?? "" };
+  }
+
+  /** Charts and scene at the next animation frame (many reports, one drawing). */
+  requestDraw() {
+    if (this.drawPending) return;
+    this.drawPending = true;
+    requestAnimationFrame(() => {
+      this.drawPending = false;
+      this.charts.flush();
+      if (this.scene) {
+        const caption = drawScene(this.$("scene"), this.scene);
+        if (this.$("scene-caption").textContent !== caption) this.$("scene-caption").textContent = caption;
+      }
+    });
+  }
+
+  /** The scene to draw next (`WebTrainer.scene`). */
+  setScene(scene) {
+    this.scene = scene;
+    this.requestDraw();
+  }
+
+  /** A new λ(s) grid (null: this algorithm or env has none, said under the map). */
+  setHeatmap(hm) {
+    this.heatmap = hm ?? null;
+    if (!hm) this.$("heatmap-caption").textContent = "No map: this algorithm has no state-wise multiplier λ(s) (or the environment has no 2-D picture).";
+    this.renderHeatmap();
+  }
+
+  heatmapFailed(message) {
+    this.$("heatmap-caption").textContent = `The heat map failed: ${message}`;
+  }
+
+  renderHeatmap() {
+    const hm = this.heatmap;
+    const canvas = this.$("heatmap");
+    if (!hm) {
+      const ctx = canvas.getContext("2d");
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      return;
+    }
+    let top = hm.lambda_max;
+    if (this.$("heatmap-autoscale").checked) {
+      top = hm.lambda.reduce((m, v) => (v > m ? v : m), 0) || 1e-6;
+    }
+    // Outlines from the scene the grid was built from (hazards move every episode).
+    this.$("heatmap-caption").textContent = drawHeatmap(canvas, hm, hm.scene ?? this.scene, top);
+    drawLegend(this.$("heatmap-scale"), this.$("heatmap-lo"), this.$("heatmap-hi"), top);
+  }
+
+  /** One record onto the charts and the episode counters. */
+  take(r) {
+    this.charts.add(r);
+    if (r.kind === "episode") {
+      this.violations += r.violations;
+      this.recent = [...this.recent, r].slice(-RECENT);
+    }
+  }
+
+  /** The counters from a report of the core (`WebTrainer.run`), or zeros; `config` gives the
+   *  run's length when the report does not. */
+  showCounters(report, config) {
+    const $ = this.$;
+    $("steps").textContent = String(report?.steps ?? 0);
+    $("episodes").textContent = String(report?.episodes ?? 0);
+    $("updates").textContent = String(report?.updates ?? 0);
+    // Violating steps of finished episodes (or the core's own total, if it reports one).
+    $("violations").textContent = String(report?.violations ?? this.violations);
+    $("total-steps").textContent = String(report?.total_steps ?? config?.total_steps ?? "–");
+    const n = this.recent.length;
+    const mean = (f) => this.recent.reduce((s, e) => s + f(e), 0) / n;
+    $("recent").textContent = n === 0 ? "–" : `return ${mean((e) => e.return).toFixed(1)} · ${mean((e) => e.violations).toFixed(1)} violating steps`;
+  }
+
+  /** Steps and updates as the core reports them while the demo is watched. */
+  showProgress(steps, updates) {
+    this.$("steps").textContent = String(steps);
+    this.$("updates").textContent = String(updates);
+  }
+
+  /** The steps counter as shown (what a save's name and the autosave say). */
+  steps() {
+    return Number(this.$("steps").textContent);
+  }
+
+  /** Finished watched episodes, `{ episodes, violations, return }` summed. */
+  showWatched(w) {
+    this.$("watched").textContent =
+      w.episodes === 0
+        ? "none finished yet"
+        : `${w.episodes} · mean return ${(w.return / w.episodes).toFixed(1)} · ${(w.violations / w.episodes).toFixed(2)} violating steps per episode (${w.violations} in all)`;
+  }
+
+  /** The demo's rows and buttons shown while it is watched. */
+  showWatching(on) {
+    this.$("watched-row").hidden = !on;
+    this.$("train-on").hidden = !on;
+    if (on) this.$("scratch").hidden = false;
+  }
+
+  /** "Train from scratch" goes once a fresh run starts. */
+  hideScratch() {
+    this.$("scratch").hidden = true;
+  }
+
+  /** "Training on: CPU", with how "auto" chose it (`note`: both measured speeds) and the
+   *  core's reason for not using WebGPU (often a long adapter error) folded away under a
+   *  disclosure. */
+  showBackend(text, note = null) {
+    const el = this.$("backend");
+    const [label, ...why] = text.split(" — ");
+    // "CPU (chosen)" is the core's word for a forced CPU; a measured choice says its figures.
+    const device = note ? label.replace(/ \(chosen\)$/, "") : label;
+    el.replaceChildren(`Training on: ${device}`);
+    if (note) el.append(` (${note})`);
+    if (why.length > 0) {
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = "why not WebGPU?";
+      details.append(summary, why.join(" — "));
+      el.append(details);
+    }
+    el.dataset.kind = /^webgpu/i.test(text) ? "gpu" : "cpu";
+  }
+
+  /** What the notice says while "auto" measures the devices. */
+  showMeasuring() {
+    this.$("backend").textContent = "Measuring which device trains faster here: WebGPU, then the CPU…";
+  }
+}
