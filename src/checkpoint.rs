@@ -3,7 +3,7 @@
 //!
 //! - **Weights only** (`ALAMRUN1`, small and shareable; every file of older versions): `ALAMRUN1`
 //!   | u32 header length | header JSON (config, counters and, from the page, the metrics history
-//!   its charts show) | burnpack record of [`AgentNets`] | u32 CRC-32 of everything before it.
+//!   its charts show) | burnpack record of [`AgentNets`](crate::agent::AgentNets) | u32 CRC-32 of everything before it.
 //!   A run resumed from it refills its replay first ([`Trainer::resume`]).
 //! - **Full state** (`ALAMRUN2`): `ALAMRUN2` | u32 header length | header JSON (as above, plus
 //!   [`FullState`]: the agent's and the loop's host state, RNGs, env states with the episode in

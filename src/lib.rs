@@ -2,7 +2,7 @@
 //!
 //! SAC-ALaM ("Augmented Lagrangian Multiplier Network for State-wise Safety in Reinforcement
 //! Learning", arXiv 2605.00667) and its baselines on burn, for the CPU, wasm and WebGPU.
-//! Data flows one way: [`env`] → [`agent`] (act) → [`replay`] → [`trainer`] (update) →
+//! Data flows one way: [`env`](mod@env) → [`agent`] (act) → [`replay`] → [`trainer`] (update) →
 //! [`metrics`] → the CLI or the page.
 
 pub mod agent;

@@ -35,7 +35,7 @@ pub struct CarFollowingParams {
     pub start_speed: [f32; 2],
     /// Penalty on action², so cruising does not jitter.
     pub action_penalty: f32,
-    /// Gap observation scale: obs[0] = clamp(gap / gap_scale, 0, 2).
+    /// Gap observation scale: `obs[0]` = clamp(gap / gap_scale, 0, 2).
     pub gap_scale: f32,
 }
 

@@ -126,7 +126,7 @@ where
     Ok(env)
 }
 
-/// Builds an env from its kind and a seed (Box<dyn Env>), default parameters.
+/// Builds an env from its kind and a seed (`Box<dyn Env>`), default parameters.
 pub fn make_env(kind: EnvKind, seed: u64) -> Box<dyn Env> {
     match kind {
         EnvKind::PointGoal => Box::new(PointGoal::new(Default::default(), seed)),

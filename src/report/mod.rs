@@ -1,6 +1,6 @@
 //! `alam report`: reads a sweep's runs, scores each against the paper's claims (docs/method.md §6,
 //! §8) and writes `summary.json` plus SVG figures. Reading and scoring live here; drawing in
-//! [`plots`].
+//! `plots`.
 
 mod plots;
 
