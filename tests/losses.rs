@@ -1,6 +1,6 @@
 //! Each handler's formula against a hand computation (PAPER.md §3–§5).
 
-use alam::agent::handler::{dual_target, psi, HandlerState, LagHandler, MultiplierTrainer, PidLagHandler};
+use alam::agent::handler::{ascent_loss, dual_target, psi, regression_loss, HandlerState, LagHandler, MultiplierTrainer, PidLagHandler};
 use alam::config::{Algo, TrainConfig};
 use alam::Rng64;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -81,7 +81,7 @@ fn one_regression_step_moves_lambda_toward_the_dual_target() {
     let target = dual_target(before.clone(), h, 1.0, 100.0);
     let dist = |l: Tensor<2>| read((l - target.clone()).square()).iter().sum::<f32>();
     let d0 = dist(before.clone());
-    let loss = m.train_if_due(&obs, 1, |l| (l - target.clone()).square().mean()).expect("due every update");
+    let loss = m.train_if_due(&obs, 1, |l| regression_loss(l, target.clone())).expect("due every update");
     let d1 = dist(m.lambda(obs));
     // The regression loss is the mean of the squared distances it reports.
     assert!((loss.into_scalar::<f32>() - d0 / 3.0).abs() < 1e-5);
@@ -96,7 +96,7 @@ fn the_penalty_pass_is_the_multiplier_steps_first_pass() {
     let (fresh, dev) = multiplier(Algo::Alam, 1e-2);
     let obs = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 0.2, -0.5, 0.9, 0.7, -0.3], [3, 2]), &dev);
     let target = t(&[0.3, 0.0, 1.5], &dev);
-    let loss = |l: Tensor<2>| (l - target.clone()).square().mean();
+    let loss = |l: Tensor<2>| regression_loss(l, target.clone());
     let mut kept = fresh.clone();
     let mut fresh = fresh;
     assert_eq!(read(kept.lambda_for_update(obs.clone())), read(fresh.lambda(obs.clone())));
@@ -124,11 +124,11 @@ fn fac_ascent_raises_lambda_where_violated_and_lowers_it_where_slack() {
     let (mut m, dev) = multiplier(Algo::Fac, 1e-2);
     let obs = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, 0.5], [1, 2]), &dev);
     let before = read(m.lambda(obs.clone()))[0];
-    m.train_if_due(&obs, 1, |l| (l * t(&[1.0], &dev)).mean().neg());
+    m.train_if_due(&obs, 1, |l| ascent_loss(l, t(&[1.0], &dev)));
     let up = read(m.lambda(obs.clone()))[0];
     assert!(up > before, "h > 0 must raise λ: {before} → {up}");
     for _ in 0..3 {
-        m.train_if_due(&obs, 1, |l| (l * t(&[-1.0], &dev)).mean().neg());
+        m.train_if_due(&obs, 1, |l| ascent_loss(l, t(&[-1.0], &dev)));
     }
     let down = read(m.lambda(obs))[0];
     assert!(down < up, "h < 0 must lower λ: {up} → {down}");

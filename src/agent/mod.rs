@@ -13,6 +13,7 @@ pub mod nets;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod stacked;
 pub mod readback;
+pub mod steps;
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -282,9 +283,8 @@ impl Agent {
         // Pessimistic cost value: the max of the cost twins, as the reward side takes the min,
         // so the actor cannot exploit one critic's underestimate of the danger ahead.
         let cost_value = |q: &Tensor<3>| q.clone().narrow(0, REWARD_HEADS, n_cost).max_dim(0).reshape([b, 1]);
-        let soft_v = head(&q_next, 0).min_pair(head(&q_next, 1)) - next_logp * alpha.clone().inner();
-        let y_r = reward + not_done.clone() * soft_v.autodiff().mul_scalar(gamma);
-        let y_c = cost + not_done * cost_value(&q_next).autodiff().mul_scalar(cost_gamma);
+        let y_r = steps::reward_target(reward, not_done.clone(), head(&q_next, 0).min_pair(head(&q_next, 1)), next_logp, alpha.clone().inner(), gamma);
+        let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cost_gamma);
         // Each head's target `[heads, b, 1]`: y_r on the reward heads, y_c on the cost heads,
         // chosen by a 0/1 mask over the heads (elementwise: it fuses into one kernel, where a
         // stack costs a copy kernel per head).
@@ -293,7 +293,7 @@ impl Agent {
 
         // 2. Critic regression: reward twins and cost critic(s) in one ensemble step.
         let heads = REWARD_HEADS + n_cost;
-        let per_head = (self.learner.critics.forward(obs.clone(), act) - targets).square().mean_dim(1).reshape([heads]);
+        let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets).reshape([heads]);
         let critic_loss = per_head.clone().sum();
         let grads = GradientsParams::from_grads(critic_loss.backward(), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
@@ -308,24 +308,14 @@ impl Agent {
             Some((p, l)) => (Some(p), l),
             None => (None, Tensor::zeros([b, 1], &obs.device())),
         };
-        let mut per_sample = logp.clone() * alpha.clone() - min_q;
-        if let Some(p) = penalty {
-            per_sample = per_sample + p;
-            if cfg.normalize_penalty {
-                // Divide by (1 + λ(s)): the policy gradient keeps a bounded scale however large
-                // λ grows, so a big multiplier re-weights reward against cost instead of
-                // amplifying the cost critic's action-gradient noise.
-                per_sample = per_sample / (lambda.clone() + 1.0);
-            }
-        }
-        let actor_loss = per_sample.mean();
+        let per_sample = steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
+        let actor_loss = per_sample.mean(); // `steps::batch_mean`, one agent's, without its reshape
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
         // 4. Temperature: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
-        let target_entropy = -(self.act_dim as f64);
-        let entropy_gap = logp.detach().add_scalar(target_entropy).mean();
-        let alpha_loss = (self.learner.temperature.log_alpha.val() * entropy_gap).neg();
+        let entropy_gap = steps::entropy_gap(logp, self.act_dim).reshape([1]);
+        let alpha_loss = steps::temperature_loss(self.learner.temperature.log_alpha.val(), entropy_gap);
         let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.learner.temperature);
         self.learner.temperature = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.temperature.clone(), grads);
 

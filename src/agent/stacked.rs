@@ -14,6 +14,12 @@
 //! agent's order, so a stack built from N agents follows them (to float rounding of
 //! the batched kernels: the tests below check it for every algorithm).
 //!
+//! One update in one place: every formula of the update — the critics' targets and losses,
+//! the actor's objective, the temperature's loss — is [`crate::agent::steps`]'s, the agent's own, and
+//! what differs between algorithms comes only from the [`ConstraintHandler`] (its stacked
+//! methods: the penalty, the multiplier loss, a scalar λ); this file holds only what the
+//! stacked layout changes (forward passes, optimiser steps, the seeds' noise and rollback).
+//!
 //! The scalar multiplier state (Lag's λ, PID-Lag's controller, ALaM's ρ) stays in each seed's
 //! own handler ([`HandlerState`]); the update reads it per seed.
 
@@ -25,10 +31,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::adam::Adam;
-use super::handler::{dual_target, psi, HandlerState};
+use super::handler::{ConstraintHandler, HandlerState};
+use super::steps;
 use super::nets::{polyak, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN, REWARD_HEADS};
 use super::{cost_heads, read_floats, Agent, AgentNets, UpdateStats};
-use crate::config::{Algo, TrainConfig};
+use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
 use crate::replay::Batch;
 use crate::Rng64;
@@ -191,6 +198,9 @@ pub struct StackedAgents {
     /// Critic heads per seed: the reward twins and the cost critic(s).
     heads: usize,
     device: Device,
+    /// The seeds' algorithm: its formulas for stacked seeds (penalty, multiplier loss, scalar λ);
+    /// each seed's scalars come with every update.
+    handler: Box<dyn ConstraintHandler>,
     learner: StackedLearner,
     /// The acting policy: the stacked actor as of the last sync ([`StackedAgents::sync_policy`]),
     /// as each seed's [`Agent`] acts from its actor as of its last sync.
@@ -241,6 +251,7 @@ impl StackedAgents {
             act_dim: first.act_dim,
             heads: REWARD_HEADS + cost_heads(&first.cfg),
             device: first.device.clone(),
+            handler: first.learner.handler.box_clone(),
             learner: StackedLearner {
                 actor: StackedMlp::stack(&actors),
                 critics: stack_critics(&critics),
@@ -338,13 +349,13 @@ impl StackedAgents {
         tanh_gaussian(mean, log_std, noise)
     }
 
-    /// Q-values `[N, E, batch]`: each seed's input goes to its own E heads.
-    fn q(&self, critics: &StackedMlp, obs: Tensor<3>, act: Tensor<3>) -> Tensor<3> {
+    /// Q-values `[N, E, batch, 1]`: each seed's input goes to its own E heads.
+    fn q(&self, critics: &StackedMlp, obs: Tensor<3>, act: Tensor<3>) -> Tensor<4> {
         let [n, b, _] = obs.dims();
         let x = Tensor::cat(vec![obs, act], 2);
         let d = x.dims()[2];
         let x = x.unsqueeze_dim::<4>(1).repeat_dim(1, self.heads).reshape([n * self.heads, b, d]);
-        critics.forward(x).reshape([n, self.heads, b])
+        critics.forward(x).reshape([n, self.heads, b, 1])
     }
 
     /// λ(s) of every seed's multiplier network, `[N, batch, 1]`, as `MultiplierNet::forward`.
@@ -407,21 +418,20 @@ impl StackedAgents {
         let alpha = self.learner.log_alpha.value.val().detach().exp();
         let n_cost = cost_heads(&cfg);
         // Per seed and sample, `[N, batch, 1]`: head e's Q, and the pessimistic cost value.
-        let head = |q: &Tensor<3>, e: usize| q.clone().narrow(1, e, 1).swap_dims(1, 2);
-        let cost_value = |q: &Tensor<3>| q.clone().narrow(1, REWARD_HEADS, n_cost).max_dim(1).swap_dims(1, 2);
+        let head = |q: &Tensor<4>, e: usize| q.clone().narrow(1, e, 1).reshape([n, b, 1]);
+        let cost_value = |q: &Tensor<4>| q.clone().narrow(1, REWARD_HEADS, n_cost).max_dim(1).reshape([n, b, 1]);
 
         // 1. Critic targets, no gradient.
         let (next_act, next_logp) = Self::sample(&self.learner.actor.valid(), next_obs.clone().inner(), next_noise.inner());
         let q_next = self.q(&self.learner.critics_target, next_obs.inner(), next_act);
-        let soft_v = head(&q_next, 0).min_pair(head(&q_next, 1)) - next_logp * alpha.clone().inner();
-        let y_r = reward + not_done.clone() * soft_v.autodiff().mul_scalar(cfg.gamma);
-        let y_c = cost + not_done * cost_value(&q_next).autodiff().mul_scalar(cfg.cost_gamma);
+        let y_r = steps::reward_target(reward, not_done.clone(), head(&q_next, 0).min_pair(head(&q_next, 1)), next_logp, alpha.clone().inner(), cfg.gamma);
+        let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cfg.cost_gamma);
         let mut cols = vec![y_r.clone(), y_r];
         cols.extend(std::iter::repeat_n(y_c, n_cost));
-        let targets = Tensor::cat(cols, 2).swap_dims(1, 2).detach();
+        let targets = Tensor::cat(cols, 2).swap_dims(1, 2).unsqueeze_dim::<4>(3).detach();
 
-        // 2. Critic regression: per seed and head, `[N, E, 1]`; the sum is every seed's loss.
-        let per_head = (self.q(&self.learner.critics, obs.clone(), act) - targets).square().mean_dim(2);
+        // 2. Critic regression: per seed and head, `[N, E, 1, 1]`; the sum is every seed's loss.
+        let per_head = steps::critic_losses(self.q(&self.learner.critics, obs.clone(), act), targets);
         let grads = GradientsParams::from_grads(per_head.clone().sum().backward(), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
 
@@ -432,55 +442,34 @@ impl StackedAgents {
         let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
         let plain = obs_plain.device();
-        let per_seed = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [n, 1, 1]), &plain);
-        let rhos: Vec<f64> = handlers.iter().map(|s| s.rho).collect();
-        let (penalty, lambda) = match cfg.algo {
-            Algo::Sac => (None, Tensor::zeros([n, b, 1], &plain)),
-            Algo::Lag | Algo::PidLag => {
-                let lambda = per_seed(handlers.iter().map(|s| s.lambda as f32).collect()).repeat_dim(1, b);
-                (Some(lambda.clone() * h.clone()), lambda)
-            }
-            Algo::Fac | Algo::Alam => {
-                let net = self.learner.multiplier.as_ref().expect("FAC and ALaM have a multiplier network");
-                let lambda = self.multiplier_lambda(net, obs_plain.clone()).detach();
-                let penalty = match cfg.algo {
-                    Algo::Fac => lambda.clone() * h.clone(),
-                    _ => per_seed_rho(&rhos, h.clone(), lambda.clone(), psi),
-                };
-                (Some(penalty), lambda)
-            }
+        // λ(s): the seeds' multiplier network, or each seed's scalar (the handler's).
+        let lambda = match &self.learner.multiplier {
+            Some(net) => self.multiplier_lambda(net, obs_plain).detach(),
+            None => self.handler.stacked_scalar_lambda(handlers, b, &plain).expect("a handler without a multiplier network has a scalar λ"),
         };
-        let mut per_sample = logp.clone() * alpha.clone() - min_q;
-        if let Some(p) = penalty {
-            per_sample = per_sample + p;
-            if cfg.normalize_penalty {
-                per_sample = per_sample / (lambda.clone() + 1.0);
-            }
-        }
-        let actor_loss = per_sample.mean_dim(1);
+        let penalty = self.handler.stacked_penalty(h.clone(), lambda.clone(), handlers);
+        let per_sample = steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
+        let actor_loss = steps::batch_mean(per_sample);
         let grads = GradientsParams::from_grads(actor_loss.clone().sum().backward(), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
         // 4. Temperature, per seed.
-        let entropy_gap = logp.detach().add_scalar(-(a as f64)).mean_dim(1);
-        let alpha_loss = (self.learner.log_alpha.value.val() * entropy_gap).neg();
+        let alpha_loss = steps::temperature_loss(self.learner.log_alpha.value.val(), steps::entropy_gap(logp, a));
         let grads = GradientsParams::from_grads(alpha_loss.clone().sum().backward(), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
 
-        // 5. Multiplier network every m-th update, k steps (MultiplierTrainer's schedule): FAC's
-        //    ascent −E[λ·h] (`fac::ascent_loss`), ALaM's regression to the dual target
-        //    (`alam::regression_loss`), each a mean per seed.
+        // 5. Multiplier network every m-th update, k steps (MultiplierTrainer's schedule), on
+        //    the handler's loss per seed (FAC's ascent, ALaM's regression to the dual target).
         self.learner.updates += 1;
         let h = h.detach().inner();
         let mut multiplier_loss = Tensor::zeros([n, 1, 1], &plain);
-        if cfg.algo.has_multiplier_net() && self.learner.updates % cfg.multiplier_every == 0 {
-            let target = per_seed_rho(&rhos, lambda.clone(), h.clone(), |l, h, rho| dual_target(l, h, rho, cfg.lambda_max));
+        if self.learner.multiplier.is_some() && self.learner.updates % cfg.multiplier_every == 0 {
             for _ in 0..cfg.multiplier_steps {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let lam = self.multiplier_lambda(&net, obs.clone());
-                let loss = match cfg.algo {
-                    Algo::Fac => (lam * h.clone().neg()).mean_dim(1),
-                    _ => (lam - target.clone()).square().mean_dim(1),
+                let Some(loss) = self.handler.stacked_multiplier_loss(lam, lambda.clone().autodiff(), h.clone().autodiff(), handlers) else {
+                    self.learner.multiplier = Some(net);
+                    break;
                 };
                 let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
@@ -495,10 +484,11 @@ impl StackedAgents {
         self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
 
         let col = |t: Tensor<3>| t.inner().reshape([n, 1]);
+        let head_losses = |from: usize, len: usize| per_head.clone().narrow(1, from, len).sum_dim(1).inner().reshape([n, 1]);
         Tensor::cat(
             vec![
-                col(per_head.clone().narrow(1, 0, REWARD_HEADS).sum_dim(1)),
-                col(per_head.narrow(1, REWARD_HEADS, n_cost).sum_dim(1)),
+                head_losses(0, REWARD_HEADS),
+                head_losses(REWARD_HEADS, n_cost),
                 col(actor_loss),
                 col(alpha_loss),
                 col(alpha),
@@ -513,24 +503,10 @@ impl StackedAgents {
     }
 }
 
-/// `f(x, y, ρ)` on `[N, batch, 1]` tensors with each seed's own ρ: one call when the seeds
-/// share ρ (always, unless the ρ schedule moved them apart), else one per seed.
-fn per_seed_rho(rhos: &[f64], x: Tensor<3>, y: Tensor<3>, f: impl Fn(Tensor<2>, Tensor<2>, f64) -> Tensor<2>) -> Tensor<3> {
-    let [n, b, _] = x.dims();
-    let flat = |t: Tensor<3>| {
-        let [m, b, _] = t.dims();
-        t.reshape([m * b, 1])
-    };
-    if rhos.iter().all(|&r| r == rhos[0]) {
-        return f(flat(x), flat(y), rhos[0]).reshape([n, b, 1]);
-    }
-    let parts = (0..n).map(|i| f(flat(x.clone().narrow(0, i, 1)), flat(y.clone().narrow(0, i, 1)), rhos[i]).reshape([1, b, 1]));
-    Tensor::cat(parts.collect(), 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Algo;
     use crate::env::EnvKind;
     use rand::{Rng, SeedableRng};
 

@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
 use crate::agent::adam::Adam;
+use crate::agent::steps::batch_mean;
 use crate::agent::nets::MultiplierNet;
 use crate::config::{Algo, TrainConfig};
 
@@ -13,7 +14,7 @@ use crate::config::{Algo, TrainConfig};
 /// the constant −λ²/(2ρ) where it is slack. ∂ψ/∂h = max(0, λ + ρh): the policy already feels
 /// the updated multiplier, which compensates for the multiplier's delay. Its limit at ρ = 0 is
 /// FAC's λ·h, used as such (the ablation that keeps only the regression).
-pub fn psi(h: Tensor<2>, lambda: Tensor<2>, rho: f64) -> Tensor<2> {
+pub fn psi<const D: usize>(h: Tensor<D>, lambda: Tensor<D>, rho: f64) -> Tensor<D> {
     if rho == 0.0 {
         return lambda * h;
     }
@@ -23,15 +24,26 @@ pub fn psi(h: Tensor<2>, lambda: Tensor<2>, rho: f64) -> Tensor<2> {
 /// (b) λ̂(s) = max(0, λ_ξ(s) + ρ·h(s)), capped at λ_max (§3e), all detached: one step of the
 /// method of multipliers. At ρ = 0 that step would be zero and λ would never move, so the
 /// ablation uses a unit step, λ̂ = max(0, λ + h).
-pub fn dual_target(lambda: Tensor<2>, h: Tensor<2>, rho: f64, lambda_max: f64) -> Tensor<2> {
+pub fn dual_target<const D: usize>(lambda: Tensor<D>, h: Tensor<D>, rho: f64, lambda_max: f64) -> Tensor<D> {
     let step = if rho == 0.0 { 1.0 } else { rho };
     (lambda + h.mul_scalar(step)).clamp(0.0, lambda_max).detach()
 }
 
-/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²]: a target, not an ascent direction, so a
-/// step cannot overshoot past it.
-pub fn regression_loss(lambda: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
-    (lambda - target).square().mean()
+/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²], one per agent ([`batch_mean`]): a target,
+/// not an ascent direction, so a step cannot overshoot past it.
+pub fn regression_loss<const D: usize>(lambda: Tensor<D>, target: Tensor<D>) -> Tensor<D> {
+    batch_mean((lambda - target).square())
+}
+
+/// `f(x, y, ρ)` on stacked seeds' `[N, batch, 1]` tensors, each seed with its own ρ (`rhos`):
+/// one call when the seeds share ρ (always, unless the ρ schedule moved them apart), else one
+/// per seed.
+fn per_seed_rho(rhos: &[f64], x: Tensor<3>, y: Tensor<3>, f: impl Fn(Tensor<3>, Tensor<3>, f64) -> Tensor<3>) -> Tensor<3> {
+    if rhos.iter().all(|&r| r == rhos[0]) {
+        return f(x, y, rhos[0]);
+    }
+    let parts = rhos.iter().enumerate().map(|(i, &rho)| f(x.clone().narrow(0, i, 1), y.clone().narrow(0, i, 1), rho));
+    Tensor::cat(parts.collect(), 0)
 }
 
 /// Policy updates per window of the optional ρ schedule (§3d).
@@ -80,6 +92,18 @@ impl ConstraintHandler for AlamHandler {
     fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
         let target = dual_target(lambda, h, self.rho, self.multiplier.lambda_max);
         self.multiplier.train_if_due(obs, policy_update, |lambda| regression_loss(lambda, target.clone()))
+    }
+
+    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
+        let rhos: Vec<f64> = states.iter().map(|s| s.rho).collect();
+        Some(per_seed_rho(&rhos, h, lambda, psi))
+    }
+
+    fn stacked_multiplier_loss(&self, lambda: Tensor<3>, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
+        let rhos: Vec<f64> = states.iter().map(|s| s.rho).collect();
+        let lambda_max = self.multiplier.lambda_max;
+        let target = per_seed_rho(&rhos, lambda_used, h, |l, h, rho| dual_target(l, h, rho, lambda_max));
+        Some(regression_loss(lambda, target))
     }
 
     /// The classic method-of-multipliers schedule: grow ρ when a window's mean violation did

@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
 use crate::agent::adam::Adam;
+use crate::agent::steps::batch_mean;
 use crate::agent::nets::MultiplierNet;
 use crate::config::{Algo, TrainConfig};
 
@@ -20,11 +21,12 @@ impl FacHandler {
     }
 }
 
-/// Dual ascent as a loss to minimise: −E_s[λ_ξ(s)·h(s)] = E_s[λ_ξ(s)·(−h(s))], with h
-/// detached. Written with the sign on h, bit for bit the same number: a negation after the
-/// mean broke burn's kernel fusion in the backward pass (17 more WebGPU dispatches per update).
-pub fn ascent_loss(lambda: Tensor<2>, h: Tensor<2>) -> Tensor<1> {
-    (lambda * h.neg()).mean()
+/// Dual ascent as a loss to minimise, one per agent ([`batch_mean`]):
+/// −E_s[λ_ξ(s)·h(s)] = E_s[λ_ξ(s)·(−h(s))], with h detached. Written with the sign on h: the
+/// same number bit for bit, but a negation after the mean kept burn's kernel fusion from fusing
+/// the backward pass (17 more WebGPU dispatches per update, BENCHMARKS.md).
+pub fn ascent_loss<const D: usize>(lambda: Tensor<D>, h: Tensor<D>) -> Tensor<D> {
+    batch_mean(lambda * h.neg())
 }
 
 impl ConstraintHandler for FacHandler {
@@ -40,6 +42,14 @@ impl ConstraintHandler for FacHandler {
 
     fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, _lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
         self.multiplier.train_if_due(obs, policy_update, |lambda| ascent_loss(lambda, h.clone()))
+    }
+
+    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
+        Some(lambda * h)
+    }
+
+    fn stacked_multiplier_loss(&self, lambda: Tensor<3>, _lambda_used: Tensor<3>, h: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
+        Some(ascent_loss(lambda, h))
     }
 
     fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {

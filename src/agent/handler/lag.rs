@@ -1,7 +1,7 @@
 //! SAC-Lag: the classic expected-cost Lagrangian with one scalar λ, updated by dual ascent on
 //! (episode cost − budget) after every training episode.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 use super::{ConstraintHandler, HandlerState};
 use crate::config::{Algo, TrainConfig};
@@ -31,6 +31,12 @@ impl ConstraintHandler for LagHandler {
     }
     fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
         Some((h.mul_scalar(self.lambda), self.lambda(obs.clone())))
+    }
+    fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
+        Some(super::stacked_constants(&states.iter().map(|s| s.lambda).collect::<Vec<_>>(), batch, device))
+    }
+    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
+        Some(lambda * h)
     }
     fn end_episode(&mut self, episode_cost: f64) {
         self.lambda = Self::dual_ascent(self.lambda, self.lr, episode_cost, self.budget, self.lambda_max);

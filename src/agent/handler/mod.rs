@@ -8,8 +8,8 @@ mod lag;
 mod pid_lag;
 mod sac;
 
-pub use alam::{dual_target, psi, AlamHandler};
-pub use fac::FacHandler;
+pub use alam::{dual_target, psi, regression_loss, AlamHandler};
+pub use fac::{ascent_loss, FacHandler};
 pub use lag::LagHandler;
 pub use pid_lag::PidLagHandler;
 pub use sac::NoConstraint;
@@ -62,6 +62,26 @@ pub trait ConstraintHandler: Send {
         None
     }
 
+    /// N stacked seeds of this algorithm (the stacked learner, `stacked.rs`): λ(s) `[N, b, 1]`
+    /// when the multiplier is a scalar — each seed's own, from its `states` (0 for plain SAC);
+    /// `None` when it is a network, which the stacked learner runs itself.
+    fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
+        let _ = (states, batch, device);
+        None
+    }
+
+    /// [`ConstraintHandler::policy_penalty`] for N stacked seeds: the term per sample, given h
+    /// and the λ used `[N, b, 1]`, each seed with its own scalars (`states`). `None` for plain SAC.
+    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>>;
+
+    /// The multiplier network's loss per seed `[N, 1, 1]` (FAC's ascent, ALaM's regression to the
+    /// dual target), given its output `lambda` with gradient, the λ the penalty used and h
+    /// (detached) `[N, b, 1]`. `None` for algorithms without a multiplier network.
+    fn stacked_multiplier_loss(&self, lambda: Tensor<3>, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
+        let _ = (lambda, lambda_used, h, states);
+        None
+    }
+
     /// Called with each finished training episode's total cost (the scalar baselines' signal).
     fn end_episode(&mut self, episode_cost: f64) {
         let _ = episode_cost;
@@ -104,6 +124,12 @@ pub fn make_handler(cfg: &TrainConfig, obs_dim: usize, rng: &mut Rng64, device: 
         Algo::Fac => Box::new(FacHandler::new(cfg, MultiplierTrainer::new(cfg, obs_dim, rng, device))),
         Algo::Alam => Box::new(AlamHandler::new(cfg, MultiplierTrainer::new(cfg, obs_dim, rng, device))),
     }
+}
+
+/// Each seed's scalar λ broadcast over its batch, `[N, batch, 1]`.
+fn stacked_constants(lambdas: &[f64], batch: usize, device: &Device) -> Tensor<3> {
+    let v: Vec<f32> = lambdas.iter().flat_map(|&l| std::iter::repeat_n(l as f32, batch)).collect();
+    Tensor::from_data(burn::tensor::TensorData::new(v, [lambdas.len(), batch, 1]), device)
 }
 
 /// A scalar λ broadcast to a batch: what the expected-cost baselines report as λ(s).
@@ -159,10 +185,10 @@ impl MultiplierTrainer {
         lambda.detach()
     }
 
-    /// On every m-th policy update, k Adam steps on `loss(λ_ξ(s))` for the batch states `obs`
+    /// On every m-th policy update, k Adam steps on `loss(λ_ξ(s))` `[1, 1]` for the batch states `obs`
     /// (the first on the forward pass [`Self::lambda_for_update`] kept, if any); returns the
     /// last loss. Otherwise `None`, and the kept pass is dropped.
-    pub fn train_if_due(&mut self, obs: &Tensor<2>, policy_update: u64, loss: impl Fn(Tensor<2>) -> Tensor<1>) -> Option<Tensor<1>> {
+    pub fn train_if_due(&mut self, obs: &Tensor<2>, policy_update: u64, loss: impl Fn(Tensor<2>) -> Tensor<2>) -> Option<Tensor<1>> {
         let mut kept = self.kept.take();
         if policy_update % self.every != 0 {
             return None;
@@ -176,6 +202,6 @@ impl MultiplierTrainer {
             last = Some(l.detach());
         }
         // steps ≥ 1 is checked by the config.
-        Some(last.unwrap_or_else(|| Tensor::zeros([1], &obs.device())))
+        Some(last.map_or_else(|| Tensor::zeros([1], &obs.device()), |l| l.reshape([1])))
     }
 }

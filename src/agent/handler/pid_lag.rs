@@ -2,7 +2,7 @@
 //! controller on the same error as SAC-Lag, e = J_c − budget. The derivative term reacts to
 //! rising cost before the integral has wound up, which damps Lagrangian oscillation.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 use super::{ConstraintHandler, HandlerState};
 use crate::config::{Algo, TrainConfig};
@@ -52,6 +52,12 @@ impl ConstraintHandler for PidLagHandler {
     }
     fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
         Some((h.mul_scalar(self.state.lambda), self.lambda(obs.clone())))
+    }
+    fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
+        Some(super::stacked_constants(&states.iter().map(|s| s.lambda).collect::<Vec<_>>(), batch, device))
+    }
+    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
+        Some(lambda * h)
     }
     fn end_episode(&mut self, episode_cost: f64) {
         self.state = self.pid_step(self.state, episode_cost);

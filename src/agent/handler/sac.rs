@@ -1,7 +1,7 @@
 //! Plain SAC: no constraint. It shows the return a policy gets when it may violate, and how
 //! often it does.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 use super::{ConstraintHandler, HandlerState};
 use crate::config::Algo;
@@ -14,6 +14,12 @@ impl ConstraintHandler for NoConstraint {
         Algo::Sac
     }
     fn policy_penalty(&mut self, _h: Tensor<2>, _obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+        None
+    }
+    fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
+        Some(super::stacked_constants(&vec![0.0; states.len()], batch, device))
+    }
+    fn stacked_penalty(&self, _h: Tensor<3>, _lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
         None
     }
     fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {
