@@ -198,8 +198,9 @@ pub struct StackedAgents {
     /// Critic heads per seed: the reward twins and the cost critic(s).
     heads: usize,
     device: Device,
-    /// The seeds' algorithm: its formulas for stacked seeds (penalty, multiplier loss, scalar λ);
-    /// each seed's scalars come with every update.
+    /// The seeds' algorithm: its formulas for stacked seeds (penalty, multiplier loss, scalar λ).
+    /// Only its stacked methods are called, and they read each seed's scalars from the states
+    /// that come with every update, never this copy's own (seed 0's at stacking).
     handler: Box<dyn ConstraintHandler>,
     learner: StackedLearner,
     /// The acting policy: the stacked actor as of the last sync ([`StackedAgents::sync_policy`]),
@@ -467,10 +468,10 @@ impl StackedAgents {
             for _ in 0..cfg.multiplier_steps {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let lam = self.multiplier_lambda(&net, obs.clone());
-                let Some(loss) = self.handler.stacked_multiplier_loss(lam, lambda.clone().autodiff(), h.clone().autodiff(), handlers) else {
-                    self.learner.multiplier = Some(net);
-                    break;
-                };
+                let loss = self
+                    .handler
+                    .stacked_multiplier_loss(lam, lambda.clone().autodiff(), h.clone().autodiff(), handlers)
+                    .expect("a handler with a multiplier network has its loss");
                 let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),

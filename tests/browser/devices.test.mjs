@@ -18,13 +18,43 @@ const has = (name) => devices().some((d) => d.name === name);
 const TINY = "env=double-integrator&algo=alam&hidden=8&batch_size=16&learning_starts=32&utd_ratio=0.1&log_every=5&probe_every=50&eval_every=0&total_steps=10000000";
 const steps = (page) => page.evaluate(() => Number(document.querySelector("#steps").textContent));
 const status = (page) => page.textContent("#status");
-async function statusMatches(page, re, timeout = 60_000) {
+// Every text the status line shows, in order (`window.__statusLog`), so that a message replaced
+// a moment later (a failed save to a file, then the periodic autosave's failure) is still seen.
+async function logStatus(page) {
+  await page.evaluate(() => {
+    const el = document.querySelector("#status");
+    window.__statusLog = [el.textContent];
+    new MutationObserver(() => window.__statusLog.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+  });
+}
+/** Where the status log stands now: `statusMatches` from here on reads only what comes after. */
+const statusMark = (page) => page.evaluate(() => window.__statusLog?.length ?? 0);
+/** The first status text matching `re` (in the log from `since`, when the page logs its
+ *  status; else the current text), waiting up to `timeout` ms. */
+async function statusMatches(page, re, { since = 0, timeout = 60_000 } = {}) {
+  const seen = () =>
+    page.evaluate(
+      ([src, since]) => {
+        const re = new RegExp(src);
+        const texts = window.__statusLog ? window.__statusLog.slice(since) : [document.querySelector("#status").textContent];
+        return texts.find((t) => re.test(t)) ?? null;
+      },
+      [re.source, since],
+    );
   try {
-    await page.waitForFunction((src) => new RegExp(src).test(document.querySelector("#status").textContent), re.source, { timeout });
+    await page.waitForFunction(
+      ([src, since]) => {
+        const re = new RegExp(src);
+        const texts = window.__statusLog ? window.__statusLog.slice(since) : [document.querySelector("#status").textContent];
+        return texts.some((t) => re.test(t));
+      },
+      [re.source, since],
+      { timeout, polling: 100 },
+    );
   } catch (e) {
     throw new Error(`the status never matched ${re} in ${timeout} ms; it reads "${await status(page)}" at step ${await steps(page)}`, { cause: e });
   }
-  return status(page);
+  return seen();
 }
 
 // SwiftShader emulates the GPU on the CPU, so here the CPU wins; on a real GPU WebGPU may.
@@ -92,13 +122,15 @@ test("[cpu] a failed save, heat map or training call is said in the status line;
         };
       }
     });
+    await logStatus(page);
     await page.click("#play");
     await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 100, null, { timeout: 60_000 });
 
     // A failed autosave (at pause): said; the run stays.
     await page.evaluate(() => (window.failNext.save = Infinity));
+    let since = await statusMark(page);
     await page.click("#pause");
-    assert.match(await statusMatches(page, /autosave failed/), /autosave failed \(simulated save failure\); the run goes on/);
+    assert.match(await statusMatches(page, /autosave failed/, { since }), /autosave failed \(simulated save failure\); the run goes on/);
     await page.evaluate(() => (window.failNext.save = 0));
     await page.click("#play");
     const before = await steps(page);
@@ -106,8 +138,9 @@ test("[cpu] a failed save, heat map or training call is said in the status line;
 
     // A failed save to a file: said; training goes on.
     await page.evaluate(() => (window.failNext.save = Infinity));
+    since = await statusMark(page);
     await page.click("#save");
-    assert.match(await statusMatches(page, /could not save/), /simulated save failure/);
+    assert.match(await statusMatches(page, /could not save/, { since }), /simulated save failure/);
     await page.evaluate(() => (window.failNext.save = 0));
     const during = await steps(page);
     await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, during, { timeout: 60_000 });
@@ -119,8 +152,9 @@ test("[cpu] a failed save, heat map or training call is said in the status line;
     await page.waitForFunction(() => !/failed/.test(document.querySelector("#heatmap-caption").textContent), null, { timeout: 30_000 });
 
     // A failed training call: said, the run pauses; Play goes on from where it was.
+    since = await statusMark(page);
     await page.evaluate(() => (window.failNext.run = 1));
-    assert.match(await statusMatches(page, /^error: training failed/), /simulated run failure/);
+    assert.match(await statusMatches(page, /^error: training failed/, { since }), /simulated run failure/);
     assert.equal(await page.isEnabled("#play"), true, "Play is offered again");
     const stopped = await steps(page);
     await page.click("#play");

@@ -149,7 +149,7 @@ impl ConstraintHandler for AlamHandler {
         Some(&self.multiplier.net)
     }
     fn set_multiplier_net(&mut self, net: MultiplierNet) {
-        self.multiplier.net = net;
+        self.multiplier.set_net(net);
     }
     fn multiplier_optimiser(&self) -> Option<&Adam<MultiplierNet>> {
         Some(&self.multiplier.optim)

@@ -175,6 +175,12 @@ impl MultiplierTrainer {
         self.net.forward(obs, self.lambda_max).detach()
     }
 
+    /// Replaces the network (a loaded run); a pass kept from the old one is dropped.
+    pub fn set_net(&mut self, net: MultiplierNet) {
+        self.net = net;
+        self.kept = None;
+    }
+
     /// λ(s) on the update's batch states `[batch, 1]`, without gradient, as [`Self::lambda`];
     /// its forward pass is kept (with the graph into ξ) for the first step of
     /// [`Self::train_if_due`] in the same update: the same numbers, one forward pass fewer
