@@ -465,13 +465,13 @@ impl StackedAgents {
         let h = h.detach().inner();
         let mut multiplier_loss = Tensor::zeros([n, 1, 1], &plain);
         if self.learner.multiplier.is_some() && self.learner.updates % cfg.multiplier_every == 0 {
+            let loss_of = self
+                .handler
+                .stacked_multiplier_loss(lambda.clone().autodiff(), h.clone().autodiff(), handlers)
+                .expect("a handler with a multiplier network has its loss");
             for _ in 0..cfg.multiplier_steps {
                 let Some(net) = self.learner.multiplier.take() else { break };
-                let lam = self.multiplier_lambda(&net, obs.clone());
-                let loss = self
-                    .handler
-                    .stacked_multiplier_loss(lam, lambda.clone().autodiff(), h.clone().autodiff(), handlers)
-                    .expect("a handler with a multiplier network has its loss");
+                let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
                 let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),

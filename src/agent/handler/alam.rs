@@ -4,7 +4,7 @@
 use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
 
-use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
+use super::{ConstraintHandler, HandlerState, MultiplierTrainer, StackedLoss};
 use crate::agent::adam::Adam;
 use crate::agent::steps::batch_mean;
 use crate::agent::nets::MultiplierNet;
@@ -99,11 +99,11 @@ impl ConstraintHandler for AlamHandler {
         Some(per_seed_rho(&rhos, h, lambda, psi))
     }
 
-    fn stacked_multiplier_loss(&self, lambda: Tensor<3>, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
+    fn stacked_multiplier_loss(&self, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<StackedLoss> {
         let rhos: Vec<f64> = states.iter().map(|s| s.rho).collect();
         let lambda_max = self.multiplier.lambda_max;
         let target = per_seed_rho(&rhos, lambda_used, h, |l, h, rho| dual_target(l, h, rho, lambda_max));
-        Some(regression_loss(lambda, target))
+        Some(Box::new(move |lambda| regression_loss(lambda, target.clone())))
     }
 
     /// The classic method-of-multipliers schedule: grow ρ when a window's mean violation did

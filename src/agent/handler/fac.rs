@@ -4,7 +4,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{ConstraintHandler, HandlerState, MultiplierTrainer};
+use super::{ConstraintHandler, HandlerState, MultiplierTrainer, StackedLoss};
 use crate::agent::adam::Adam;
 use crate::agent::steps::batch_mean;
 use crate::agent::nets::MultiplierNet;
@@ -44,12 +44,8 @@ impl ConstraintHandler for FacHandler {
         self.multiplier.train_if_due(obs, policy_update, |lambda| ascent_loss(lambda, h.clone()))
     }
 
-    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
-        Some(lambda * h)
-    }
-
-    fn stacked_multiplier_loss(&self, lambda: Tensor<3>, _lambda_used: Tensor<3>, h: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
-        Some(ascent_loss(lambda, h))
+    fn stacked_multiplier_loss(&self, _lambda_used: Tensor<3>, h: Tensor<3>, _states: &[HandlerState]) -> Option<StackedLoss> {
+        Some(Box::new(move |lambda| ascent_loss(lambda, h.clone())))
     }
 
     fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {

@@ -35,9 +35,6 @@ impl ConstraintHandler for LagHandler {
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
         Some(super::stacked_constants(&states.iter().map(|s| s.lambda).collect::<Vec<_>>(), batch, device))
     }
-    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
-        Some(lambda * h)
-    }
     fn end_episode(&mut self, episode_cost: f64) {
         self.lambda = Self::dual_ascent(self.lambda, self.lr, episode_cost, self.budget, self.lambda_max);
     }

@@ -71,14 +71,20 @@ pub trait ConstraintHandler: Send {
     }
 
     /// [`ConstraintHandler::policy_penalty`] for N stacked seeds: the term per sample, given h
-    /// and the λ used `[N, b, 1]`, each seed with its own scalars (`states`). `None` for plain SAC.
-    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>>;
+    /// and the λ used `[N, b, 1]`, each seed with its own scalars (`states`). By default the
+    /// plain Lagrangian term λ·h (Lag, PID-Lag, FAC); `None` for plain SAC.
+    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
+        let _ = states;
+        Some(lambda * h)
+    }
 
-    /// The multiplier network's loss per seed `[N, 1, 1]` (FAC's ascent, ALaM's regression to the
-    /// dual target), given its output `lambda` with gradient, the λ the penalty used and h
-    /// (detached) `[N, b, 1]`. `None` for algorithms without a multiplier network.
-    fn stacked_multiplier_loss(&self, lambda: Tensor<3>, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
-        let _ = (lambda, lambda_used, h, states);
+    /// The multiplier network's loss for N stacked seeds, built once per update from the λ the
+    /// penalty used and h (detached) `[N, b, 1]`: a function of the network's output λ_ξ(s)
+    /// `[N, b, 1]` (with gradient) giving one loss per seed `[N, 1, 1]` (FAC's ascent, ALaM's
+    /// regression to the dual target), called on each of the k multiplier steps. `None` for
+    /// algorithms without a multiplier network.
+    fn stacked_multiplier_loss(&self, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<StackedLoss> {
+        let _ = (lambda_used, h, states);
         None
     }
 
@@ -114,6 +120,9 @@ pub trait ConstraintHandler: Send {
 
     fn box_clone(&self) -> Box<dyn ConstraintHandler>;
 }
+
+/// [`ConstraintHandler::stacked_multiplier_loss`]: λ_ξ(s) `[N, b, 1]` ↦ one loss per seed `[N, 1, 1]`.
+pub type StackedLoss = Box<dyn Fn(Tensor<3>) -> Tensor<3>>;
 
 /// Builds the handler of `cfg.algo`; network handlers draw their initial weights from `rng`.
 pub fn make_handler(cfg: &TrainConfig, obs_dim: usize, rng: &mut Rng64, device: &Device) -> Box<dyn ConstraintHandler> {

@@ -56,9 +56,6 @@ impl ConstraintHandler for PidLagHandler {
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
         Some(super::stacked_constants(&states.iter().map(|s| s.lambda).collect::<Vec<_>>(), batch, device))
     }
-    fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
-        Some(lambda * h)
-    }
     fn end_episode(&mut self, episode_cost: f64) {
         self.state = self.pid_step(self.state, episode_cost);
     }

@@ -17,7 +17,7 @@ impl ConstraintHandler for NoConstraint {
         None
     }
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
-        Some(super::stacked_constants(&vec![0.0; states.len()], batch, device))
+        Some(Tensor::zeros([states.len(), batch, 1], device))
     }
     fn stacked_penalty(&self, _h: Tensor<3>, _lambda: Tensor<3>, _states: &[HandlerState]) -> Option<Tensor<3>> {
         None
