@@ -32,29 +32,20 @@ const statusMark = (page) => page.evaluate(() => window.__statusLog?.length ?? 0
 /** The first status text matching `re` (in the log from `since`, when the page logs its
  *  status; else the current text), waiting up to `timeout` ms. */
 async function statusMatches(page, re, { since = 0, timeout = 60_000 } = {}) {
-  const seen = () =>
-    page.evaluate(
+  try {
+    const found = await page.waitForFunction(
       ([src, since]) => {
         const re = new RegExp(src);
         const texts = window.__statusLog ? window.__statusLog.slice(since) : [document.querySelector("#status").textContent];
         return texts.find((t) => re.test(t)) ?? null;
       },
       [re.source, since],
-    );
-  try {
-    await page.waitForFunction(
-      ([src, since]) => {
-        const re = new RegExp(src);
-        const texts = window.__statusLog ? window.__statusLog.slice(since) : [document.querySelector("#status").textContent];
-        return texts.some((t) => re.test(t));
-      },
-      [re.source, since],
       { timeout, polling: 100 },
     );
+    return found.jsonValue();
   } catch (e) {
     throw new Error(`the status never matched ${re} in ${timeout} ms; it reads "${await status(page)}" at step ${await steps(page)}`, { cause: e });
   }
-  return seen();
 }
 
 // SwiftShader emulates the GPU on the CPU, so here the CPU wins; on a real GPU WebGPU may.
