@@ -5,7 +5,7 @@
 // this browser's autosave store is autosave.js; run files in and out are runfile.js.
 // The page (main.js) and each `<alam-trainer>` widget (widget.js) make one, in their own root.
 import { Display } from "./display.js";
-import { acceptedSettings, BUDGET_MS, committed, Controls, SPEEDS, writeQuery } from "./controls.js";
+import { acceptedSettings, BUDGET_MS, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
 import { chooseBackend, createTrainer, gpuLost, GpuLostError, loadTrainer, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 import { dropAutosave, readAutosave, sameSettings, writeAutosave } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
@@ -103,8 +103,6 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     return next;
   }
   view.busy = () => busy;
-
-  const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
 
   /** A trainer call that is given up if the WebGPU device is lost meanwhile: a call on a lost
    *  device may never settle, and the page must not wait for it. */

@@ -23,6 +23,10 @@ export function parseValue(text) {
   return s;
 }
 
+/** The sentence an error says: the core's refusals come as strings or as errors with a
+ *  `message` (and a `field`). */
+export const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
+
 /** The settings to commit: the candidate, with every form field pinned to the value the core
  *  resolved (`config`, its full config), so the URL reproduces the run even if defaults change. */
 export function committed(candidate, config) {
@@ -43,7 +47,7 @@ export function acceptedSettings(given, check, controls, source) {
     try {
       return { settings: committed(s, check(s)), refused };
     } catch (e) {
-      const msg = typeof e === "string" ? e : e?.message ?? String(e);
+      const msg = messageOf(e);
       refused.push(msg);
       const field = e?.field; // the setting the core names, if any
       if (!field || !(field in s)) {

@@ -6,7 +6,7 @@
 // on the CPU (BENCHMARKS.md, population bench), so the simple round-robin stays.
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
-import { BUDGET_MS } from "./controls.js";
+import { BUDGET_MS, messageOf } from "./controls.js";
 import { chooseBackend, createTrainer, gpuLost, unlessLost } from "./device.js";
 
 const MIN_AGENTS = 2;
@@ -126,7 +126,7 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
             $("race-pause").disabled = true;
             status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
           } else {
-            status(`${a.algo} failed: ${e?.message ?? e}; Resume race tries again`);
+            status(`${a.algo} failed: ${messageOf(e)}; Resume race tries again`);
           }
         }
       }
@@ -177,7 +177,7 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
       choice = await chooseBackend(bindings, base, backend, { onMeasure: () => status("measuring which device trains faster here…") });
       trainers = await Promise.all(names.map((algo) => createTrainer(bindings, settingsOf(algo), choice.backend)));
     } catch (e) {
-      status(`could not start: ${e?.message ?? e}`);
+      status(`could not start: ${messageOf(e)}`);
       return;
     }
     // Each agent's config, read now: a trainer is busy (borrowed) while a slice runs.
