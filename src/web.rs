@@ -203,6 +203,11 @@ impl WebTrainer {
         self.trainer.refilling()
     }
 
+    /// Environment steps done so far (what a save made now holds), exact up to 2^53.
+    pub fn steps(&self) -> f64 {
+        self.trainer.steps_done() as f64
+    }
+
     /// The whole run as one file (`ALAMRUN2`: config, counters, metrics history, networks, Adam
     /// moments, replay, every RNG, the episode in progress), from which [`WebTrainer::load`]
     /// and `alam train --resume` go on exactly where it stopped. Async: the device state comes

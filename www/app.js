@@ -1,13 +1,15 @@
-// One trainer view: a run of the wasm core, driven a slice at a time (`run(maxSteps,
-// budgetMs)`), with its life around it — starting, replacing, saving, loading, autosaving,
-// the pretrained demo, a lost WebGPU device. Data flows one way: the core's reports go to the
-// display (display.js: charts, scene, heat map, counters); the settings form is controls.js;
-// this browser's autosave store is autosave.js; run files in and out are runfile.js.
-// The page (main.js) and each `<alam-trainer>` widget (widget.js) make one, in their own root.
+// One trainer view: a run of the wasm core, trained in a Web Worker of its own (remote.js: at
+// full speed the worker streams slice after slice, else it runs a slice per frame or per Step),
+// with its life around it — starting, replacing, saving, loading, autosaving, the pretrained
+// demo, a lost WebGPU device. This thread only draws and answers the user. Data flows one way:
+// the core's reports go to the display (display.js: charts, scene, heat map, counters); the
+// settings form is controls.js; this browser's autosave store is autosave.js; run files in and
+// out are runfile.js. The page (main.js) and each `<alam-trainer>` widget (widget.js) make one,
+// in their own root.
 import { Display } from "./display.js";
 import { acceptedSettings, BUDGET_MS, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
-import { chooseBackend, createTrainer, gpuLost, GpuLostError, loadTrainer, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
-import { dropAutosave, readAutosave, sameSettings, writeAutosave } from "./autosave.js";
+import { chooseBackend, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
+import { dropAutosave, readAutosave, sameSettings } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
 
 const HEATMAP_EVERY_MS = 3000;
@@ -19,7 +21,7 @@ const WATCHED_KEPT = 1000;
 
 /**
  * Starts a trainer view in `root` (a Document or a ShadowRoot holding `trainerMarkup`).
- * - `bindings`: the wasm core's exports;
+ * - `core`: the wasm core, its trainers in workers of their own (remote.js `remoteCore`);
  * - `settings`: partial config (from the URL or the widget's attributes); `page`: {backend,
  *   autoplay, speed};
  * - `url`: keep the settings in the address bar; `autosave`: resume from IndexedDB;
@@ -28,7 +30,7 @@ const WATCHED_KEPT = 1000;
  * - `pretrainedFull`: the file "Train on" continues that run from (default: `pretrained`).
  * Returns what scripts and tests read (`window.alamPage` on the page, `element.alam` on a widget).
  */
-export function createTrainerView(root, bindings, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null, pretrainedFull = null }) {
+export function createTrainerView(root, core, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null, pretrainedFull = null }) {
   const state = {
     trainer: null,
     settings: {}, // what the URL says and the trainer runs (partial: the core fills in the rest)
@@ -80,14 +82,17 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     watching: () => state.watching,
     /** Finished watched episodes: { episodes, violations, return } summed, and `list`. */
     watched: () => ({ ...state.watched, list: state.watched.list.slice() }),
+    /** Bytes of the wasm memory of the trainer's worker (null with no trainer). */
+    wasmMemoryBytes: async () => (state.trainer ? state.trainer.memoryBytes() : null),
   };
 
   const display = new Display(root);
   const setStatus = (text, kind) => display.setStatus(text, kind);
   let controls = null;
 
-  // One trainer call in flight at a time: every call that touches the trainer queues here
-  // (wasm-bindgen refuses a second borrow of the trainer while `run` awaits).
+  // One trainer call in flight at a time: every call that touches the trainer queues here, so
+  // the page knows what the run has done when it replaces, saves or shows it (the worker too
+  // answers its calls one at a time, in order).
   let queue = Promise.resolve();
   let busy = false;
   function exclusive(fn) {
@@ -167,7 +172,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   // ---- the training loop ------------------------------------------------------------------
 
-  /** One slice of training, then the scene (and every few seconds the heat map). */
+  /** One slice of training (a step, or a frame's steps at a steps-per-frame speed), then the
+   *  autosave and the heat map when due. */
   async function runSlice(maxSteps) {
     if (state.watching) return watchSlice(maxSteps);
     const t = state.trainer;
@@ -175,18 +181,55 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     let report;
     try {
       report = await guarded(t.run(maxSteps, BUDGET_MS));
-      if (t !== state.trainer) return;
-      handleReport(report);
-      display.setScene(t.scene());
     } catch (e) {
-      if (t !== state.trainer) return;
-      if (await lostDevice(e)) return; // recoverOnCpu takes over
-      fail("training failed", e);
+      await sliceFailed(t, e);
       return;
     }
-    if (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS) await autosave(t);
-    // Every few seconds, and once more when the run ends so the final λ(s) stays on screen.
-    if (state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS) await refreshHeatmap(t);
+    if (t !== state.trainer) return;
+    show(report);
+    await chores(t);
+  }
+
+  /** A slice's report on screen: records, counters, scene (and the end of the run). */
+  function show(report) {
+    handleReport(report);
+    display.setScene(report.scene);
+  }
+
+  async function sliceFailed(t, e) {
+    if (t !== state.trainer) return;
+    if (await lostDevice(e)) return; // recoverOnCpu takes over
+    fail("training failed", e);
+  }
+
+  /** The autosave and the heat map are due every few seconds, and once more when the run ends
+   *  (so the final λ(s) stays on screen). */
+  const autosaveDue = () => state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS;
+  const heatmapDue = () => state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS;
+  async function chores(t) {
+    if (autosaveDue()) await autosave(t);
+    if (heatmapDue()) await refreshHeatmap(t);
+  }
+
+  /** Training at full speed: the worker trains slice after slice on its own (`play`), and each
+   *  report is shown as it comes; the autosave and the heat map, when due, are asked for in
+   *  between (the worker runs them between two slices). Returns how to stop it. */
+  function stream(t) {
+    let choring = false;
+    const take = (report, error) => {
+      if (t !== state.trainer) return; // a replaced run's
+      if (error) {
+        sliceFailed(t, error);
+        return;
+      }
+      show(report);
+      if (!choring && (state.playing || state.done) && (autosaveDue() || heatmapDue())) {
+        choring = true;
+        exclusive(() => chores(t)).finally(() => (choring = false));
+      }
+    };
+    t.play(SPEEDS.max, BUDGET_MS, take).catch((e) => sliceFailed(t, e));
+    return { cancel: () => t.pause().catch(() => {}) };
   }
 
   /** One slice of watching: the policy acts in an environment of its own; nothing learns, so
@@ -221,11 +264,14 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     state.timer = null;
   }
 
-  /** Schedules the next slice: "as fast as possible" yields with setTimeout(0) between
-   *  slices; a steps-per-frame speed runs one slice per animation frame. */
+  /** Schedules training: "as fast as possible" streams (`stream`), or, while the demo is
+   *  watched, asks for slice after slice; a steps-per-frame speed runs one slice per animation
+   *  frame. */
   function schedule() {
     if (!state.playing || state.timer) return;
-    if (state.page.speed === "max") {
+    if (state.page.speed === "max" && !state.watching) {
+      state.timer = stream(state.trainer);
+    } else if (state.page.speed === "max") {
       const id = setTimeout(tick, 0);
       state.timer = { cancel: () => clearTimeout(id) };
     } else {
@@ -256,7 +302,18 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     cancelSlice();
     controls.setState("idle");
     setStatus("paused", "paused");
-    if (!state.watching) exclusive(() => state.trainer && autosave(state.trainer));
+    // Settled (`busy()` false again) once the worker has stopped after its slice in flight,
+    // whose report comes first, and the run is saved.
+    const t = state.trainer;
+    exclusive(async () => {
+      if (!t || t !== state.trainer) return;
+      try {
+        await guarded(t.pause());
+      } catch {
+        return; // a lost device: recoverOnCpu takes over
+      }
+      if (!state.watching) await autosave(t);
+    });
   }
 
   async function step() {
@@ -271,7 +328,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   /** The backend a trainer of `settings` is made on: the page's option, with "auto" resolved
    *  by measurement (device.js) — said in the notice while it measures. */
   function resolveBackend(settings) {
-    return chooseBackend(bindings, settings, state.page.backend, {
+    return chooseBackend(core, settings, state.page.backend, {
       onMeasure: () => {
         view.measurements += 1;
         display.showMeasuring();
@@ -282,8 +339,9 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
 
   /** Frees the current trainer and creates one for `settings` (after any call in flight), or
    *  adopts `made`, a trainer already made (a loaded run) with `note`, how its device was chosen.
-   *  A run that was playing goes on playing with the new trainer unless `stop`. */
-  async function replaceTrainer(settings, { stop = false, made = null, note = null } = {}) {
+   *  A run that was playing goes on playing with the new trainer unless `stop`; `forget` drops
+   *  the autosave too (Reset), after any autosave in flight has landed. */
+  async function replaceTrainer(settings, { stop = false, made = null, note = null, forget = false } = {}) {
     state.resume = !stop && (state.resume || state.playing);
     state.playing = false;
     cancelSlice();
@@ -292,14 +350,10 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     controls.setState("none");
     setStatus("starting a new run…", "loading");
     await exclusive(async () => {
-      if (state.trainer) {
-        try {
-          state.trainer.free();
-        } catch (e) {
-          console.warn("the previous trainer could not be freed:", e); // dropped instead
-        }
-        state.trainer = null;
-      }
+      state.trainer?.free();
+      state.trainer = null;
+      if (forget && useAutosave) await dropAutosave();
+      if (forget) view.autosaved = -1;
       state.onGpu = false;
       state.lastSave = null;
       state.done = false;
@@ -311,7 +365,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
           state.choice = { note };
         } else {
           const choice = await resolveBackend(settings);
-          t = await createTrainer(bindings, settings, choice.backend);
+          t = await core.WebTrainer.create(settings, choice.backend);
           state.choice = choice;
         }
         state.trainer = t;
@@ -352,10 +406,10 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   async function autosave(t) {
     if (!useAutosave && !state.onGpu) return;
     state.autosavedAt = performance.now();
-    const steps = display.steps();
-    let bytes;
+    let bytes, steps, storeError;
     try {
-      bytes = await guarded(t.save());
+      // The page's run is written to IndexedDB by its worker, in the same call as the save.
+      ({ bytes, steps, storeError } = await guarded(useAutosave ? t.autosave(state.settings) : t.save()));
     } catch (e) {
       if (await lostDevice(e)) return;
       console.warn("autosave failed:", e);
@@ -365,13 +419,12 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     if (t !== state.trainer) return;
     state.lastSave = { bytes, steps };
     if (!useAutosave) return;
-    try {
-      await writeAutosave({ settings: state.settings, bytes, steps, savedAt: Date.now() });
-      view.autosaved = steps;
-    } catch (e) {
+    if (storeError) {
       // No IndexedDB (private mode) or none left: the run goes on, a reload will not resume it.
-      console.warn("autosave to IndexedDB failed:", e);
-      setStatus(`could not autosave to this browser (${messageOf(e)}); the run goes on`, "error");
+      console.warn("autosave to IndexedDB failed:", storeError);
+      setStatus(`could not autosave to this browser (${storeError}); the run goes on`, "error");
+    } else {
+      view.autosaved = steps;
     }
   }
 
@@ -398,7 +451,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   /** A trainer from a saved run of `settings`, on the device "auto" picks for them. */
   async function loadOn(bytes, settings) {
     const choice = await resolveBackend(settings);
-    return { t: await loadTrainer(bindings, bytes, choice.backend), note: choice.note };
+    return { t: await core.WebTrainer.load(bytes, choice.backend), note: choice.note };
   }
 
   /** Makes `t`, a trainer from the saved run `bytes`, the current one and shows where it
@@ -409,7 +462,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     let report;
     try {
       // The curves so far, from the file, and the counters (a run of no step).
-      t.history().forEach((r) => display.take(r));
+      (await exclusive(() => guarded(t.history()))).forEach((r) => display.take(r));
       display.requestDraw();
       report = await exclusive(() => guarded(t.run(0, 0)));
     } catch (e) {
@@ -434,7 +487,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     const wasWatching = state.watching;
     state.playing = false;
     cancelSlice();
-    // Dropped, not freed: a call on it may still be pending, and may never return.
+    // Its worker ends, with any call on it still pending (one on a lost device may never return).
+    state.trainer?.free();
     state.trainer = null;
     state.onGpu = false;
     state.label = null;
@@ -445,7 +499,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     let ok = false;
     if (save) {
       try {
-        const t = await bindings.WebTrainer.load(save.bytes, "cpu");
+        const t = await core.WebTrainer.load(save.bytes, "cpu");
         const goesOn = (steps) => (wasWatching ? "watching the demo goes on on the CPU" : `training goes on on the CPU from the last save (step ${steps})`);
         ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching });
         if (ok && wasWatching) enterWatching(display.status().text);
@@ -474,9 +528,9 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
   async function saveRun(weightsOnly = false) {
     const t = state.trainer;
     if (!t) return;
-    let bytes;
+    let bytes, steps;
     try {
-      bytes = await exclusive(() => guarded(weightsOnly ? t.save_weights_only() : t.save()));
+      ({ bytes, steps } = await exclusive(() => guarded(weightsOnly ? t.save_weights_only() : t.save())));
     } catch (e) {
       if (await lostDevice(e)) return;
       // Said, and nothing else changes: a playing run goes on playing.
@@ -484,8 +538,8 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       setStatus(`error: could not save the run: ${messageOf(e)}`, "error");
       return;
     }
-    if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps: display.steps() };
-    const name = runFileName(state.config, display.steps(), weightsOnly);
+    if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps };
+    const name = runFileName(state.config, steps, weightsOnly);
     download(bytes, name);
     setStatus(`saved ${name}`, state.playing ? "playing" : "paused");
   }
@@ -496,7 +550,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     let t, bytes, config;
     try {
       bytes = await readRunFile(file);
-      t = await bindings.WebTrainer.load(bytes, "cpu");
+      t = await core.WebTrainer.load(bytes, "cpu");
       config = t.config();
     } catch (e) {
       setStatus(`refused ${file.name}: ${messageOf(e)}`, "error");
@@ -535,7 +589,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     const candidate = { ...state.settings, [field]: value };
     let config;
     try {
-      config = bindings.checkSettings(candidate);
+      config = core.checkSettings(candidate);
     } catch (e) {
       controls.showError(messageOf(e), field, e?.field); // refused: the current run goes on untouched
       return;
@@ -646,9 +700,7 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
       leaveWatching();
       controls.clearAllErrors();
       controls.fill(state.settings, state.config);
-      if (useAutosave) await dropAutosave();
-      view.autosaved = -1;
-      replaceTrainer(state.settings, { stop: true });
+      replaceTrainer(state.settings, { stop: true, forget: true });
     },
     onScratch: trainFromScratch,
     onTrainOn: trainOn,
@@ -660,10 +712,15 @@ export function createTrainerView(root, bindings, { settings, page: pageOptions,
     onSpeed: (speed) => {
       state.page.speed = speed;
       if (!state.watching) remember();
+      if (state.playing) {
+        // From streaming to a slice per frame, or back.
+        cancelSlice();
+        schedule();
+      }
     },
   });
   controls.setSpeed(state.page.speed);
-  const accepted = acceptedSettings(settings, bindings.checkSettings, controls, url ? "From the URL" : "From the element's attributes");
+  const accepted = acceptedSettings(settings, core.checkSettings, controls, url ? "From the URL" : "From the element's attributes");
   state.settings = accepted.settings;
   state.refused = accepted.refused;
   // A first visit keeps its bare address while the demo is watched (a reload shows it again).

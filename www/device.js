@@ -1,8 +1,8 @@
 // Which device trains. "auto" measures: on the first run of an env/width/batch in this browser
 // it trains a few seconds on WebGPU and on the CPU, keeps the faster and remembers the figures
 // (localStorage), so later visits start at once. `?backend=cpu|webgpu` forces one.
-// It also watches the WebGPU device the core requests, so a lost device (driver reset, tab in
-// the background too long, `device.destroy()`) is heard and the page can go on on the CPU.
+// It also keeps whether a WebGPU device was lost (driver reset, tab in the background too long,
+// `device.destroy()`; the training workers hear it), so the page can go on on the CPU.
 
 const STORE = "alam-playground:device:";
 /** Longest warm-up per device (shader compilation and the first updates), then the timed part. */
@@ -39,25 +39,14 @@ export function unlessLost(promise) {
   });
 }
 
-/** Wraps `GPUAdapter.prototype.requestDevice` (once per page, before the core's first request)
- *  to hear `device.lost` of every device the core gets. */
-function watchDevices() {
-  const Adapter = globalThis.GPUAdapter;
-  if (!Adapter || Adapter.prototype.requestDevice.alamWatched) return;
-  const request = Adapter.prototype.requestDevice;
-  const watched = async function (...args) {
-    const device = await request.apply(this, args);
-    device.lost.then((info) => {
-      lost = { reason: info?.reason ?? "unknown", message: info?.message || "the WebGPU device was lost" };
-      console.warn("WebGPU device lost:", lost.reason, lost.message);
-      announceLost(lost);
-    });
-    return device;
-  };
-  watched.alamWatched = true;
-  Adapter.prototype.requestDevice = watched;
+/** Called when a training worker's WebGPU device is lost (remote.js hears it from the worker,
+ *  trainer-worker.js): every trainer on WebGPU gives up its calls, the page goes on on the CPU. */
+export function heardLost(info) {
+  if (lost) return;
+  lost = info;
+  console.warn("WebGPU device lost:", lost.reason, lost.message);
+  announceLost(lost);
 }
-watchDevices();
 
 /** The loss, if the page's WebGPU device is lost ({ reason, message }); else null. */
 export const gpuLost = () => lost;
@@ -66,29 +55,6 @@ export const whenGpuLost = () => lostPromise;
 
 /** Whether `label` (a trainer's `backend()`) is the WebGPU device. */
 export const onWebGpu = (label) => /^webgpu/i.test(String(label));
-
-// ---- trainers: the first WebGPU one alone ------------------------------------------------------
-
-let gpuReady = false;
-let firstGpu = Promise.resolve();
-/** `make()` (a trainer's creation on `backend`), one at a time until one has set up the WebGPU
- *  device: the core initialises it with the first WebGPU trainer, and a second first request
- *  meanwhile fails ("A server is still registered for device") — several widgets on a page, or
- *  a race, create their trainers at once. */
-function gated(backend, make) {
-  if (backend === "cpu" || gpuReady) return make();
-  const made = firstGpu.then(make);
-  firstGpu = made.then(
-    () => void (gpuReady = true),
-    () => {},
-  );
-  return made;
-}
-
-/** `WebTrainer.create(settings, backend)`, gated as above. */
-export const createTrainer = (bindings, settings, backend) => gated(backend, () => bindings.WebTrainer.create(settings, backend));
-/** `WebTrainer.load(bytes, backend)`, gated as above. */
-export const loadTrainer = (bindings, bytes, backend) => gated(backend, () => bindings.WebTrainer.load(bytes, backend));
 
 // ---- auto: measured once per env/width/batch, remembered -------------------------------------
 
@@ -131,34 +97,26 @@ function hasAdapter() {
   return adapter;
 }
 
-const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
-
 /** Updates per second of a throwaway trainer for `settings` on `backend`: a warm-up to the
  *  first updates, then MEASURE_MS of slices as the page runs them, ended by a read that waits
  *  for every queued GPU command (so queued work is not counted as done). */
-async function updatesPerSecond(bindings, settings, backend) {
-  const t = await createTrainer(bindings, settings, backend);
+async function updatesPerSecond(core, settings, backend) {
+  const t = await core.WebTrainer.create(settings, backend);
   try {
     const warmUntil = performance.now() + WARM_MS;
     let report = await t.run(1_000_000, 40);
     while (report.updates < 2 && performance.now() < warmUntil) {
-      await nextFrame();
       report = await t.run(1_000_000, 40);
     }
     const u0 = report.updates;
     const t0 = performance.now();
     while (performance.now() - t0 < MEASURE_MS) {
-      await nextFrame();
       report = await t.run(1_000_000, 40);
     }
     await t.heatmap(2); // a GPU read: it returns once the commands before it have run
     return (report.updates - u0) / ((performance.now() - t0) / 1000);
   } finally {
-    try {
-      t.free();
-    } catch {
-      // a trainer a failed call left borrowed: dropped
-    }
+    t.free();
   }
 }
 
@@ -170,7 +128,7 @@ async function updatesPerSecond(bindings, settings, backend) {
  * - "auto", measured before in this browser: the remembered choice, at once;
  * - "auto", first time: measures both (`onMeasure()` is called first, to say so), remembers.
  */
-export async function chooseBackend(bindings, settings, backend, { onMeasure = () => {} } = {}) {
+export async function chooseBackend(core, settings, backend, { onMeasure = () => {} } = {}) {
   if (lost) return { backend: "cpu", note: `the WebGPU device was lost (${lost.message})`, measured: false };
   if (backend !== "auto") return { backend, note: null, measured: false };
   if (!(await hasAdapter())) return { backend: "auto", note: null, measured: false };
@@ -180,7 +138,7 @@ export async function chooseBackend(bindings, settings, backend, { onMeasure = (
   const key = keyOf(settings);
   if (!measuring.has(key)) {
     onMeasure();
-    measuring.set(key, measure(bindings, settings).finally(() => measuring.delete(key)));
+    measuring.set(key, measure(core, settings).finally(() => measuring.delete(key)));
   }
   return measuring.get(key);
 }
@@ -188,19 +146,19 @@ export async function chooseBackend(bindings, settings, backend, { onMeasure = (
 /** Measurements in flight, by key. */
 const measuring = new Map();
 
-async function measure(bindings, settings) {
+async function measure(core, settings) {
   // The measuring runs start learning at once (learning_starts = batch) and never evaluate.
   const probe = { ...settings, learning_starts: settings.batch_size, eval_every: 0, total_steps: 100_000_000 };
   let webgpu;
   try {
-    webgpu = await updatesPerSecond(bindings, probe, "webgpu");
+    webgpu = await updatesPerSecond(core, probe, "webgpu");
   } catch (e) {
     // No usable WebGPU here: the core's "auto" says why; nothing is remembered (it may be passing).
     console.warn("WebGPU could not be measured:", e);
     return { backend: "auto", note: null, measured: false };
   }
   if (lost) return { backend: "cpu", note: `the WebGPU device was lost (${lost.message})`, measured: false };
-  const cpu = await updatesPerSecond(bindings, probe, "cpu");
+  const cpu = await updatesPerSecond(core, probe, "cpu");
   const result = { backend: webgpu > cpu ? "webgpu" : "cpu", webgpu, cpu, at: Date.now() };
   remember(settings, result);
   return { backend: result.backend, note: describe(result), measured: true };

@@ -4,6 +4,7 @@ import { createTrainerView } from "./app.js";
 import { readQuery } from "./controls.js";
 import { PANELS, trainerMarkup } from "./template.js";
 import { createRace } from "./race.js";
+import { remoteCore } from "./remote.js";
 
 /** The default demo's run file (weights and training history), made by scripts/pretrain.sh:
  *  what a first visit fetches and watches. */
@@ -13,12 +14,13 @@ const PRETRAINED = "www/pretrained/point-goal-alam.alam";
  *  and trained on exactly from where the run stopped. */
 const PRETRAINED_FULL = "www/pretrained/point-goal-alam-full.alam";
 
-function start() {
-  const bindings = window.wasmBindings;
+async function start() {
+  // The main thread's instance only checks settings; every trainer trains in a worker.
+  const core = await remoteCore(window.wasmBindings);
   document.getElementById("app").innerHTML = trainerMarkup(new Set(PANELS));
   const query = readQuery(location.search);
   const firstVisit = location.search === "";
-  window.alamPage = createTrainerView(document, bindings, {
+  window.alamPage = createTrainerView(document, core, {
     settings: query.settings,
     page: query.page,
     url: true,
@@ -26,11 +28,20 @@ function start() {
     pretrained: firstVisit ? PRETRAINED : null,
     pretrainedFull: firstVisit ? PRETRAINED_FULL : null,
   });
-  window.alamRace = createRace(document.getElementById("race"), bindings, () => window.alamPage.config(), {
+  window.alamRace = createRace(document.getElementById("race"), core, () => window.alamPage.config(), {
     backend: query.page.backend,
     onStart: () => window.alamPage.pause(), // the race gets the CPU to itself
   });
 }
 
-if (window.wasmBindings) start();
-else addEventListener("TrunkApplicationStarted", start, { once: true });
+function run() {
+  start().catch((e) => {
+    console.error("the page could not start:", e);
+    const p = Object.assign(document.createElement("p"), { className: "error", role: "alert" });
+    p.textContent = `The trainer could not start: ${e?.message ?? e}`;
+    document.getElementById("app").replaceChildren(p);
+  });
+}
+
+if (window.wasmBindings) run();
+else addEventListener("TrunkApplicationStarted", run, { once: true });

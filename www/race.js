@@ -1,18 +1,23 @@
 // The race view: 2–4 algorithms train side by side on the same env, seed and settings, their
 // curves overlaid (one colour per algorithm) — the picture of dual ascent on λ(s) swinging
-// while ALaM settles. Each agent is its own trainer from the core; they take turns in one
-// frame's time budget. They are not batched into shared network calls: the agents differ in
-// their losses and multipliers, and batching even identical ALaM agents gains at most ~1.5×
-// on the CPU (BENCHMARKS.md, population bench), so the simple round-robin stays.
+// while ALaM settles. Each agent is its own trainer in a Web Worker of its own (remote.js): the
+// agents train in parallel, each at full speed on a core of its own where the machine has
+// enough, and this thread only draws. They are not batched into shared network calls: the agents
+// differ in their losses and multipliers, and batching even identical ALaM agents gains at most
+// ~1.5× on the CPU (BENCHMARKS.md, population bench), less than a core per agent.
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
 import { BUDGET_MS, messageOf } from "./controls.js";
-import { chooseBackend, createTrainer, gpuLost, unlessLost } from "./device.js";
+import { chooseBackend, gpuLost, unlessLost } from "./device.js";
 
 const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
 /** Episodes in each curve's moving mean: single episodes are too noisy to compare by eye. */
 const SMOOTH = 5;
+/** Each agent's latest slices kept (when each ran: `agents()`, to see them overlap). */
+const SLICES_KEPT = 50;
+/** How often the agents' steps/s are said. */
+const RATES_EVERY_MS = 1000;
 
 /**
  * Race presets: how each agent's settings differ from the shared ones, and what to watch.
@@ -48,6 +53,7 @@ function markup(checked, preset) {
     <button type="button" id="race-pause" disabled>Pause race</button>
   </div>
   <p class="status-line">Race: <output id="race-status" aria-live="polite">not started</output></p>
+  <p class="help race-rates">Each agent trains in a worker of its own, in parallel: <output id="race-rates">–</output></p>
   <div class="race-charts">
     <figure><figcaption>Episode return (mean of last ${SMOOTH})</figcaption><div class="chart" id="race-return"></div></figure>
     <figure><figcaption>Violating steps per episode (mean of last ${SMOOTH})</figcaption><div class="chart" id="race-violations"></div></figure>
@@ -61,15 +67,18 @@ function markup(checked, preset) {
  * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU);
  * `preset`: a key of PRESETS, the one selected at first. Returns what tests read.
  */
-export function createRace(container, bindings, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", onStart = () => {} } = {}) {
+export function createRace(container, core, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", onStart = () => {} } = {}) {
   if (!(preset in PRESETS)) preset = "default";
   container.innerHTML = markup(algos, preset);
   const root = container.getRootNode();
   const $ = (id) => root.getElementById(id);
   $("race-preset").addEventListener("change", () => ($("race-watch").textContent = PRESETS[$("race-preset").value].watch));
   /** The race on screen: { agents: [{ algo, trainer, returns, violations, steps, episodes }],
-   *  charts, playing, looping (the loop's promise) }, or null. */
+   *  charts, playing, device, onGpu }, or null. */
   let race = null;
+  /** Races started so far: a start that a newer one overtook while its trainers were being
+   *  made frees them. */
+  let starts = 0;
 
   const status = (text) => ($("race-status").textContent = text);
   const picked = () => [...container.querySelectorAll('input[name="race-algo"]:checked')].map((b) => b.value);
@@ -107,55 +116,81 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     }
   }
 
-  /** Rounds until paused: every agent trains for its share of a frame's budget, then the
-   *  charts redraw. */
-  async function loop(r) {
-    while (r.playing) {
-      for (let k = 0; k < r.agents.length && r.playing; k++) {
-        const a = r.agents[k];
-        try {
-          // On a lost WebGPU device a call may never return: given up when the loss is heard.
-          const call = a.trainer.run(1_000_000, BUDGET_MS / r.agents.length);
-          const report = await (r.onGpu ? unlessLost(call) : call);
-          for (const rec of report.records) route(r, k, rec);
-          a.steps = report.steps;
-        } catch (e) {
-          r.playing = false;
-          if (r.onGpu && gpuLost()) {
-            r.abandoned = true; // its trainers may still be borrowed by the calls given up
-            $("race-pause").disabled = true;
-            status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
-          } else {
-            status(`${a.algo} failed: ${messageOf(e)}; Resume race tries again`);
-          }
-        }
-      }
-      for (const c of Object.values(r.charts)) c.flush();
-      await new Promise((done) => requestAnimationFrame(done));
+  /** Agent `k` trains at full speed in its worker (`play`) until the race pauses; each slice's
+   *  records go to the charts as they come. */
+  function train(r, k) {
+    const a = r.agents[k];
+    a.since = { steps: a.steps, at: performance.now() };
+    const take = (report, error) => {
+      if (race !== r) return; // a stopped race's
+      if (error) return failed(r, a, error);
+      for (const rec of report.records) route(r, k, rec);
+      a.steps = report.steps;
+      a.slices = [...a.slices.slice(1 - SLICES_KEPT), report.slice];
+      a.stepsPerSecond = (a.steps - a.since.steps) / ((performance.now() - a.since.at) / 1000);
+      drawSoon(r);
+    };
+    guarded(r, a.trainer.play(1_000_000, BUDGET_MS, take)).catch((e) => failed(r, a, e));
+  }
+
+  /** On a lost WebGPU device a call may never return: given up when the loss is heard. */
+  const guarded = (r, call) => (r.onGpu ? unlessLost(call) : call);
+
+  /** An agent's slice failed: the race pauses, and says why. */
+  function failed(r, a, e) {
+    if (!r.playing) return; // another agent's failure paused the race first
+    pauseRace(r);
+    if (r.onGpu && gpuLost()) {
+      $("race-pause").disabled = true;
+      status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
+    } else {
+      status(`${a.algo} failed: ${messageOf(e)}; Resume race tries again`);
     }
   }
 
-  function setPlaying(r, playing) {
-    r.playing = playing;
-    $("race-pause").textContent = playing ? "Pause race" : "Resume race";
-    if (playing) r.looping = loop(r);
+  /** Draws at the next frame (once per frame however many reports come). */
+  function drawSoon(r) {
+    if (r.frame) return;
+    r.frame = requestAnimationFrame(() => {
+      r.frame = null;
+      if (race === r) draw(r);
+    });
   }
 
-  /** Ends the race on screen and frees its agents once the slice in flight has returned. */
-  async function stop() {
+  /** The charts with what came since the last frame, and each agent's steps/s, said once a
+   *  second (a line of text rewritten every frame would cost a repaint every frame). */
+  function draw(r) {
+    for (const c of Object.values(r.charts)) c.flush();
+    const now = performance.now();
+    if (now - (r.ratesAt ?? 0) < RATES_EVERY_MS && r.playing) return;
+    r.ratesAt = now;
+    $("race-rates").textContent = r.agents.map((a) => `${a.algo} ${a.steps} steps, ${Math.round(a.stepsPerSecond ?? 0)} steps/s`).join(" · ");
+  }
+
+  /** Every agent trains at once, each in its own worker, while this thread draws. */
+  function playRace(r) {
+    r.playing = true;
+    $("race-pause").textContent = "Pause race";
+    r.agents.forEach((_, k) => train(r, k));
+  }
+
+  /** Every agent stops after its slice in flight; resolves once their last reports are drawn. */
+  async function pauseRace(r) {
+    r.playing = false;
+    await Promise.allSettled(r.agents.map((a) => guarded(r, a.trainer.pause())));
+    if (race !== r) return;
+    draw(r);
+    // Said once every agent has stopped (its last slice drawn).
+    if (!r.playing) $("race-pause").textContent = "Resume race";
+  }
+
+  /** Ends the race on screen: its agents' workers end, a call in flight with them. */
+  function stop() {
     const r = race;
     race = null;
     if (!r) return;
     r.playing = false;
-    await r.looping;
-    if (r.abandoned) return;
-    for (const a of r.agents) {
-      try {
-        a.trainer.free();
-      } catch (e) {
-        console.warn(`the ${a.algo} trainer could not be freed:`, e); // dropped instead
-      }
-    }
+    for (const a of r.agents) a.trainer.free();
   }
 
   async function start() {
@@ -166,7 +201,8 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     }
     $("race-error").textContent = "";
     onStart();
-    await stop();
+    stop();
+    const mine = ++starts;
     status("starting…");
     const base = baseSettings();
     const preset = $("race-preset").value;
@@ -174,44 +210,49 @@ export function createRace(container, bindings, baseSettings, { algos = ["fac", 
     let trainers, choice;
     try {
       // "auto": the device measured (or remembered) for these settings, as for the page's run.
-      choice = await chooseBackend(bindings, base, backend, { onMeasure: () => status("measuring which device trains faster here…") });
-      trainers = await Promise.all(names.map((algo) => createTrainer(bindings, settingsOf(algo), choice.backend)));
+      choice = await chooseBackend(core, base, backend, { onMeasure: () => status("measuring which device trains faster here…") });
+      const made = await Promise.allSettled(names.map((algo) => core.WebTrainer.create(settingsOf(algo), choice.backend)));
+      trainers = made.filter((m) => m.status === "fulfilled").map((m) => m.value);
+      const refused = made.find((m) => m.status === "rejected");
+      if (refused) {
+        trainers.forEach((t) => t.free());
+        throw refused.reason;
+      }
     } catch (e) {
-      status(`could not start: ${messageOf(e)}`);
+      if (mine === starts) status(`could not start: ${messageOf(e)}`);
       return;
     }
-    // Each agent's config, read now: a trainer is busy (borrowed) while a slice runs.
-    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: [], violations: [], steps: 0, episodes: 0 }));
+    if (mine !== starts) {
+      trainers.forEach((t) => t.free());
+      return;
+    }
+    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: [], violations: [], steps: 0, episodes: 0, slices: [] }));
     const device = trainers[0].backend().split(" — ")[0].replace(/ \(chosen\)$/, "");
-    race = { agents, charts: makeCharts(names), playing: false, looping: null, device, onGpu: /^webgpu/i.test(device) };
+    race = { agents, charts: makeCharts(names), playing: false, device, onGpu: /^webgpu/i.test(device) };
     $("race-pause").disabled = false;
     $("race-start").textContent = "Restart race";
     const config = agents[0].config;
     const stressed = preset === "default" ? "" : `, ${PRESETS[preset].label.replace(/ \(.*/, "").toLowerCase()}`;
     status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}${stressed}, on ${device}`);
-    setPlaying(race, true);
+    playRace(race);
   }
 
   async function togglePause() {
-    const r = race;
-    if (!r) return;
-    if (r.playing) {
-      r.playing = false;
-      await r.looping;
-      setPlaying(r, false);
-    } else {
-      setPlaying(r, true);
-    }
+    if (!race) return;
+    if (race.playing) await pauseRace(race);
+    else playRace(race);
   }
 
   $("race-start").addEventListener("click", start);
   $("race-pause").addEventListener("click", togglePause);
 
   return {
-    /** Per agent: algorithm, steps and episodes so far, and the multiplier settings it runs. */
+    /** Per agent: algorithm, steps and episodes so far, env steps per second since the race
+     *  last started or resumed, its latest slices (`{ start, end }`, ms since the epoch) and the
+     *  multiplier settings it runs. */
     agents: () =>
       race
-        ? race.agents.map(({ algo, steps, episodes, config }) => ({ algo, steps, episodes, multiplier_lr: config.multiplier_lr, multiplier_every: config.multiplier_every }))
+        ? race.agents.map(({ algo, steps, episodes, stepsPerSecond, slices, config }) => ({ algo, steps, episodes, stepsPerSecond: stepsPerSecond ?? 0, slices: slices.slice(), multiplier_lr: config.multiplier_lr, multiplier_every: config.multiplier_every }))
         : [],
     /** The device the race trains on ("WebGPU", "CPU"). */
     device: () => race?.device ?? null,

@@ -6,7 +6,8 @@
 // This file is served from the static build's root (index.html copies it there), beside the
 // core (alam.js, alam_bg.wasm) and www/. Each element renders into its own shadow root: the
 // host page's CSS does not reach in, ours does not leak out, and element ids never clash, so
-// two widgets on one page run independently (one trainer each; the wasm core loads once).
+// two widgets on one page run independently (one trainer each, in a Web Worker of its own; the
+// wasm core is downloaded and compiled once).
 //
 // Attributes:
 //   env, algo, and any config field (rho, seed, batch_size or batch-size, …): the run; the
@@ -21,6 +22,7 @@ import { createTrainerView } from "./www/app.js";
 import { createRace } from "./www/race.js";
 import { DEFAULT_PAGE, DEFAULT_SETTINGS, SPEEDS, parseValue } from "./www/controls.js";
 import { PANELS, trainerMarkup } from "./www/template.js";
+import { compileCore, remoteCore } from "./www/remote.js";
 
 const here = (path) => new URL(path, import.meta.url).href;
 
@@ -31,9 +33,13 @@ const GLOBAL = /^(id|class|style|title|hidden|lang|dir|slot|tabindex|part|role|d
 const DEFAULT_PANELS = "controls,scene,charts";
 
 let loading = null;
-/** The wasm core, loaded once for every widget on the page. */
+/** The wasm core, compiled once for every widget on the page: its trainers train in workers of
+ *  their own (www/remote.js), this thread's instance only checks settings. */
 function loadCore() {
-  loading ??= init({ module_or_path: here("alam_bg.wasm") }).then(() => core);
+  loading ??= compileCore().then(async (module) => {
+    await init({ module_or_path: module });
+    return remoteCore(core);
+  });
   return loading;
 }
 
@@ -71,7 +77,7 @@ class AlamTrainer extends HTMLElement {
   }
 
   async start(shadow, race) {
-    const bindings = await loadCore();
+    const core = await loadCore();
     const page = {
       ...DEFAULT_PAGE,
       backend: this.getAttribute("backend") || DEFAULT_PAGE.backend,
@@ -82,13 +88,13 @@ class AlamTrainer extends HTMLElement {
     if (race) {
       const algos = race.split(",").map((a) => a.trim()).filter(Boolean);
       const settings = { ...DEFAULT_SETTINGS, ...this.settings() };
-      this.alam = createRace(shadow.getElementById("race"), bindings, () => settings, { algos, backend: page.backend, preset: this.getAttribute("race-preset") ?? "default" });
+      this.alam = createRace(shadow.getElementById("race"), core, () => settings, { algos, backend: page.backend, preset: this.getAttribute("race-preset") ?? "default" });
       if (page.autoplay) this.alam.start();
       return;
     }
     const show = new Set((this.getAttribute("panels") || DEFAULT_PANELS).split(",").map((p) => p.trim()).filter((p) => PANELS.includes(p)));
     app.insertAdjacentHTML("beforeend", trainerMarkup(show, { share: false }));
-    this.alam = createTrainerView(shadow, bindings, { settings: this.settings(), page });
+    this.alam = createTrainerView(shadow, core, { settings: this.settings(), page });
   }
 
   disconnectedCallback() {

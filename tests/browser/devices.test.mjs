@@ -4,7 +4,7 @@
 // goes on on the CPU from its last save.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, open, ready, screenshot, devices } from "./harness.mjs";
+import { serve, open, ready, screenshot, devices, trainerWorkers } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -97,54 +97,57 @@ test("[cpu] a failed save, heat map or training call is said in the status line;
   try {
     await page.goto(`${server.base}?${TINY}`);
     await ready(page);
-    // A call fails while failNext[name] > 0, as a failed readback or a full storage would
-    // (Infinity until the test has seen the failure said: the periodic autosave may come first).
-    await page.evaluate(() => {
-      const proto = window.wasmBindings.WebTrainer.prototype;
-      window.failNext = { save: 0, heatmap: 0, run: 0 };
+    // A call of the core fails in the run's training worker while failNext[name] > 0, as a
+    // failed readback or a full storage would (Infinity until the test has seen the failure
+    // said: the periodic autosave may come first); the failure crosses to the page as a message.
+    const [worker] = await trainerWorkers(page);
+    await worker.evaluate(() => {
+      const proto = self.alamWorker.bindings.WebTrainer.prototype;
+      self.failNext = { save: 0, heatmap: 0, run: 0 };
       for (const name of ["save", "heatmap", "run"]) {
         const f = proto[name];
         proto[name] = function (...args) {
-          if (window.failNext[name] > 0) {
-            window.failNext[name] -= 1;
+          if (self.failNext[name] > 0) {
+            self.failNext[name] -= 1;
             return Promise.reject(`simulated ${name} failure`);
           }
           return f.apply(this, args);
         };
       }
     });
+    const failNext = (name, n) => worker.evaluate(([name, n]) => (self.failNext[name] = n), [name, n]);
     await logStatus(page);
     await page.click("#play");
     await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) > 100, null, { timeout: 60_000 });
 
     // A failed autosave (at pause): said; the run stays.
-    await page.evaluate(() => (window.failNext.save = Infinity));
+    await failNext("save", Infinity);
     let since = await statusMark(page);
     await page.click("#pause");
     assert.match(await statusMatches(page, /autosave failed/, { since }), /autosave failed \(simulated save failure\); the run goes on/);
-    await page.evaluate(() => (window.failNext.save = 0));
+    await failNext("save", 0);
     await page.click("#play");
     const before = await steps(page);
     await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, before, { timeout: 60_000 });
 
     // A failed save to a file: said; training goes on.
-    await page.evaluate(() => (window.failNext.save = Infinity));
+    await failNext("save", Infinity);
     since = await statusMark(page);
     await page.click("#save");
     assert.match(await statusMatches(page, /could not save/, { since }), /simulated save failure/);
-    await page.evaluate(() => (window.failNext.save = 0));
+    await failNext("save", 0);
     const during = await steps(page);
     await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, during, { timeout: 60_000 });
 
     // A failed heat map: said under the map; training goes on.
-    await page.evaluate(() => (window.failNext.heatmap = Infinity));
+    await failNext("heatmap", Infinity);
     await page.waitForFunction(() => /heat map failed: simulated heatmap failure/.test(document.querySelector("#heatmap-caption").textContent), null, { timeout: 30_000 });
-    await page.evaluate(() => (window.failNext.heatmap = 0));
+    await failNext("heatmap", 0);
     await page.waitForFunction(() => !/failed/.test(document.querySelector("#heatmap-caption").textContent), null, { timeout: 30_000 });
 
     // A failed training call: said, the run pauses; Play goes on from where it was.
     since = await statusMark(page);
-    await page.evaluate(() => (window.failNext.run = 1));
+    await failNext("run", 1);
     assert.match(await statusMatches(page, /^error: training failed/, { since }), /simulated run failure/);
     assert.equal(await page.isEnabled("#play"), true, "Play is offered again");
     const stopped = await steps(page);
@@ -168,16 +171,6 @@ test("[cpu] a failed save, heat map or training call is said in the status line;
 test("[webgpu] a lost GPU device is said and the run goes on on the CPU from its last save", { timeout: 300_000, skip: !has("webgpu") }, async () => {
   const { browser, page, errors } = await open({ webgpu: true });
   try {
-    // Keep every GPUDevice the page gets, to destroy it as a lost device would be.
-    await page.addInitScript(() => {
-      window.__devices = [];
-      const request = GPUAdapter.prototype.requestDevice;
-      GPUAdapter.prototype.requestDevice = async function (...args) {
-        const device = await request.apply(this, args);
-        window.__devices.push(device);
-        return device;
-      };
-    });
     await page.goto(`${server.base}?backend=webgpu&${TINY}`);
     await ready(page);
     assert.match(await page.textContent("#backend"), /^Training on: WebGPU/);
@@ -189,12 +182,17 @@ test("[webgpu] a lost GPU device is said and the run goes on on the CPU from its
     await page.click("#play");
     await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 5, saved, { timeout: 60_000 });
 
-    assert.equal(await page.evaluate(() => window.__devices.length), 1);
+    // The run's training worker keeps the GPUDevice its core requested: destroyed there, as a
+    // lost device would be.
+    const [worker] = await trainerWorkers(page);
+    assert.equal(await worker.evaluate(() => self.alamWorker.devices.length), 1);
     // The last save is the newest one when the device goes (the 15 s autosave may have made a
     // newer one than the pause's while it played on).
-    const last = await page.evaluate(() => { const step = window.alamPage.autosaved; window.__devices[0].destroy(); return step; });
+    const last = await page.evaluate(() => window.alamPage.autosaved);
+    await worker.evaluate(() => self.alamWorker.devices[0].destroy());
     assert.ok(last >= saved);
-    const said = await statusMatches(page, /WebGPU device was lost.*CPU/);
+    // First "…going on on the CPU…" while the last save loads in a new worker, then from where.
+    const said = await statusMatches(page, /WebGPU device was lost.*training goes on on the CPU from the last save/);
     // (a save already reading when the device went may still land: then that one is the last)
     const from = Number(said.match(/training goes on on the CPU from the last save \(step (\d+)\)/)?.[1]);
     assert.ok(from >= last, `${said} (last save seen: ${last})`);

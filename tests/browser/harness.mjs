@@ -131,3 +131,19 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The training workers of `page` (www/trainer-worker.js: one per trainer) that hold a trainer,
+ *  waiting up to `timeout` ms until there are `count` of them. Playwright's `worker.evaluate`
+ *  reaches into one (`self.alamWorker`: the core's bindings, the trainer, its WebGPU devices). */
+export async function trainerWorkers(page, { count = 1, timeout = 120_000 } = {}) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const workers = [];
+    for (const w of page.workers().filter((w) => w.url().endsWith("/trainer-worker.js"))) {
+      if (await w.evaluate(() => Boolean(self.alamWorker?.trainer)).catch(() => false)) workers.push(w);
+    }
+    if (workers.length === count) return workers;
+    if (Date.now() > until) throw new Error(`${workers.length} training workers with a trainer, not ${count}`);
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+}

@@ -162,9 +162,10 @@ test("[cpu] a long run stays healthy: wasm memory and JS heap level off", { time
     const long = "hidden=16&batch_size=32&buffer_size=2000&learning_starts=100&log_every=2&probe_every=500&eval_every=0&total_steps=1000000&speed=max";
     await page.goto(`${server.base}?env=point-goal&algo=alam&${long}`);
     await ready(page);
-    const measure = () => page.evaluate(() => {
+    // The wasm memory of the run's training worker; the JS heap of the page's main thread.
+    const measure = () => page.evaluate(async () => {
       window.gc?.();
-      return { wasm: window.wasmBindings.wasmMemoryBytes(), heap: performance.memory.usedJSHeapSize, saved: window.alamPage.autosaved };
+      return { wasm: await window.alamPage.wasmMemoryBytes(), heap: performance.memory.usedJSHeapSize, saved: window.alamPage.autosaved };
     });
     await page.click("#play");
     // Each autosave (every 15 s) packs the whole run, its largest transient allocation: readings
@@ -445,6 +446,8 @@ for (const dev of devices()) {
       // A weights-only file refills its replay (learning_starts steps, no updates) first, so its
       // 300 more steps can end before (or during) the click: Pause is then disabled, nothing to pause.
       await page.click("#pause", { timeout: 5_000 }).catch(async () => assert.equal(await page.isEnabled("#pause"), false, "Pause could not be clicked while the run plays"));
+      // Paused once the worker has stopped (its last slice shown) and the run is saved.
+      await page.waitForFunction(() => !window.alamPage.busy(), null, { timeout: 60_000 });
 
       // Truncated, corrupted and foreign files are refused with a reason; the run stays.
       const bytes = readFileSync(saved);

@@ -79,6 +79,8 @@ test("[cpu] two widgets on a course page train independently, isolated from the 
     await page.locator("#alam").locator("#play").click();
     await page.waitForFunction(() => Number(document.getElementById("alam").shadowRoot.getElementById("steps").textContent) > 300, null, { timeout: 60_000 });
     await page.locator("#fac").locator("#pause").click();
+    // Paused once its worker has stopped (the slice in flight shown) and the view is idle.
+    await page.waitForFunction(() => !document.getElementById("fac").alam.busy(), null, { timeout: 30_000 });
     const facPaused = await steps(page, "fac");
     const alamBefore = await steps(page, "alam");
     await page.waitForTimeout(2000);
@@ -120,6 +122,8 @@ test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race wid
     const pts = await page.evaluate(() => window.alamRace.points());
     assert.ok(pts.return >= 12 && pts.violations >= 12 && pts.lambda >= 3, JSON.stringify(pts));
     await page.click("#race-pause");
+    // Paused once every agent's worker has stopped: the button offers to resume.
+    await page.waitForFunction(() => document.querySelector("#race-pause").textContent === "Resume race", null, { timeout: 30_000 });
     const paused = await page.evaluate(() => window.alamRace.agents().map((a) => a.steps));
     await page.waitForTimeout(1000);
     assert.deepEqual(await page.evaluate(() => window.alamRace.agents().map((a) => a.steps)), paused, "a paused race stays put");
@@ -142,7 +146,7 @@ test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race wid
     assert.equal(await stressed.locator("#race-preset").inputValue(), "stressed");
     assert.match(await stressed.locator("#race-watch").textContent(), /FAC's λ\(s\) tends to overshoot to its cap/);
     await stressed.locator("#race-start").click();
-    await page.waitForFunction(() => document.getElementById("stressed").alam.agents().every((a) => a.steps > 0), null, { timeout: 120_000, polling: 500 });
+    await page.waitForFunction(() => document.getElementById("stressed").alam.agents().length === 2 && document.getElementById("stressed").alam.agents().every((a) => a.steps > 0), null, { timeout: 120_000, polling: 500 });
     const runs = await page.evaluate(() => document.getElementById("stressed").alam.agents());
     assert.deepEqual(runs.map((a) => [a.algo, a.multiplier_lr, a.multiplier_every]), [["fac", 9e-3, 20], ["alam", 9e-3, 20]]);
     assert.match(await stressed.locator("#race-status").textContent(), /fac vs alam on point-goal, seed 0, stressed multiplier, on /);
@@ -187,7 +191,7 @@ test(`[${dev.name}] widget attributes: run settings, panels, height and autoplay
     });
     assert.deepEqual(shown, { controls: false, scene: true, heatmap: false, charts: true, height: 420 });
     // A bad value is refused and said in the status line; the run starts with the default.
-    await page.waitForFunction(() => document.getElementById("bad").alam?.config(), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /refused/.test(document.getElementById("bad").alam ? document.getElementById("bad").shadowRoot.getElementById("status").textContent : ""), null, { timeout: 60_000 });
     const status = await page.evaluate(() => document.getElementById("bad").shadowRoot.getElementById("status").textContent);
     assert.match(status, /refused.*`rho`/);
     // Only the refused setting falls back (the core names it as data, `field`); the others stay,
@@ -236,7 +240,8 @@ test("[webgpu] two widgets train independently on WebGPU; a race too", { timeout
     await page.locator("#g2").locator("#play").click();
     await page.waitForFunction(() => Number(document.getElementById("g2").shadowRoot.getElementById("updates").textContent) > 5, null, { timeout: 120_000 });
     await page.locator("#g1").locator("#pause").click();
-    await page.waitForFunction(() => document.getElementById("g1").shadowRoot.getElementById("status").textContent === "paused");
+    // Paused once its worker has stopped (the slice in flight shown) and the view is idle.
+    await page.waitForFunction(() => document.getElementById("g1").shadowRoot.getElementById("status").textContent === "paused" && !document.getElementById("g1").alam.busy(), null, { timeout: 60_000 });
     const paused = await steps(page, "g1");
     const other = await steps(page, "g2");
     await page.waitForTimeout(3000);
