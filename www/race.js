@@ -16,6 +16,9 @@ const MAX_AGENTS = 4;
 const SMOOTH = 5;
 /** Each agent's latest slices kept (when each ran: `agents()`, to see them overlap). */
 const SLICES_KEPT = 50;
+/** Each agent's slice: longer than the page's (BUDGET_MS), as nothing waits on a race's slice
+ *  but Pause, and fewer reports leave more of the machine to training. */
+const RACE_BUDGET_MS = 100;
 /** How often the agents' steps/s are said. */
 const RATES_EVERY_MS = 1000;
 
@@ -128,9 +131,11 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
       a.steps = report.steps;
       a.slices = [...a.slices.slice(1 - SLICES_KEPT), report.slice];
       a.stepsPerSecond = (a.steps - a.since.steps) / ((performance.now() - a.since.at) / 1000);
-      drawSoon(r);
+      // A frame only for something to draw: a frame asked for each report would cost the
+      // compositor's work 50 times a second with nothing new on screen.
+      if (Object.values(r.charts).some((c) => c.dirty) || performance.now() - (r.ratesAt ?? 0) >= RATES_EVERY_MS) drawSoon(r);
     };
-    guarded(r, a.trainer.play(1_000_000, BUDGET_MS, take)).catch((e) => failed(r, a, e));
+    guarded(r, a.trainer.play(1_000_000, RACE_BUDGET_MS, take)).catch((e) => failed(r, a, e));
   }
 
   /** On a lost WebGPU device a call may never return: given up when the loss is heard. */

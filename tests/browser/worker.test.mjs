@@ -110,7 +110,7 @@ for (const dev of devices()) {
       await page.goto(`${server.base}?env=double-integrator&${RUN}`);
       await ready(page);
       await page.click("#race-start");
-      await page.waitForFunction(() => window.alamRace.agents().length === 2 && window.alamRace.agents().every((a) => a.slices.length >= 20), null, { timeout: 120_000 * dev.slow, polling: 250 });
+      await page.waitForFunction(() => window.alamRace.agents().length === 2 && window.alamRace.agents().every((a) => a.slices.length >= 10), null, { timeout: 120_000 * dev.slow, polling: 250 });
       // The page's own run and one worker per agent.
       assert.equal((await trainerWorkers(page, { count: 3 })).length, 3);
       // In parallel: slices of the two agents ran at the same time (the old round-robin never
