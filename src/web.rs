@@ -18,7 +18,8 @@ use crate::trainer::Trainer;
 use crate::watch::{WatchedEpisode, Watcher, WATCH_SEED};
 
 thread_local! {
-    /// The WebGPU device, initialised once per page: a second `init_async` fails
+    /// The WebGPU device, initialised once per wasm instance (the page runs one per trainer, each
+    /// in its own worker): a second `init_async` in the same instance fails
     /// ("A server is still registered for device").
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
@@ -247,7 +248,8 @@ impl WebTrainer {
     }
 
     /// Trains for at most `max_steps` environment steps or `budget_ms` milliseconds, then
-    /// yields back to the page so it keeps drawing and answering clicks.
+    /// yields back to its caller (the page's training worker, www/trainer-worker.js), which runs
+    /// the page's calls that came meanwhile before the next slice.
     pub async fn run(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
         let t0 = Instant::now();
         let mut records = std::mem::take(&mut self.unsent);

@@ -16,6 +16,8 @@ const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
 /** How often a playing run is saved to this browser's IndexedDB (and at every pause). */
 const AUTOSAVE_EVERY_MS = 15_000;
+/** How long a failed call on WebGPU waits to hear whether the device was lost. */
+const LOSS_HEARD_MS = 2000;
 /** Watched episodes kept one by one (for tests and scripts: `watched().list`). */
 const WATCHED_KEPT = 1000;
 
@@ -82,6 +84,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     watching: () => state.watching,
     /** Finished watched episodes: { episodes, violations, return } summed, and `list`. */
     watched: () => ({ ...state.watched, list: state.watched.list.slice() }),
+    /** Ends this view's run for good (a widget removed from its page): training stops and the
+     *  trainer's worker ends, one still being made too. */
+    dispose: () => dispose(),
     /** Bytes of the wasm memory of the trainer's worker (null with no trainer). */
     wasmMemoryBytes: async () => (state.trainer ? state.trainer.memoryBytes() : null),
   };
@@ -113,12 +118,13 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
    *  device may never settle, and the page must not wait for it. */
   const guarded = (promise) => (state.onGpu ? unlessLost(promise) : promise);
 
-  /** After a failed call on WebGPU: was the device lost? (Its loss may be announced a moment
-   *  after the call that ran into it fails.) */
+  /** After a failed call on WebGPU: was the device lost? Its loss may be announced a while
+   *  after the call that ran into it fails (the worker's own message, sent once its thread is
+   *  free); a run said to have failed meanwhile would not go on playing after the recovery. */
   async function lostDevice(e) {
     if (e instanceof GpuLostError || gpuLost()) return true;
     if (!state.onGpu) return false;
-    return Promise.race([whenGpuLost().then(() => true), new Promise((ok) => setTimeout(() => ok(false), 500))]);
+    return Promise.race([whenGpuLost().then(() => true), new Promise((ok) => setTimeout(() => ok(false), LOSS_HEARD_MS))]);
   }
 
   /** A real failure of the core: shown in #status and logged. */
@@ -204,9 +210,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
 
   /** The autosave and the heat map are due every few seconds, and once more when the run ends
    *  (so the final λ(s) stays on screen). */
-  const autosaveDue = () => state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS;
+  const autosaveDue = () => (useAutosave || state.onGpu) && (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS);
   const heatmapDue = () => state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS;
   async function chores(t) {
+    if (t !== state.trainer) return; // replaced meanwhile
     if (autosaveDue()) await autosave(t);
     if (heatmapDue()) await refreshHeatmap(t);
   }
@@ -217,7 +224,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   function stream(t) {
     let choring = false;
     const take = (report, error) => {
-      if (t !== state.trainer) return; // a replaced run's
+      // A replaced run's, or one about to be (its display is cleared for the next).
+      if (t !== state.trainer || state.pendingResets > 0) return;
       if (error) {
         sliceFailed(t, error);
         return;
@@ -229,7 +237,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       }
     };
     t.play(SPEEDS.max, BUDGET_MS, take).catch((e) => sliceFailed(t, e));
-    return { cancel: () => t.pause().catch(() => {}) };
+    // Stopping answers once the worker has stopped (after its slice in flight, whose report
+    // comes first).
+    return { cancel: () => t.pause() };
   }
 
   /** One slice of watching: the policy acts in an environment of its own; nothing learns, so
@@ -259,9 +269,12 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     display.setScene(report.scene);
   }
 
+  /** Stops scheduled training; returns the promise of a stopped stream (else undefined). */
   function cancelSlice() {
-    state.timer?.cancel();
+    const stopped = state.timer?.cancel();
     state.timer = null;
+    stopped?.catch(() => {}); // a freed trainer, or a lost device: said elsewhere
+    return stopped;
   }
 
   /** Schedules training: "as fast as possible" streams (`stream`), or, while the demo is
@@ -299,20 +312,31 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   function pause() {
     if (!state.playing) return;
     state.playing = false;
-    cancelSlice();
+    const stopped = cancelSlice();
     controls.setState("idle");
     setStatus("paused", "paused");
     // Settled (`busy()` false again) once the worker has stopped after its slice in flight,
-    // whose report comes first, and the run is saved.
+    // whose report comes first, and the run is saved (not a watched demo: nothing learnt).
     const t = state.trainer;
+    const save = !state.watching;
     exclusive(async () => {
       if (!t || t !== state.trainer) return;
       try {
-        await guarded(t.pause());
+        if (stopped) await guarded(stopped);
       } catch {
         return; // a lost device: recoverOnCpu takes over
       }
-      if (!state.watching) await autosave(t);
+      if (save) await autosave(t);
+    });
+  }
+
+  function dispose() {
+    state.disposed = true;
+    state.playing = false;
+    cancelSlice();
+    exclusive(() => {
+      state.trainer?.free();
+      state.trainer = null;
     });
   }
 
@@ -320,7 +344,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     if (!state.trainer || state.done) return;
     pause();
     await exclusive(() => runSlice(1));
-    if (!state.done && !display.status().kind.startsWith("error")) setStatus("paused", "paused");
+    // (Play pressed meanwhile: it trains, and says so.)
+    if (!state.playing && !state.done && !display.status().kind.startsWith("error")) setStatus("paused", "paused");
   }
 
   // ---- trainers and settings ----------------------------------------------------------------
@@ -368,8 +393,11 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
           t = await core.WebTrainer.create(settings, choice.backend);
           state.choice = choice;
         }
+        if (state.disposed) {
+          t.free();
+          return;
+        }
         state.trainer = t;
-        // Read once: the trainer is borrowed while a call on it is in flight.
         state.label = t.backend();
         state.onGpu = onWebGpu(state.label);
         state.config = t.config();
@@ -466,6 +494,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       display.requestDraw();
       report = await exclusive(() => guarded(t.run(0, 0)));
     } catch (e) {
+      if (state.trainer !== t) return false; // replaced meanwhile (freed): nothing to say
       if (!(await lostDevice(e))) fail("could not show the loaded run", e);
       return false;
     }

@@ -18,6 +18,11 @@ function request(mode, make) {
         resolve(req.result);
       };
       tx.onerror = () => reject(tx.error);
+      // A commit that fails (no room left: QuotaExceededError) may only abort the transaction.
+      tx.onabort = () => {
+        db.close();
+        reject(tx.error ?? new Error("the IndexedDB transaction was aborted"));
+      };
     };
   });
 }

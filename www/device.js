@@ -98,8 +98,9 @@ function hasAdapter() {
 }
 
 /** Updates per second of a throwaway trainer for `settings` on `backend`: a warm-up to the
- *  first updates, then MEASURE_MS of slices as the page runs them, ended by a read that waits
- *  for every queued GPU command (so queued work is not counted as done). */
+ *  first updates, then MEASURE_MS of 40 ms slices asked for one after another (the same for
+ *  both devices), ended by a read that waits for every queued GPU command (so queued work is
+ *  not counted as done). */
 async function updatesPerSecond(core, settings, backend) {
   const t = await core.WebTrainer.create(settings, backend);
   try {

@@ -129,11 +129,6 @@ export class Display {
     this.$("updates").textContent = String(updates);
   }
 
-  /** The steps counter as shown (what a save's name and the autosave say). */
-  steps() {
-    return Number(this.$("steps").textContent);
-  }
-
   /** Finished watched episodes, `{ episodes, violations, return }` summed. */
   showWatched(w) {
     this.$("watched").textContent =

@@ -7,8 +7,8 @@
 // ~1.5× on the CPU (BENCHMARKS.md, population bench), less than a core per agent.
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
-import { BUDGET_MS, messageOf } from "./controls.js";
-import { chooseBackend, gpuLost, unlessLost } from "./device.js";
+import { messageOf } from "./controls.js";
+import { chooseBackend, gpuLost, unlessLost, whenGpuLost } from "./device.js";
 
 const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
@@ -141,17 +141,23 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
   /** On a lost WebGPU device a call may never return: given up when the loss is heard. */
   const guarded = (r, call) => (r.onGpu ? unlessLost(call) : call);
 
-  /** An agent's slice failed: the race pauses, and says why. */
+  /** An agent's call failed: the race pauses, and says why. */
   function failed(r, a, e) {
-    if (!r.playing) return; // another agent's failure paused the race first
-    pauseRace(r);
-    if (r.onGpu && gpuLost()) {
-      $("race-pause").disabled = true;
-      status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
-    } else {
-      status(`${a.algo} failed: ${messageOf(e)}; Resume race tries again`);
-    }
+    if (race !== r) return; // a stopped race's
+    if (r.playing) pauseRace(r);
+    if (r.onGpu && gpuLost()) lostDevice(r);
+    else status(`${a.algo} failed: ${messageOf(e)}; Resume race tries again`);
   }
+
+  /** The WebGPU device is lost: a race on it stops (its agents' workers end, a slice stuck on
+   *  the device with them) and says that a restart trains on the CPU. */
+  function lostDevice(r) {
+    r.playing = false;
+    for (const a of r.agents) a.trainer.free();
+    $("race-pause").disabled = true;
+    status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
+  }
+  whenGpuLost().then(() => race?.onGpu && lostDevice(race));
 
   /** Draws at the next frame (once per frame however many reports come). */
   function drawSoon(r) {
@@ -193,6 +199,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
   function stop() {
     const r = race;
     race = null;
+    starts += 1; // a start still making its trainers frees them
     if (!r) return;
     r.playing = false;
     for (const a of r.agents) a.trainer.free();
@@ -207,7 +214,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     $("race-error").textContent = "";
     onStart();
     stop();
-    const mine = ++starts;
+    const mine = starts;
     status("starting…");
     const base = baseSettings();
     const preset = $("race-preset").value;

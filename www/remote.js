@@ -4,8 +4,9 @@
 // update, a full save or a shader compilation never blocks it, and several trainers (a race, two
 // widgets) train on as many cores.
 //
-// The core is compiled once per page (`compileCore`) and every worker instantiates that same
-// WebAssembly.Module (no second download or compilation). A trainer's worker ends with the
+// The core is compiled once for every worker of the page (`compileCore`), and each worker
+// instantiates that same WebAssembly.Module (the main thread's own instance, which only checks
+// settings, comes from trunk's loader on the page and from this module in a widget). A trainer's worker ends with the
 // trainer (`free()`): a stuck call (a lost GPU device) ends with it, and nothing it would still
 // answer can reach the page.
 import { heardLost } from "./device.js";
@@ -152,7 +153,8 @@ export class RemoteTrainer {
 }
 
 let compiled = null;
-/** The core's WebAssembly.Module (`alam_bg.wasm` at the build's root), compiled once per page. */
+/** The core's WebAssembly.Module (`alam_bg.wasm` at the build's root), compiled once per page
+ *  for all its workers. */
 export function compileCore() {
   compiled ??= (async () => {
     const url = new URL("../alam_bg.wasm", import.meta.url);

@@ -11,10 +11,11 @@
 // it); calls that come meanwhile run between two slices, so every answer comes after the reports
 // of the slices before it. `{ event: "lost", info: { reason, message } }` says that the worker's
 // WebGPU device is lost.
-// The worker writes the autosave to this origin's IndexedDB itself (`autosave`): the page never
-// handles the save on its own thread except to keep the bytes (www/app.js, a lost device).
+// The worker writes the autosave to this origin's IndexedDB itself (`autosave`); the page only
+// keeps the bytes it answers (where a run on a lost WebGPU device goes on from, www/app.js).
 import init, * as core from "../alam.js";
 import { writeAutosave } from "./autosave.js";
+import { messageOf } from "./controls.js";
 
 /** What tests and debugging read here (Playwright's `worker.evaluate`): the core's exports, the
  *  trainer, and every WebGPU device the core requested in this worker. */
@@ -51,6 +52,9 @@ function trainer() {
 
 /** While training at full speed (`play`): the slice's arguments; else null. */
 let playing = null;
+/** Whether a slice of `play` is queued or running: one loop at a time (a `pause` and a `play`
+ *  arriving during one slice leave that loop going, not a second one beside it). */
+let looping = false;
 
 /** The calls the page makes, each answering a value (or a promise of one). */
 const METHODS = {
@@ -72,9 +76,11 @@ const METHODS = {
    *  `pause`, a failed slice, or the end of the run. */
   play: ({ maxSteps, budgetMs }) => {
     trainer();
-    const start = !playing;
     playing = { maxSteps, budgetMs };
-    if (start) nextSlice();
+    if (!looping) {
+      looping = true;
+      nextSlice();
+    }
   },
   /** Stops `play` after the slice in flight (whose report comes before this answer). */
   pause: () => {
@@ -109,12 +115,11 @@ const TRANSFER = {
   autosave: ({ bytes }) => [bytes.buffer],
 };
 
-function messageOf(e) {
-  return e?.message ?? String(e);
-}
-
-/** `fn` once the messages already here have been taken (a task after them, with no timer's
- *  delay): a call the page made during a slice runs before the next slice. */
+/** `fn` in a task of its own, after the messages already here (a message to ourselves: no
+ *  timer's 4 ms clamp), so a call the page made during a slice runs before the next slice. The
+ *  HTML spec gives each port its own task source; Chromium (where the tests run) delivers both
+ *  kinds of message in the order they were sent. An engine that did not would only make the
+ *  page's calls wait longer, never run two at once. */
 function afterMessages(fn) {
   const channel = new MessageChannel();
   channel.port1.onmessage = () => {
@@ -127,7 +132,10 @@ function afterMessages(fn) {
 /** Queues the next slice of `play`, behind the calls already queued. */
 function nextSlice() {
   calls = calls.then(async () => {
-    if (!playing) return;
+    if (!playing) {
+      looping = false;
+      return;
+    }
     try {
       const report = await METHODS.run(playing);
       postMessage({ event: "report", report });
@@ -137,6 +145,7 @@ function nextSlice() {
       postMessage({ event: "report", error: { message: messageOf(e), field: null } });
     }
     if (playing) afterMessages(nextSlice);
+    else looping = false;
   });
 }
 

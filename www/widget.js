@@ -78,6 +78,7 @@ class AlamTrainer extends HTMLElement {
 
   async start(shadow, race) {
     const core = await loadCore();
+    if (!this.isConnected) return; // removed while the core loaded: nothing to start
     const page = {
       ...DEFAULT_PAGE,
       backend: this.getAttribute("backend") || DEFAULT_PAGE.backend,
@@ -101,8 +102,8 @@ class AlamTrainer extends HTMLElement {
     // Removed from the page for good (not just moved): stop training.
     queueMicrotask(() => {
       if (this.isConnected || !this.alam) return;
-      if (this.alam.stop) this.alam.stop(); // a race
-      else this.alam.pause();
+      if (this.alam.stop) this.alam.stop(); // a race: its agents' workers end
+      else this.alam.dispose(); // the trainer's worker ends
     });
   }
 }

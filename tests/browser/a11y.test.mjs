@@ -65,7 +65,9 @@ test("[cpu] every control has a name a screen reader reads, and pictures are des
       assert.equal(await page.getByRole(role, { name, exact: true }).count(), 1, `one ${role} named ${name}`);
     }
     assert.match(await page.getByRole("img", { name: /heat map of the multiplier/i }).getAttribute("aria-describedby"), /heatmap-caption/);
-    // The heat map's legend: a colour scale from 0 to a number, and what λ is measured in.
+    // The heat map's legend (once the first map is drawn): a colour scale from 0 to a number,
+    // and what λ is measured in.
+    await page.waitForFunction(() => window.alamPage.heatmapVersion >= 1, null, { timeout: 60_000 });
     assert.match(await page.textContent("#heatmap-units"), /λ\(s\), reward per unit of cost/);
     assert.equal(await page.textContent("#heatmap-lo"), "0");
     assert.match(await page.textContent("#heatmap-hi"), /^\d/);

@@ -197,8 +197,12 @@ test("[webgpu] a lost GPU device is said and the run goes on on the CPU from its
     const from = Number(said.match(/training goes on on the CPU from the last save \(step (\d+)\)/)?.[1]);
     assert.ok(from >= last, `${said} (last save seen: ${last})`);
     assert.match(await page.textContent("#backend"), /^Training on: CPU/);
-    // It goes on training (it was playing).
-    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 100, saved, { timeout: 60_000 });
+    // It goes on training (it was playing), from the save it loaded.
+    try {
+      await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 100, from, { timeout: 60_000 });
+    } catch (e) {
+      throw new Error(`no training on the CPU after the loss: step ${await steps(page)}, status "${await status(page)}", Pause ${(await page.isEnabled("#pause")) ? "enabled" : "disabled"}`, { cause: e });
+    }
     assert.equal(await page.isEnabled("#pause"), true);
     await page.click("#pause");
     await screenshot(page, "webgpu-device-lost.png");

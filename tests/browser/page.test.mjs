@@ -232,6 +232,8 @@ for (const dev of devices()) {
       await page.click("#pause");
       assert.equal(await page.textContent("#status"), "paused");
       await page.waitForFunction(() => !window.alamPage.busy(), null, { timeout: 30_000 });
+      // Nothing was learnt: a watched demo's pause saves nothing to this browser.
+      assert.equal(await page.evaluate(() => window.alamPage.autosaved), -1);
       const watched = await page.evaluate(() => window.alamPage.watched());
       const first = watched.list.slice(0, 20);
       const mean = first.reduce((s, e) => s + e.violations, 0) / 20;
