@@ -118,13 +118,14 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
    *  device may never settle, and the page must not wait for it. */
   const guarded = (promise) => (state.onGpu ? unlessLost(promise) : promise);
 
-  /** After a failed call on WebGPU: was the device lost? Its loss may be announced a while
-   *  after the call that ran into it fails (the worker's own message, sent once its thread is
-   *  free); a run said to have failed meanwhile would not go on playing after the recovery. */
-  async function lostDevice(e) {
+  /** After a failed call of trainer `t`: is it for someone else to say? Yes if the WebGPU
+   *  device was lost (recoverOnCpu says so and takes over; the worker's message of the loss may
+   *  come a while after the call that ran into it fails, and a run said to have failed meanwhile
+   *  would not go on playing after the recovery), or if `t` was replaced while it was asked. */
+  async function handledElsewhere(e, t) {
     if (e instanceof GpuLostError || gpuLost()) return true;
-    if (!state.onGpu) return false;
-    return Promise.race([whenGpuLost().then(() => true), new Promise((ok) => setTimeout(() => ok(false), LOSS_HEARD_MS))]);
+    if (state.onGpu && (await Promise.race([whenGpuLost().then(() => true), new Promise((ok) => setTimeout(() => ok(false), LOSS_HEARD_MS))]))) return true;
+    return t !== state.trainer;
   }
 
   /** A real failure of the core: shown in #status and logged. */
@@ -142,7 +143,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     try {
       hm = await guarded(trainer.heatmap(HEATMAP_CELLS));
     } catch (e) {
-      if (await lostDevice(e)) return; // said in the status line, with what happens next
+      if (await handledElsewhere(e, trainer)) return;
       console.error("heat map failed:", e);
       display.heatmapFailed(messageOf(e));
       return;
@@ -203,8 +204,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   }
 
   async function sliceFailed(t, e) {
-    if (t !== state.trainer) return;
-    if (await lostDevice(e)) return; // recoverOnCpu takes over
+    if (t !== state.trainer || (await handledElsewhere(e, t))) return;
     fail("training failed", e);
   }
 
@@ -251,8 +251,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     try {
       report = await guarded(t.watch(maxSteps, BUDGET_MS));
     } catch (e) {
-      if (t !== state.trainer) return;
-      if (await lostDevice(e)) return; // recoverOnCpu takes over
+      if (t !== state.trainer || (await handledElsewhere(e, t))) return;
       fail("watching failed", e);
       return;
     }
@@ -334,10 +333,11 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     state.disposed = true;
     state.playing = false;
     cancelSlice();
-    exclusive(() => {
-      state.trainer?.free();
-      state.trainer = null;
-    });
+    // Freed at once: its pending calls reject, so nothing queued waits on it.
+    state.trainer?.free();
+    state.trainer = null;
+    state.onGpu = false;
+    state.lastSave = null;
   }
 
   async function step() {
@@ -367,6 +367,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
    *  A run that was playing goes on playing with the new trainer unless `stop`; `forget` drops
    *  the autosave too (Reset), after any autosave in flight has landed. */
   async function replaceTrainer(settings, { stop = false, made = null, note = null, forget = false } = {}) {
+    if (state.disposed) {
+      made?.free();
+      return;
+    }
     state.resume = !stop && (state.resume || state.playing);
     state.playing = false;
     cancelSlice();
@@ -439,7 +443,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       // The page's run is written to IndexedDB by its worker, in the same call as the save.
       ({ bytes, steps, storeError } = await guarded(useAutosave ? t.autosave(state.settings) : t.save()));
     } catch (e) {
-      if (await lostDevice(e)) return;
+      if (await handledElsewhere(e, t)) return;
       console.warn("autosave failed:", e);
       setStatus(`autosave failed (${messageOf(e)}); the run goes on`, "error");
       return;
@@ -494,8 +498,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       display.requestDraw();
       report = await exclusive(() => guarded(t.run(0, 0)));
     } catch (e) {
-      if (state.trainer !== t) return false; // replaced meanwhile (freed): nothing to say
-      if (!(await lostDevice(e))) fail("could not show the loaded run", e);
+      if (state.trainer === t && !(await handledElsewhere(e, t))) fail("could not show the loaded run", e);
       return false;
     }
     display.showCounters(report, state.config);
@@ -510,7 +513,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   // ---- a lost WebGPU device: the run goes on on the CPU from its last save -------------------
 
   async function recoverOnCpu(info) {
-    if (state.recovering || !state.onGpu) return;
+    if (state.recovering || !state.onGpu || state.disposed) return;
     state.recovering = true;
     const wasPlaying = state.playing || state.resume;
     const wasWatching = state.watching;
@@ -561,7 +564,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     try {
       ({ bytes, steps } = await exclusive(() => guarded(weightsOnly ? t.save_weights_only() : t.save())));
     } catch (e) {
-      if (await lostDevice(e)) return;
+      if (await handledElsewhere(e, t)) return;
       // Said, and nothing else changes: a playing run goes on playing.
       console.error("could not save the run:", e);
       setStatus(`error: could not save the run: ${messageOf(e)}`, "error");

@@ -153,6 +153,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
    *  the device with them) and says that a restart trains on the CPU. */
   function lostDevice(r) {
     r.playing = false;
+    r.lost = true;
     for (const a of r.agents) a.trainer.free();
     $("race-pause").disabled = true;
     status(`the WebGPU device was lost (${gpuLost().message}): Restart race trains on the CPU`);
@@ -191,8 +192,9 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     await Promise.allSettled(r.agents.map((a) => guarded(r, a.trainer.pause())));
     if (race !== r) return;
     draw(r);
-    // Said once every agent has stopped (its last slice drawn).
-    if (!r.playing) $("race-pause").textContent = "Resume race";
+    // Said once every agent has stopped (its last slice drawn); not after a lost device, whose
+    // race can only be restarted.
+    if (!r.playing && !r.lost) $("race-pause").textContent = "Resume race";
   }
 
   /** Ends the race on screen: its agents' workers end, a call in flight with them. */

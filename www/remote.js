@@ -17,6 +17,19 @@ function errorFrom({ message, field }) {
   return Object.assign(new Error(message), field ? { field } : {});
 }
 
+const WORKER_URL = new URL("./trainer-worker.js", import.meta.url);
+let shim = null;
+
+/** A new training worker. A worker must be of the page's own origin: a course page that embeds
+ *  the widget from another origin (its files served with CORS, as a static host such as GitHub
+ *  Pages does) gets a one-line module of its own origin that imports ours. */
+function spawnWorker() {
+  const options = { type: "module", name: "alam-trainer" };
+  if (WORKER_URL.origin === location.origin) return new Worker(WORKER_URL, options);
+  shim ??= URL.createObjectURL(new Blob([`import ${JSON.stringify(WORKER_URL.href)};`], { type: "text/javascript" }));
+  return new Worker(shim, options);
+}
+
 export class RemoteTrainer {
   /** A trainer made in a new worker by `method` ("create" or "load") with `args`; rejects (and
    *  ends the worker) if the core refuses. */
@@ -34,7 +47,7 @@ export class RemoteTrainer {
   }
 
   constructor() {
-    this.worker = new Worker(new URL("./trainer-worker.js", import.meta.url), { type: "module", name: "alam-trainer" });
+    this.worker = spawnWorker();
     /** Calls awaiting their answer, by id: { resolve, reject }. */
     this.pending = new Map();
     this.nextId = 0;

@@ -45,8 +45,10 @@ function loadCore() {
 
 class AlamTrainer extends HTMLElement {
   connectedCallback() {
-    if (this.shadowRoot) return; // moved in the DOM: keep the run
-    const shadow = this.attachShadow({ mode: "open" });
+    if (this.shadowRoot && !this.ended) return; // moved in the DOM: keep the run
+    // First time here, or back after a removal ended its run: a fresh start.
+    this.ended = false;
+    const shadow = this.shadowRoot ?? this.attachShadow({ mode: "open" });
     const compact = this.hasAttribute("compact");
     const height = this.getAttribute("height");
     if (height) this.style.setProperty("height", height);
@@ -77,8 +79,10 @@ class AlamTrainer extends HTMLElement {
   }
 
   async start(shadow, race) {
+    const mine = (this.starts = (this.starts ?? 0) + 1);
     const core = await loadCore();
-    if (!this.isConnected) return; // removed while the core loaded: nothing to start
+    // Removed while the core loaded (or removed and put back: a newer start goes on instead).
+    if (this.ended || mine !== this.starts) return;
     const page = {
       ...DEFAULT_PAGE,
       backend: this.getAttribute("backend") || DEFAULT_PAGE.backend,
@@ -99,11 +103,14 @@ class AlamTrainer extends HTMLElement {
   }
 
   disconnectedCallback() {
-    // Removed from the page for good (not just moved): stop training.
+    // Removed from the page (not just moved within it): its run ends, and its workers with it; put
+    // back later, it starts afresh.
     queueMicrotask(() => {
-      if (this.isConnected || !this.alam) return;
-      if (this.alam.stop) this.alam.stop(); // a race: its agents' workers end
-      else this.alam.dispose(); // the trainer's worker ends
+      if (this.isConnected) return;
+      this.ended = true;
+      if (this.alam?.stop) this.alam.stop(); // a race: its agents' workers end
+      else this.alam?.dispose(); // the trainer's worker ends
+      this.alam = null;
     });
   }
 }

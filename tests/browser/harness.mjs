@@ -38,7 +38,9 @@ export async function serve(dir = DIST, prefix = SUBPATH) {
     }
     try {
       const body = await readFile(path);
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+      // CORS, as static hosts such as GitHub Pages send it: a course page on another origin
+      // embeds the widget from here.
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "access-control-allow-origin": "*" }).end(body);
     } catch {
       res.writeHead(404).end();
     }

@@ -4,6 +4,9 @@
 // race view: 2–4 algorithms side by side.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { serve, open, ready, screenshot, devices, rememberWebGpu } from "./harness.mjs";
 
 let server;
@@ -267,6 +270,68 @@ test("[webgpu] two widgets train independently on WebGPU; a race too", { timeout
     }
     assert.deepEqual(errors, []);
     assert.deepEqual(foreign, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// A course page on another origin than the build (the widget's files served with CORS, as GitHub
+// Pages does): a worker must be of the page's origin, so the widget starts its trainer's worker
+// from a module of the page's origin that imports ours (www/remote.js).
+for (const dev of devices()) {
+  test(`[${dev.name}] a course page on another origin embeds the widget, and it trains in its worker`, { timeout: 180_000 * dev.slow }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "alam-host-"));
+    const attrs = dev.small.split("&").map((kv) => kv.split("=")).map(([k, v]) => `${k === "hidden" ? "hidden-units" : k.replaceAll("_", "-")}="${v}"`).join(" ");
+    writeFileSync(join(dir, "index.html"), `<!doctype html><html lang="en"><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<script type="module" src="${server.base}widget.js"></script>
+<alam-trainer id="w" env="double-integrator" algo="alam" backend="${dev.webgpu ? "webgpu" : "cpu"}" ${attrs} total-steps="10000000" autoplay></alam-trainer></html>`);
+    const host = await serve(dir, "/course/");
+    const { browser, page, errors } = await open({ webgpu: dev.webgpu });
+    try {
+      await page.goto(`${host.base}index.html`);
+      assert.notEqual(new URL(host.base).origin, new URL(server.base).origin);
+      const shown = () => page.evaluate(() => {
+        const root = document.getElementById("w").shadowRoot;
+        const text = (id) => root?.getElementById(id)?.textContent ?? null;
+        return { steps: Number(text("steps")), backend: text("backend"), status: text("status"), error: root?.querySelector(".widget-error")?.textContent ?? null };
+      });
+      await page
+        .waitForFunction(() => Number(document.getElementById("w").shadowRoot?.getElementById("steps")?.textContent ?? 0) > 40, null, { timeout: 120_000 * dev.slow })
+        .catch(async (e) => assert.fail(`it did not train: ${JSON.stringify(await shown())} ${errors.join(" ")} (${e.message})`));
+      const seen = await shown();
+      assert.match(seen.backend, dev.label);
+      assert.equal(seen.status, "training");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await host.close();
+    }
+  });
+}
+
+// A widget taken out of its page (a tab panel closed, a framework re-rendering) ends its run and
+// its worker; put back, it starts afresh and trains.
+test("[cpu] a widget removed from its page ends its worker; put back, it trains again", { timeout: 180_000, skip: !has("cpu") }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}examples/course-page.html`);
+    await page.evaluate(() => document.body.insertAdjacentHTML("beforeend", `<alam-trainer id="x" env="double-integrator" hidden-units="16" batch-size="32" learning-starts="100" total-steps="10000000" autoplay></alam-trainer>`));
+    await page.waitForFunction(() => Number(document.getElementById("x").shadowRoot?.getElementById("steps")?.textContent ?? 0) > 200, null, { timeout: 60_000 });
+    const workers = () => page.workers().filter((w) => w.url().endsWith("/trainer-worker.js")).length;
+    const before = workers();
+    await page.evaluate(() => {
+      window.__x = document.getElementById("x");
+      window.__x.remove();
+    });
+    for (let i = 0; i < 40 && workers() !== before - 1; i++) await page.waitForTimeout(250);
+    assert.equal(workers(), before - 1, "its worker ended");
+    await page.evaluate(() => document.body.append(window.__x));
+    await page.waitForFunction(() => {
+      const root = document.getElementById("x").shadowRoot;
+      return root.getElementById("status")?.textContent === "training" && Number(root.getElementById("steps").textContent) > 100;
+    }, null, { timeout: 60_000 });
+    assert.equal(workers(), before);
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
   }
