@@ -171,9 +171,14 @@ test("[cpu] a long run stays healthy: wasm memory and JS heap level off", { time
     // Each autosave (every 15 s) packs the whole run, its largest transient allocation: readings
     // are taken just after one, the first once everything bounded is full (its saves no longer grow).
     const savedPast = (step) => page.waitForFunction((step) => window.alamPage.autosaved > step, step, { timeout: 300_000, polling: 500 });
+    // The first readings are the larger of two, just after two autosaves: the first save with
+    // everything full does not always reach the transient peak (one full run here read 11.7 MB
+    // after it, then 13.8 MB, the plateau the other runs read at once, from the next save on).
     await savedPast(9000);
-    const early = await measure();
-    await savedPast(early.saved);
+    const first = await measure();
+    await savedPast(first.saved);
+    const second = await measure();
+    const early = { ...second, wasm: Math.max(first.wasm, second.wasm), heap: Math.max(first.heap, second.heap) };
     await savedPast(early.saved + 6000);
     const late = await measure();
     console.log(`memory after the autosave at step ${early.saved}: wasm ${early.wasm} B, JS heap ${early.heap} B; at step ${late.saved}: wasm ${late.wasm} B, JS heap ${late.heap} B`);
