@@ -329,14 +329,19 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     });
   }
 
-  function dispose() {
-    state.disposed = true;
+  /** Stops training and ends the trainer's worker at once: its pending calls reject, so
+   *  nothing queued waits on it (a call on a lost device may never return). */
+  function dropTrainer() {
     state.playing = false;
     cancelSlice();
-    // Freed at once: its pending calls reject, so nothing queued waits on it.
     state.trainer?.free();
     state.trainer = null;
     state.onGpu = false;
+  }
+
+  function dispose() {
+    state.disposed = true;
+    dropTrainer();
     state.lastSave = null;
   }
 
@@ -379,11 +384,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     controls.setState("none");
     setStatus("starting a new run…", "loading");
     await exclusive(async () => {
-      state.trainer?.free();
-      state.trainer = null;
+      dropTrainer();
       if (forget && useAutosave) await dropAutosave();
       if (forget) view.autosaved = -1;
-      state.onGpu = false;
       state.lastSave = null;
       state.done = false;
       display.clear();
@@ -517,12 +520,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     state.recovering = true;
     const wasPlaying = state.playing || state.resume;
     const wasWatching = state.watching;
-    state.playing = false;
-    cancelSlice();
-    // Its worker ends, with any call on it still pending (one on a lost device may never return).
-    state.trainer?.free();
-    state.trainer = null;
-    state.onGpu = false;
+    dropTrainer();
     state.label = null;
     const why = `the WebGPU device was lost (${info.message})`;
     console.warn(`${why}; going on on the CPU`);
