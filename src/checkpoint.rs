@@ -25,11 +25,11 @@ use serde::{Deserialize, Serialize};
 use crate::agent::handler::HandlerState;
 use crate::agent::readback::copy_module;
 use crate::agent::{Agent, AgentScalars};
-use crate::trainer::{Trainer, TrainerState};
 use crate::config::TrainConfig;
 use crate::env::make_env;
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
+use crate::trainer::{Trainer, TrainerState};
 
 const MAGIC: &[u8; 8] = b"ALAMRUN1";
 const MAGIC_FULL: &[u8; 8] = b"ALAMRUN2";
@@ -203,7 +203,13 @@ pub async fn save_run_async(trainer: &Trainer, history: Vec<Record>, metrics_len
     let mut body = Vec::with_capacity(record.len() + replay.len());
     body.extend_from_slice(&record);
     body.extend_from_slice(&replay);
-    let state = FullState { agent: scalars, trainer: trainer.state(), record_len: record.len() as u64, body_len: body.len() as u64, metrics_len };
+    let state = FullState {
+        agent: scalars,
+        trainer: trainer.state(),
+        record_len: record.len() as u64,
+        body_len: body.len() as u64,
+        metrics_len,
+    };
     // The trainer's config: a resumed run may have been given another length.
     let header = Header::of(agent, trainer.config(), trainer.steps_done(), history, Some(state));
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
@@ -263,8 +269,14 @@ fn join_planes(bytes: &[u8]) -> Vec<u8> {
 
 /// A full file's decompressed body, cut into the record and the replay's rows.
 fn body_parts(state: &FullState, compressed: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
-    if state.body_len > MAX_BODY_BYTES || state.record_len > state.body_len || (state.body_len - state.record_len) % 4 != 0 {
-        return Err(bad(format!("header: body of {} bytes with a record of {} is impossible", state.body_len, state.record_len)));
+    if state.body_len > MAX_BODY_BYTES
+        || state.record_len > state.body_len
+        || (state.body_len - state.record_len) % 4 != 0
+    {
+        return Err(bad(format!(
+            "header: body of {} bytes with a record of {} is impossible",
+            state.body_len, state.record_len
+        )));
     }
     let body = miniz_oxide::inflate::decompress_to_vec_with_limit(compressed, state.body_len as usize)
         .map_err(|e| bad(format!("the compressed body does not inflate: {e:?}")))?;
@@ -332,8 +344,10 @@ fn decode(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Resu
     let reference = Agent::new(&header.config, header.obs_dim, header.act_dim, &Device::flex());
     let Some(state) = &header.state else {
         check_tensors(reference.nets(), payload)?;
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(payload.to_vec())).map_err(|e| bad(e.to_string()))?;
-        let nets = agent.nets().try_load_record(record).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+        let record =
+            ModuleRecord::from_bytes(Bytes::from_bytes_vec(payload.to_vec())).map_err(|e| bad(e.to_string()))?;
+        let nets =
+            agent.nets().try_load_record(record).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
         agent.set_nets(nets);
         agent.handler_mut().restore_state(header.handler);
         agent.set_updates(header.updates);
@@ -348,9 +362,14 @@ fn decode(bytes: &[u8], device: &Device, expect: Option<(usize, usize)>) -> Resu
     let checked = !state.agent.unread.is_empty();
     let host_template = reference.record_template(checked);
     check_tensors(host_template.clone(), &record_bytes)?;
-    let record = || ModuleRecord::from_bytes(Bytes::from_bytes_vec(record_bytes.clone())).map_err(|e| bad(e.to_string()));
-    let on_host = host_template.try_load_record(record()?).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
-    let on_device = agent.record_template(checked).try_load_record(record()?).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+    let record =
+        || ModuleRecord::from_bytes(Bytes::from_bytes_vec(record_bytes.clone())).map_err(|e| bad(e.to_string()));
+    let on_host =
+        host_template.try_load_record(record()?).map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
+    let on_device = agent
+        .record_template(checked)
+        .try_load_record(record()?)
+        .map_err(|e| bad(format!("weights do not fit the config: {e}")))?;
     // The acting policy is the actor as of the last good sync, on the CPU device.
     let policy = state.agent.policy.then(|| on_host.checked.unwrap_or(on_host.learner).nets.actor.valid());
     agent.restore_state(state.agent.clone(), on_device, policy)?;
@@ -385,16 +404,18 @@ fn check_handler_state(s: &HandlerState, cfg: &TrainConfig) -> Result<()> {
 fn check_tensors<M: Module>(reference: M, weights: &[u8]) -> Result<()> {
     use burn_pack::{DType, Reader};
     let read = |b: Bytes, what: &str| -> Result<Vec<burn_pack::Tensor>> {
-        Reader::from_bytes(b)
-            .and_then(|r| r.into_tensors())
-            .map_err(|e| bad(format!("{what}: {e}")))
+        Reader::from_bytes(b).and_then(|r| r.into_tensors()).map_err(|e| bad(format!("{what}: {e}")))
     };
     // `reference` is on the CPU device: encoding a record reads every tensor.
     let reference = reference.into_record().into_bytes().map_err(|e| bad(e.to_string()))?;
     let expected = read(reference, "reference networks")?;
     let found = read(Bytes::from_bytes_vec(weights.to_vec()), "weights record")?;
     if found.len() != expected.len() {
-        return Err(bad(format!("weights record holds {} tensors, the config's networks have {}", found.len(), expected.len())));
+        return Err(bad(format!(
+            "weights record holds {} tensors, the config's networks have {}",
+            found.len(),
+            expected.len()
+        )));
     }
     for want in &expected {
         let Some(t) = found.iter().find(|t| t.name == want.name) else {
@@ -417,7 +438,9 @@ fn check_tensors<M: Module>(reference: M, weights: &[u8]) -> Result<()> {
             return Err(bad(format!("tensor `{}` holds {} bytes, its shape needs {want_bytes}", t.name, bytes.len())));
         }
         if t.dtype == DType::F32 {
-            if let Some(k) = bytes.chunks_exact(4).position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite()) {
+            if let Some(k) =
+                bytes.chunks_exact(4).position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite())
+            {
                 return Err(bad(format!("tensor `{}` holds a non-finite value at index {k}", t.name)));
             }
         }

@@ -233,8 +233,7 @@ impl TrainConfig {
 
     /// Parses a config file. Every field must be present: a missing one is named.
     pub fn from_json(text: &str) -> Result<Self> {
-        let cfg: TrainConfig =
-            serde_json::from_str(text).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+        let cfg: TrainConfig = serde_json::from_str(text).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -243,17 +242,15 @@ impl TrainConfig {
     /// `env` and `algo` (defaults: double-integrator, alam) overlaid with the fields it gives.
     /// An unknown field or a bad value is refused with the field's name.
     pub fn from_partial_json(value: &serde_json::Value) -> Result<Self> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| AlamError::ConfigParse("settings must be a JSON object".into()))?;
+        let obj = value.as_object().ok_or_else(|| AlamError::ConfigParse("settings must be a JSON object".into()))?;
         let refuse = |field: &str, message: String| AlamError::Setting { field: field.to_string(), message };
         let pick = |key: &str, default: &str| -> String {
             obj.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_string()
         };
         let env: EnvKind = pick("env", "double-integrator").parse().map_err(|e| refuse("env", e))?;
         let algo: Algo = pick("algo", "alam").parse().map_err(|e| refuse("algo", e))?;
-        let mut full = serde_json::to_value(TrainConfig::preset(env, algo))
-            .map_err(|e| AlamError::ConfigParse(e.to_string()))?;
+        let mut full =
+            serde_json::to_value(TrainConfig::preset(env, algo)).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
         let fields = full.as_object_mut().ok_or_else(|| AlamError::ConfigParse("config is not an object".into()))?;
         for (key, v) in obj {
             if !fields.contains_key(key) {
@@ -281,13 +278,25 @@ impl TrainConfig {
             AlamError::Config { field, value: value.to_string(), allowed }
         }
         fn pos_int(field: &'static str, v: u64) -> Result<()> {
-            if v == 0 { Err(bad(field, v, "must be at least 1")) } else { Ok(()) }
+            if v == 0 {
+                Err(bad(field, v, "must be at least 1"))
+            } else {
+                Ok(())
+            }
         }
         fn finite_in(field: &'static str, v: f64, lo: f64, hi: f64, allowed: &'static str) -> Result<()> {
-            if v.is_finite() && v >= lo && v <= hi { Ok(()) } else { Err(bad(field, v, allowed)) }
+            if v.is_finite() && v >= lo && v <= hi {
+                Ok(())
+            } else {
+                Err(bad(field, v, allowed))
+            }
         }
         fn positive(field: &'static str, v: f64) -> Result<()> {
-            if v.is_finite() && v > 0.0 { Ok(()) } else { Err(bad(field, v, "must be a finite number > 0")) }
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(bad(field, v, "must be a finite number > 0"))
+            }
         }
         if !(1..=MAX_STEPS).contains(&self.total_steps) {
             return Err(bad("total_steps", self.total_steps, "must be in 1..=1,000,000,000"));
@@ -371,19 +380,34 @@ impl TrainConfig {
         let mut w = Vec::new();
         let updates = self.planned_updates();
         if self.eval_every > self.total_steps {
-            w.push(format!("eval_every = {} > total_steps = {}: no evaluation will run (final return and violations stay empty)", self.eval_every, self.total_steps));
+            w.push(format!(
+                "eval_every = {} > total_steps = {}: no evaluation will run (final return and violations stay empty)",
+                self.eval_every, self.total_steps
+            ));
         }
         if self.probe_every > self.total_steps {
-            w.push(format!("probe_every = {} > total_steps = {}: λ is never probed (no calibration or λ scores)", self.probe_every, self.total_steps));
+            w.push(format!(
+                "probe_every = {} > total_steps = {}: λ is never probed (no calibration or λ scores)",
+                self.probe_every, self.total_steps
+            ));
         }
         if self.log_every > updates {
-            w.push(format!("log_every = {} > the {updates} updates of the run: no update record will be written", self.log_every));
+            w.push(format!(
+                "log_every = {} > the {updates} updates of the run: no update record will be written",
+                self.log_every
+            ));
         }
         if self.algo.has_multiplier_net() && self.multiplier_every > updates {
-            w.push(format!("multiplier_every = {} > the {updates} updates of the run: the multiplier network is never trained", self.multiplier_every));
+            w.push(format!(
+                "multiplier_every = {} > the {updates} updates of the run: the multiplier network is never trained",
+                self.multiplier_every
+            ));
         }
         if self.buffer_size < self.learning_starts as usize {
-            w.push(format!("buffer_size = {} < learning_starts = {}: part of the warm-up is overwritten before the first update", self.buffer_size, self.learning_starts));
+            w.push(format!(
+                "buffer_size = {} < learning_starts = {}: part of the warm-up is overwritten before the first update",
+                self.buffer_size, self.learning_starts
+            ));
         }
         w
     }
@@ -468,7 +492,10 @@ mod tests {
 
     #[test]
     fn partial_settings_overlay_the_preset_and_name_bad_fields() {
-        let cfg = TrainConfig::from_partial_json(&serde_json::json!({"env": "point-goal", "algo": "fac", "rho": 3.0, "hidden": 64})).unwrap();
+        let cfg = TrainConfig::from_partial_json(
+            &serde_json::json!({"env": "point-goal", "algo": "fac", "rho": 3.0, "hidden": 64}),
+        )
+        .unwrap();
         assert_eq!((cfg.env, cfg.algo, cfg.rho, cfg.hidden), (EnvKind::PointGoal, Algo::Fac, 3.0, 64));
         assert_eq!(cfg.total_steps, TrainConfig::preset(EnvKind::PointGoal, Algo::Fac).total_steps);
         // Every refusal names its field as data (the page puts the message beside that input),

@@ -7,11 +7,7 @@ use thiserror::Error;
 pub enum AlamError {
     /// A hyper-parameter is out of its range; `field` is its name in the config file.
     #[error("invalid config: `{field}` = {value} ({allowed})")]
-    Config {
-        field: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
+    Config { field: &'static str, value: String, allowed: &'static str },
     /// One setting of a partial config (the page's form, a widget's attribute) refused: the
     /// field it names (`env`, `algo` or a config field) and why.
     #[error("invalid setting `{field}`: {message}")]

@@ -45,8 +45,13 @@ impl PopulationTrainer {
     /// When the trainers do not share their config (seed apart), their progress, or one diverged.
     pub fn from_trainers(trainers: Vec<Trainer>) -> Result<Self> {
         let steps = trainers.first().map(Trainer::steps_done);
-        if trainers.iter().any(|t| Some(t.steps_done()) != steps || t.diverged().is_some() || t.agent().unread_updates() > 0) {
-            return Err(crate::AlamError::Resume("a population's seeds must resume from the same step, at a sync point, none diverged".into()));
+        if trainers
+            .iter()
+            .any(|t| Some(t.steps_done()) != steps || t.diverged().is_some() || t.agent().unread_updates() > 0)
+        {
+            return Err(crate::AlamError::Resume(
+                "a population's seeds must resume from the same step, at a sync point, none diverged".into(),
+            ));
         }
         let learner = StackedAgents::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
         let unread = vec![Vec::new(); trainers.len()];
@@ -104,12 +109,12 @@ impl PopulationTrainer {
         }
 
         // 2. Updates: the seeds share their config, so the same number falls due for each.
-        let due: Vec<u32> = self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.updates_due() } else { 0 }).collect();
+        let due: Vec<u32> =
+            self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.updates_due() } else { 0 }).collect();
         for round in 0..due.iter().copied().max().unwrap_or(0) {
             let updating: Vec<bool> = (0..n).map(|i| live[i] && due[i] > round).collect();
-            let batches: Vec<Batch> = (0..n)
-                .map(|i| if updating[i] { self.trainers[i].sample_batch() } else { self.idle_batch() })
-                .collect();
+            let batches: Vec<Batch> =
+                (0..n).map(|i| if updating[i] { self.trainers[i].sample_batch() } else { self.idle_batch() }).collect();
             let states: Vec<_> = self.trainers.iter().map(|t| t.agent().handler().state()).collect();
             for (i, result) in self.learner.update(&batches, &states, &updating)?.into_iter().enumerate() {
                 let t = &mut self.trainers[i];
@@ -137,7 +142,11 @@ impl PopulationTrainer {
             }
         }
         // As a single run: the last step and every evaluation or probe read what is left.
-        let finishing = (0..n).any(|i| live[i] && (self.trainers[i].steps_done() >= self.trainers[i].config().total_steps || self.trainers[i].periodic_due()));
+        let finishing = (0..n).any(|i| {
+            live[i]
+                && (self.trainers[i].steps_done() >= self.trainers[i].config().total_steps
+                    || self.trainers[i].periodic_due())
+        });
         if finishing && self.unread.iter().any(|u| !u.is_empty()) {
             self.sync(&mut out);
         }

@@ -127,7 +127,13 @@ impl ReplayBuffer {
     /// # Errors
     /// A message when the cursor is impossible, the byte count is not the rows', or a value is
     /// not finite (or a done flag not 0/1).
-    pub fn from_bytes(capacity: usize, obs_dim: usize, act_dim: usize, (len, next): (usize, usize), bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_bytes(
+        capacity: usize,
+        obs_dim: usize,
+        act_dim: usize,
+        (len, next): (usize, usize),
+        bytes: &[u8],
+    ) -> Result<Self, String> {
         let mut buf = ReplayBuffer::new(capacity, obs_dim, act_dim);
         if len > capacity || next >= capacity.max(1) || (len < capacity && next != len) {
             return Err(format!("replay: cursor (len {len}, next {next}) is impossible for capacity {capacity}"));
@@ -147,7 +153,14 @@ impl ReplayBuffer {
             head.to_vec()
         };
         let (o, a) = (obs_dim, act_dim);
-        buf.data = Batch { obs: take(len * o), act: take(len * a), reward: take(len), cost: take(len), next_obs: take(len * o), done: take(len) };
+        buf.data = Batch {
+            obs: take(len * o),
+            act: take(len * a),
+            reward: take(len),
+            cost: take(len),
+            next_obs: take(len * o),
+            done: take(len),
+        };
         if buf.data.done.iter().any(|&d| d != 0.0 && d != 1.0) {
             return Err("replay: a done flag is not 0 or 1".into());
         }

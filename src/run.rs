@@ -22,7 +22,8 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.alam";
 /// Written by `alam sweep` once a run has finished (or diverged, which is final too).
 pub const DONE_FILE: &str = "done";
 /// Every file a run folder may hold (`weights.alam.tmp`: a save cut short).
-pub const RUN_FILES: [&str; 7] = [CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, "weights.alam.tmp", DONE_FILE, CHECKPOINT_FILE, "checkpoint.alam.tmp"];
+pub const RUN_FILES: [&str; 7] =
+    [CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, "weights.alam.tmp", DONE_FILE, CHECKPOINT_FILE, "checkpoint.alam.tmp"];
 
 /// An I/O error that says which path and what was being done: "cannot create run folder
 /// runs/x: File exists (os error 17)" rather than the bare OS message.
@@ -112,7 +113,12 @@ pub struct Resumed {
 /// [`AlamError::Resume`] with what to do for a folder with no run file, a finished or diverged
 /// run, a `total_steps` not past the checkpoint, or a metrics file shorter than the checkpoint
 /// says; the loader's errors for a bad file.
-pub fn resume_in_dir(dir: &Path, total_steps: Option<u64>, started: impl FnOnce(&Resumed), progress: impl FnMut(&Trainer, &[Record])) -> Result<Trainer> {
+pub fn resume_in_dir(
+    dir: &Path,
+    total_steps: Option<u64>,
+    started: impl FnOnce(&Resumed),
+    progress: impl FnMut(&Trainer, &[Record]),
+) -> Result<Trainer> {
     let (trainer, metrics, resumed) = open_for_resume(dir, total_steps)?;
     started(&resumed);
     train_loop(trainer, dir, metrics, progress)
@@ -137,7 +143,8 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
     };
     let bytes = fs::read(&path).map_err(io_context(&path, "cannot read"))?;
     let device = burn::tensor::Device::flex();
-    let (mut trainer, header, kind) = checkpoint::load_run(&bytes, &device, None).map_err(|e| resume_err(format!("{}: {e}", path.display())))?;
+    let (mut trainer, header, kind) =
+        checkpoint::load_run(&bytes, &device, None).map_err(|e| resume_err(format!("{}: {e}", path.display())))?;
     if let Some(msg) = trainer.diverged() {
         return Err(resume_err(format!("{}: the run diverged ({msg}); there is nothing to resume", dir.display())));
     }
@@ -158,7 +165,11 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
         let lines: String = header.history.iter().map(|r| r.to_json_line() + "\n").collect();
         fs::write(&metrics_path, lines).map_err(io_context(&metrics_path, "cannot write"))?;
     }
-    let metrics = fs::OpenOptions::new().read(true).write(true).open(&metrics_path).map_err(io_context(&metrics_path, "cannot open"))?;
+    let metrics = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&metrics_path)
+        .map_err(io_context(&metrics_path, "cannot open"))?;
     let have = metrics.metadata().map_err(io_context(&metrics_path, "cannot read"))?.len();
     let keep = match header.state.as_ref().and_then(|s| s.metrics_len) {
         Some(len) if full => len,
@@ -184,7 +195,11 @@ pub fn resumable_step(dir: &Path, cfg: &TrainConfig) -> Option<u64> {
     let bytes = fs::read(dir.join(CHECKPOINT_FILE)).ok()?;
     let (header, _) = checkpoint::read_header(&bytes).ok()?;
     let state = header.state.as_ref()?;
-    (header.config == *cfg && state.trainer.diverged.is_none() && header.steps < cfg.total_steps && dir.join(METRICS_FILE).is_file()).then_some(header.steps)
+    (header.config == *cfg
+        && state.trainer.diverged.is_none()
+        && header.steps < cfg.total_steps
+        && dir.join(METRICS_FILE).is_file())
+    .then_some(header.steps)
 }
 
 /// The byte length of the leading lines of a metrics file whose records are at or before
@@ -204,7 +219,12 @@ fn records_through(path: &Path, step: u64) -> Result<u64> {
 
 /// Steps `trainer` to its end, appending its records to `metrics` (positioned at its end),
 /// saving weights at evaluations and the full state every `checkpoint_every` steps.
-fn train_loop(mut trainer: Trainer, out: &Path, mut metrics: File, mut progress: impl FnMut(&Trainer, &[Record])) -> Result<Trainer> {
+fn train_loop(
+    mut trainer: Trainer,
+    out: &Path,
+    mut metrics: File,
+    mut progress: impl FnMut(&Trainer, &[Record]),
+) -> Result<Trainer> {
     use std::io::Seek;
     let metrics_path = out.join(METRICS_FILE);
     let write_err = || io_context(&metrics_path, "cannot write");
@@ -254,7 +274,11 @@ fn write_atomically(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 /// Trains seeds of one config (they differ in their seed only) as one batched population,
 /// seed i into `outs[i]`: the same files as [`train_to_dir`] writes for each, saved at the
 /// same points (every evaluation, the end; a diverged seed keeps its last good weights).
-pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+pub fn train_population_to_dirs(
+    cfgs: &[TrainConfig],
+    outs: &[PathBuf],
+    progress: impl FnMut(&PopulationTrainer, &[Vec<Record>]),
+) -> Result<PopulationTrainer> {
     let mut metrics = Vec::with_capacity(outs.len());
     for cfg in cfgs {
         cfg.validate()?;
@@ -273,13 +297,19 @@ pub fn train_population_to_dirs(cfgs: &[TrainConfig], outs: &[PathBuf], progress
 /// [`train_population_to_dirs`] going on from the seeds' checkpoints (all at the same step,
 /// written at a sync point, as [`train_population_to_dirs`] writes them): exactly where the
 /// population stopped, each seed's metrics file cut back to its checkpoint.
-pub fn resume_population_in_dirs(outs: &[PathBuf], progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+pub fn resume_population_in_dirs(
+    outs: &[PathBuf],
+    progress: impl FnMut(&PopulationTrainer, &[Vec<Record>]),
+) -> Result<PopulationTrainer> {
     let mut trainers = Vec::with_capacity(outs.len());
     let mut metrics = Vec::with_capacity(outs.len());
     for out in outs {
         let (t, m, resumed) = open_for_resume(out, None)?;
         if resumed.kind != checkpoint::RunKind::Full {
-            return Err(AlamError::Resume(format!("{}: a population resumes from full checkpoints only", out.display())));
+            return Err(AlamError::Resume(format!(
+                "{}: a population resumes from full checkpoints only",
+                out.display()
+            )));
         }
         trainers.push(t);
         metrics.push(m);
@@ -290,7 +320,12 @@ pub fn resume_population_in_dirs(outs: &[PathBuf], progress: impl FnMut(&Populat
 /// Steps `population` to its end, appending each seed's records to its metrics file, saving
 /// weights at evaluations and every seed's full state at the first sync point on or after
 /// every `checkpoint_every` steps (a population resumes only from a sync point).
-fn population_loop(mut population: PopulationTrainer, outs: &[PathBuf], files: Vec<File>, mut progress: impl FnMut(&PopulationTrainer, &[Vec<Record>])) -> Result<PopulationTrainer> {
+fn population_loop(
+    mut population: PopulationTrainer,
+    outs: &[PathBuf],
+    files: Vec<File>,
+    mut progress: impl FnMut(&PopulationTrainer, &[Vec<Record>]),
+) -> Result<PopulationTrainer> {
     use std::io::Seek;
     let mut metrics = Vec::with_capacity(files.len());
     for (mut f, out) in files.into_iter().zip(outs) {
@@ -301,7 +336,9 @@ fn population_loop(mut population: PopulationTrainer, outs: &[PathBuf], files: V
     let mut checkpoint_due = false;
     while !population.is_done() {
         let records = population.step()?;
-        for ((seed_records, m), (trainer, out)) in records.iter().zip(&mut metrics).zip(population.trainers().iter().zip(outs)) {
+        for ((seed_records, m), (trainer, out)) in
+            records.iter().zip(&mut metrics).zip(population.trainers().iter().zip(outs))
+        {
             for r in seed_records {
                 writeln!(m, "{}", r.to_json_line()).map_err(io_context(&out.join(METRICS_FILE), "cannot write"))?;
                 if matches!(r, Record::Eval { .. }) {
@@ -357,7 +394,8 @@ impl std::fmt::Display for MetricsError {
 /// Reads every record of a metrics file (skipping none: a bad line is an error that names the
 /// file and the line, and says whether it is a torn last line).
 pub fn read_metrics(path: &Path) -> std::result::Result<Vec<Record>, MetricsError> {
-    let text = fs::read_to_string(path).map_err(|e| MetricsError { message: format!("cannot read {}: {e}", path.display()), torn_tail: false })?;
+    let text = fs::read_to_string(path)
+        .map_err(|e| MetricsError { message: format!("cannot read {}: {e}", path.display()), torn_tail: false })?;
     let lines: Vec<&str> = text.split('\n').collect();
     let mut records = Vec::with_capacity(lines.len());
     for (k, line) in lines.iter().enumerate() {
@@ -370,7 +408,12 @@ pub fn read_metrics(path: &Path) -> std::result::Result<Vec<Record>, MetricsErro
                 let torn_tail = k + 1 == lines.len();
                 let what = if torn_tail { "torn last line (a write cut short)" } else { "bad line" };
                 return Err(MetricsError {
-                    message: format!("{}: line {}: {what}: {}", path.display(), k + 1, crate::sweep::clip(&e.to_string(), 120)),
+                    message: format!(
+                        "{}: line {}: {what}: {}",
+                        path.display(),
+                        k + 1,
+                        crate::sweep::clip(&e.to_string(), 120)
+                    ),
                     torn_tail,
                 });
             }

@@ -5,7 +5,11 @@
 /// The largest |value|, used to scale sums so that finite inputs never overflow to ±∞.
 fn scale(values: &[f64]) -> f64 {
     let s = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if s > 0.0 && s.is_finite() { s } else { 1.0 }
+    if s > 0.0 && s.is_finite() {
+        s
+    } else {
+        1.0
+    }
 }
 
 /// Arithmetic mean (NaN for no values). Finite values give a finite mean, however large

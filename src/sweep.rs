@@ -29,7 +29,10 @@ impl Cell {
 
 /// Parses `i/n` (0-based shard i of n).
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
-    let bad = || AlamError::Config { field: "shard", value: s.to_string(), allowed: "must be i/n with 0 ≤ i < n, e.g. 0/4" };
+    let bad =
+        || AlamError::Config {
+            field: "shard", value: s.to_string(), allowed: "must be i/n with 0 ≤ i < n, e.g. 0/4"
+        };
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
     let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
     if n == 0 || i >= n {
@@ -54,7 +57,11 @@ pub fn grid(envs: &[EnvKind], algos: &[Algo], seeds: &[u64], variants: &[String]
         }
         for (k, x) in items.iter().enumerate() {
             if items[..k].contains(x) {
-                return Err(AlamError::Config { field, value: format!("{x} (given twice)"), allowed: "each must appear once (aliases such as sac-alam count as the same algorithm)" });
+                return Err(AlamError::Config {
+                    field,
+                    value: format!("{x} (given twice)"),
+                    allowed: "each must appear once (aliases such as sac-alam count as the same algorithm)",
+                });
             }
         }
         Ok(())
@@ -111,7 +118,8 @@ pub fn clip(s: &str, max: usize) -> String {
 /// A variant's name becomes part of a folder name: plain ASCII letters, digits, `_` and `-`,
 /// 1 to 40 of them, so it can neither escape `--out` (`/`, `..`) nor hide in odd characters.
 pub fn check_variant_name(name: &str) -> Result<()> {
-    let plain = !name.is_empty() && name.len() <= 40 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let plain =
+        !name.is_empty() && name.len() <= 40 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if plain && !name.starts_with('-') {
         Ok(())
     } else {
@@ -134,7 +142,10 @@ pub fn shard<T>(items: Vec<T>, i: usize, n: usize) -> Vec<T> {
 pub fn seed_groups(cells: Vec<Cell>) -> Vec<Vec<Cell>> {
     let mut groups: Vec<Vec<Cell>> = Vec::new();
     for cell in cells {
-        match groups.iter_mut().find(|g| (g[0].env, g[0].algo, &g[0].variant, &g[0].overrides) == (cell.env, cell.algo, &cell.variant, &cell.overrides)) {
+        match groups.iter_mut().find(|g| {
+            (g[0].env, g[0].algo, &g[0].variant, &g[0].overrides)
+                == (cell.env, cell.algo, &cell.variant, &cell.overrides)
+        }) {
             Some(g) => g.push(cell),
             None => groups.push(vec![cell]),
         }
@@ -189,7 +200,11 @@ fn parse_variant(s: &str) -> Result<(String, Vec<(String, String)>)> {
     check_not_naming(&pairs)?;
     for (k, (key, _)) in pairs.iter().enumerate() {
         if pairs[..k].iter().any(|(other, _)| other == key) {
-            return Err(AlamError::Config { field: "variant", value: format!("{name}: `{}` twice", clip(key, 40)), allowed: "each field may be set once per variant" });
+            return Err(AlamError::Config {
+                field: "variant",
+                value: format!("{name}: `{}` twice", clip(key, 40)),
+                allowed: "each field may be set once per variant",
+            });
         }
     }
     Ok((name.to_string(), pairs))
@@ -218,8 +233,9 @@ pub fn apply_overrides(cfg: &TrainConfig, overrides: &[(String, String)]) -> Res
         obj.insert(key.clone(), parsed);
         // Checked per key so that a value of the wrong type names its field; serde's message
         // quotes the value, so it is clipped too.
-        serde_json::from_value::<TrainConfig>(Value::Object(obj.clone()))
-            .map_err(|e| AlamError::ConfigParse(format!("`{key}` = {}: {}", clip(value, 60), clip(&e.to_string(), 200))))?;
+        serde_json::from_value::<TrainConfig>(Value::Object(obj.clone())).map_err(|e| {
+            AlamError::ConfigParse(format!("`{key}` = {}: {}", clip(value, 60), clip(&e.to_string(), 200)))
+        })?;
     }
     let cfg: TrainConfig = serde_json::from_value(v).map_err(|e| AlamError::ConfigParse(e.to_string()))?;
     cfg.validate()?;
@@ -244,7 +260,13 @@ mod tests {
 
     #[test]
     fn groups_hold_the_seeds_of_one_env_algo_and_variant() {
-        let cells = grid(&[EnvKind::DoubleIntegrator, EnvKind::PointGoal], &[Algo::Lag, Algo::Alam], &[3, 4, 5], &["a:rho=1".into(), "b:rho=10".into()]).unwrap();
+        let cells = grid(
+            &[EnvKind::DoubleIntegrator, EnvKind::PointGoal],
+            &[Algo::Lag, Algo::Alam],
+            &[3, 4, 5],
+            &["a:rho=1".into(), "b:rho=10".into()],
+        )
+        .unwrap();
         let groups = seed_groups(cells.clone());
         assert_eq!(groups.len(), 2 * 2 * 2);
         for g in &groups {
@@ -285,7 +307,9 @@ mod tests {
     #[test]
     fn long_values_are_clipped_in_messages() {
         let huge = "9".repeat(100_000);
-        let err = apply_overrides(&TrainConfig::default(), &[("hidden".into(), format!("\"{huge}\""))]).unwrap_err().to_string();
+        let err = apply_overrides(&TrainConfig::default(), &[("hidden".into(), format!("\"{huge}\""))])
+            .unwrap_err()
+            .to_string();
         assert!(err.len() < 600, "{} bytes", err.len());
         let err = parse_override(&huge).unwrap_err().to_string();
         assert!(err.len() < 300, "{} bytes", err.len());

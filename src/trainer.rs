@@ -5,8 +5,8 @@
 //! due, so the CLI and the page drive the same loop at their own pace.
 
 use crate::Rng64;
-use rand::{Rng, SeedableRng};
 use burn::tensor::Tensor;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
@@ -15,8 +15,8 @@ use crate::config::TrainConfig;
 use crate::env::{make_env, Env, ProbeGrid};
 use crate::error::{AlamError, Result};
 use crate::metrics::{quantize, summarize, Record, StatsWindow};
-use crate::stats::roc_auc;
 use crate::replay::{Batch, ReplayBuffer};
+use crate::stats::roc_auc;
 
 /// Side of the λ probe grid (docs/method.md §8: a fixed set of states, evaluated at intervals).
 pub const PROBE_GRID: usize = 21;
@@ -144,18 +144,32 @@ impl Trainer {
     /// # Errors
     /// [`AlamError::Weights`] when a part does not fit the config (an env state of another
     /// env, a replay of the wrong size, an observation of the wrong length or non-finite).
-    pub fn restore(agent: Agent, steps: u64, state: TrainerState, replay: &[u8], device: &burn::tensor::Device) -> Result<Self> {
+    pub fn restore(
+        agent: Agent,
+        steps: u64,
+        state: TrainerState,
+        replay: &[u8],
+        device: &burn::tensor::Device,
+    ) -> Result<Self> {
         let bad = |m: String| AlamError::Weights(m);
         let mut t = Trainer::new(agent.config().clone(), device)?;
         t.env.load_state(&state.env).map_err(bad)?;
         t.eval_env.load_state(&state.eval_env).map_err(bad)?;
         let obs: Vec<f32> = state.obs.iter().map(|&b| f32::from_bits(b)).collect();
         if obs.len() != t.obs.len() || obs.iter().any(|v| !v.is_finite()) {
-            return Err(bad(format!("trainer state: the observation has {} values (or a non-finite one), the env has {}", obs.len(), t.obs.len())));
+            return Err(bad(format!(
+                "trainer state: the observation has {} values (or a non-finite one), the env has {}",
+                obs.len(),
+                t.obs.len()
+            )));
         }
         let (o, a) = (t.env.obs_dim(), t.env.act_dim());
-        t.replay = ReplayBuffer::from_bytes(t.cfg.buffer_size, o, a, (state.replay_len, state.replay_next), replay).map_err(bad)?;
-        if !(state.update_credit.is_finite() && (0.0..1.0).contains(&state.update_credit)) || !state.ep_return.is_finite() || !state.ep_cost.is_finite() {
+        t.replay = ReplayBuffer::from_bytes(t.cfg.buffer_size, o, a, (state.replay_len, state.replay_next), replay)
+            .map_err(bad)?;
+        if !(state.update_credit.is_finite() && (0.0..1.0).contains(&state.update_credit))
+            || !state.ep_return.is_finite()
+            || !state.ep_cost.is_finite()
+        {
             return Err(bad("trainer state: a counter is out of range".into()));
         }
         t.obs = obs;
@@ -326,7 +340,8 @@ impl Trainer {
     /// A uniform random action during the warm-up (`learning_starts`), else `None`: the policy
     /// acts, with [`Self::exploration_rng`].
     pub fn random_action(&mut self) -> Option<Vec<f32>> {
-        (self.step < self.cfg.learning_starts).then(|| (0..self.env.act_dim()).map(|_| self.rng.random_range(-1.0f32..1.0)).collect())
+        (self.step < self.cfg.learning_starts)
+            .then(|| (0..self.env.act_dim()).map(|_| self.rng.random_range(-1.0f32..1.0)).collect())
     }
 
     /// The observation the next action answers.
@@ -464,7 +479,11 @@ impl Trainer {
     pub async fn probe_record(&self) -> Result<Option<Record>> {
         let Some(grid) = &self.probe else { return Ok(None) };
         // λ and Q_c side by side: one read.
-        let both = read_floats_async(Tensor::cat(vec![self.agent.lambda_tensor(&grid.obs), self.agent.cost_value_tensor(&grid.obs)], 1)).await?;
+        let both = read_floats_async(Tensor::cat(
+            vec![self.agent.lambda_tensor(&grid.obs), self.agent.cost_value_tensor(&grid.obs)],
+            1,
+        ))
+        .await?;
         let lambda: Vec<f32> = both.iter().step_by(2).copied().collect();
         let qc: Vec<f32> = both.iter().skip(1).step_by(2).copied().collect();
         let (mean, std, max, flagged) = summarize(&lambda, self.cfg.lambda_max);
@@ -536,5 +555,10 @@ pub async fn evaluate_policy(agent: &Agent, env: &mut dyn Env, episodes: u64) ->
         }
     }
     let n = episodes.max(1) as f64;
-    Ok(Evaluation { return_mean: ret / n, cost_mean: cost / n, violations_mean: viol as f64 / n, non_finite_episodes: non_finite })
+    Ok(Evaluation {
+        return_mean: ret / n,
+        cost_mean: cost / n,
+        violations_mean: viol as f64 / n,
+        non_finite_episodes: non_finite,
+    })
 }

@@ -162,11 +162,19 @@ impl WebTrainer {
     /// `backend`: "auto" (WebGPU if the browser has it, else the CPU), "webgpu" or "cpu".
     /// A refused setting throws an `Error` with a `field` property (see `checkSettings`).
     pub async fn create(settings: JsValue, backend: String) -> Result<WebTrainer, JsValue> {
-        let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(|e| JsValue::from(js_err(e)))?;
+        let value: serde_json::Value =
+            serde_wasm_bindgen::from_value(settings).map_err(|e| JsValue::from(js_err(e)))?;
         let cfg = TrainConfig::from_partial_json(&value).map_err(refusal)?;
         let (device, label) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, &device).map_err(refusal)?;
-        Ok(WebTrainer { trainer, backend: label, history: VecDeque::new(), unsent: Vec::new(), watcher: None, loaded: None })
+        Ok(WebTrainer {
+            trainer,
+            backend: label,
+            history: VecDeque::new(),
+            unsent: Vec::new(),
+            watcher: None,
+            loaded: None,
+        })
     }
 
     /// A trainer that goes on from a saved run: a full file (this page's [`WebTrainer::save`],
@@ -182,7 +190,14 @@ impl WebTrainer {
         // A full file's finished run too (a weights-only one got it in `Trainer::resume`): the
         // demo's included.
         trainer.train_on_if_finished().map_err(js_err)?;
-        Ok(WebTrainer { trainer, backend: label, history: header.history.into(), unsent: Vec::new(), watcher: None, loaded: Some(kind) })
+        Ok(WebTrainer {
+            trainer,
+            backend: label,
+            history: header.history.into(),
+            unsent: Vec::new(),
+            watcher: None,
+            loaded: Some(kind),
+        })
     }
 
     /// "full" or "weights-only" for a loaded run (how it resumed), null for a new one.

@@ -34,10 +34,7 @@ fn save_then_load_gives_the_same_policy_and_multiplier() {
     let (m1, s1) = agent.policy_tensor(&obs);
     assert_eq!(read_floats(m0).unwrap(), read_floats(m1).unwrap());
     assert_eq!(read_floats(s0).unwrap(), read_floats(s1).unwrap());
-    assert_eq!(
-        read_floats(t.agent().lambda_tensor(&obs)).unwrap(),
-        read_floats(agent.lambda_tensor(&obs)).unwrap()
-    );
+    assert_eq!(read_floats(t.agent().lambda_tensor(&obs)).unwrap(), read_floats(agent.lambda_tensor(&obs)).unwrap());
 }
 
 #[test]
@@ -162,7 +159,9 @@ fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
             (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0)
         }
         (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
-        (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w))),
+        (Object(x), Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
         _ => a == b,
     }
 }

@@ -24,8 +24,18 @@ fn refused(out: Output, needle: &str) {
 }
 
 const TINY: [&str; 12] = [
-    "--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100",
-    "--set", "eval_every=200", "--set", "probe_every=100", "--set", "log_every=20",
+    "--set",
+    "hidden=16",
+    "--set",
+    "batch_size=32",
+    "--set",
+    "learning_starts=100",
+    "--set",
+    "eval_every=200",
+    "--set",
+    "probe_every=100",
+    "--set",
+    "log_every=20",
 ];
 
 fn train(out: &Path, extra: &[&str]) -> Output {
@@ -123,7 +133,11 @@ fn same_seed_same_metrics() {
     for (dir, seed) in [(&a, "7"), (&b, "7"), (&c, "8")] {
         assert!(train(dir, &["--seed", seed]).status.success());
     }
-    let (ma, mb, mc) = (without_timing(&a.join("metrics.jsonl")), without_timing(&b.join("metrics.jsonl")), without_timing(&c.join("metrics.jsonl")));
+    let (ma, mb, mc) = (
+        without_timing(&a.join("metrics.jsonl")),
+        without_timing(&b.join("metrics.jsonl")),
+        without_timing(&c.join("metrics.jsonl")),
+    );
     assert!(ma.len() > 10);
     assert_eq!(ma, mb, "same seed, different metrics");
     assert_ne!(ma, mc, "a different seed should give a different run");
@@ -133,7 +147,8 @@ fn same_seed_same_metrics() {
 fn sweep_shards_split_the_grid_and_resume() {
     let out = tmp("sweep");
     let o = out.to_str().unwrap();
-    let base = ["sweep", "--envs", "double-integrator", "--algos", "sac,alam", "--seeds", "0,1", "--steps", "150", "--out", o];
+    let base =
+        ["sweep", "--envs", "double-integrator", "--algos", "sac,alam", "--seeds", "0,1", "--steps", "150", "--out", o];
     for shard in ["0/2", "1/2"] {
         let mut args = base.to_vec();
         args.extend_from_slice(&["--shard", shard]);
@@ -141,9 +156,18 @@ fn sweep_shards_split_the_grid_and_resume() {
         let r = alam(&args);
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     }
-    let mut runs: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut runs: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     runs.sort();
-    assert_eq!(runs, ["double-integrator-alam-s0", "double-integrator-alam-s1", "double-integrator-sac-s0", "double-integrator-sac-s1"]);
+    assert_eq!(
+        runs,
+        [
+            "double-integrator-alam-s0",
+            "double-integrator-alam-s1",
+            "double-integrator-sac-s0",
+            "double-integrator-sac-s1"
+        ]
+    );
     // Running shard 0 again skips what is done.
     let mut args = base.to_vec();
     args.extend_from_slice(&["--shard", "0/2"]);
@@ -157,19 +181,36 @@ fn report_scores_a_sweep_and_draws_its_figures() {
     let runs = tmp("report-runs");
     let out = tmp("report-out");
     let r = runs.to_str().unwrap();
-    let mut args = vec!["sweep", "--envs", "double-integrator", "--algos", "sac,fac,alam", "--seeds", "0,1", "--steps", "400", "--out", r];
+    let mut args = vec![
+        "sweep",
+        "--envs",
+        "double-integrator",
+        "--algos",
+        "sac,fac,alam",
+        "--seeds",
+        "0,1",
+        "--steps",
+        "400",
+        "--out",
+        r,
+    ];
     args.extend_from_slice(&TINY);
     assert!(alam(&args).status.success());
     // An unfinished run (metrics stop early) is left out, not scored.
     let partial = runs.join("double-integrator-alam-s9");
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::copy(runs.join("double-integrator-alam-s0/config.json"), partial.join("config.json")).unwrap();
-    std::fs::write(partial.join("metrics.jsonl"), "{\"kind\":\"eval\",\"step\":200,\"return_mean\":1,\"cost_mean\":0,\"violations_mean\":0,\"episodes\":1}\n").unwrap();
+    std::fs::write(
+        partial.join("metrics.jsonl"),
+        "{\"kind\":\"eval\",\"step\":200,\"return_mean\":1,\"cost_mean\":0,\"violations_mean\":0,\"episodes\":1}\n",
+    )
+    .unwrap();
 
     let done = alam(&["report", "--runs", r, "--out", out.to_str().unwrap()]);
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     assert!(String::from_utf8_lossy(&done.stderr).contains("unfinished"));
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let groups = summary["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 3);
     let alam_group = groups.iter().find(|g| g["algo"] == "alam").unwrap();
@@ -232,7 +273,12 @@ fn a_batched_sweep_writes_the_runs_a_sweep_of_separate_runs_writes() {
         let said_population = String::from_utf8_lossy(&r.stderr).contains("(one population)");
         assert_eq!(said_population, mode == "auto", "{}", String::from_utf8_lossy(&r.stderr));
     }
-    let runs = ["double-integrator-alam-s0", "double-integrator-alam-s1", "double-integrator-pid-lag-s0", "double-integrator-pid-lag-s1"];
+    let runs = [
+        "double-integrator-alam-s0",
+        "double-integrator-alam-s1",
+        "double-integrator-pid-lag-s0",
+        "double-integrator-pid-lag-s1",
+    ];
     for run in runs {
         let dir = batched.join(run);
         for f in ["config.json", "metrics.jsonl", "weights.alam", "done"] {
@@ -248,7 +294,8 @@ fn a_batched_sweep_writes_the_runs_a_sweep_of_separate_runs_writes() {
     }
     let done = alam(&["report", "--runs", batched.to_str().unwrap(), "--out", report.to_str().unwrap()]);
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
     let groups = summary["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert!(groups.iter().all(|g| g["seeds"] == 2), "{groups:?}");

@@ -75,9 +75,28 @@ fn embed_history_writes_the_runs_records_into_its_file_and_keeps_the_networks() 
     let run = dir.join("run");
     let run_s = run.to_str().unwrap();
     ok(alam(&[
-        "train", "--env", "double-integrator", "--algo", "alam", "--steps", "400", "--quiet", "--out", run_s,
-        "--set", "hidden=16", "--set", "batch_size=32", "--set", "learning_starts=100",
-        "--set", "eval_every=200", "--set", "probe_every=100", "--set", "log_every=20",
+        "train",
+        "--env",
+        "double-integrator",
+        "--algo",
+        "alam",
+        "--steps",
+        "400",
+        "--quiet",
+        "--out",
+        run_s,
+        "--set",
+        "hidden=16",
+        "--set",
+        "batch_size=32",
+        "--set",
+        "learning_starts=100",
+        "--set",
+        "eval_every=200",
+        "--set",
+        "probe_every=100",
+        "--set",
+        "log_every=20",
     ]));
     let weights = run.join("weights.alam");
     let before = std::fs::read(&weights).unwrap();
@@ -96,7 +115,10 @@ fn embed_history_writes_the_runs_records_into_its_file_and_keeps_the_networks() 
     assert!(records.iter().any(|r| matches!(r, Record::Probe { lambda_grid, .. } if !lambda_grid.is_empty())));
     assert!(header.history.iter().all(|r| !matches!(r, Record::Probe { lambda_grid, .. } if !lambda_grid.is_empty())));
     for kind in ["episode", "update", "eval", "probe"] {
-        assert!(header.history.iter().any(|r| r.to_json_line().contains(&format!("\"kind\":\"{kind}\""))), "no {kind} record");
+        assert!(
+            header.history.iter().any(|r| r.to_json_line().contains(&format!("\"kind\":\"{kind}\""))),
+            "no {kind} record"
+        );
     }
     // The networks, config and counters are the file's own: the same file once the history is
     // taken out again.
@@ -107,7 +129,9 @@ fn embed_history_writes_the_runs_records_into_its_file_and_keeps_the_networks() 
 
     // Without --out the run's file is replaced; records after the file's step are left out.
     let mut lines = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
-    lines.push_str(&Record::Episode { step: 401, episode: 99, ret: 0.0, cost: 0.0, violations: 0, length: 1 }.to_json_line());
+    lines.push_str(
+        &Record::Episode { step: 401, episode: 99, ret: 0.0, cost: 0.0, violations: 0, length: 1 }.to_json_line(),
+    );
     lines.push('\n');
     std::fs::write(run.join("metrics.jsonl"), lines).unwrap();
     let said = ok(alam(&["embed-history", "--run", run_s]));
@@ -224,7 +248,9 @@ fn the_shipped_demo_carries_its_training_history_and_stays_safe_when_watched() {
     }
     assert!(ret / 100.0 >= 60.0, "return {}", ret / 100.0);
     assert!(violations as f64 / 100.0 <= 0.5, "{} violating steps per episode", violations as f64 / 100.0);
-    let count = |kind: &str| header.history.iter().filter(|r| r.to_json_line().contains(&format!("\"kind\":\"{kind}\""))).count();
+    let count = |kind: &str| {
+        header.history.iter().filter(|r| r.to_json_line().contains(&format!("\"kind\":\"{kind}\""))).count()
+    };
     assert!(count("episode") >= 50, "{} episodes", count("episode"));
     for kind in ["update", "eval", "probe"] {
         assert!(count(kind) >= 1, "no {kind} record");

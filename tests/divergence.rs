@@ -30,7 +30,13 @@ fn a_blown_up_critic_stops_training_and_keeps_finite_weights() {
     // The weights in hand are the ones before the bad update: everything they compute is finite.
     let obs = [0.1f32, -0.4, 0.8, 0.3];
     let (mean, log_std) = t.agent().policy_tensor(&obs);
-    let values = [read_floats(mean).unwrap(), read_floats(log_std).unwrap(), read_floats(t.agent().lambda_tensor(&obs)).unwrap(), read_floats(t.agent().cost_value_tensor(&obs)).unwrap()].concat();
+    let values = [
+        read_floats(mean).unwrap(),
+        read_floats(log_std).unwrap(),
+        read_floats(t.agent().lambda_tensor(&obs)).unwrap(),
+        read_floats(t.agent().cost_value_tensor(&obs)).unwrap(),
+    ]
+    .concat();
     assert!(values.iter().all(|v| v.is_finite()), "{values:?}");
 }
 
@@ -50,7 +56,8 @@ fn a_blow_up_in_any_step_keeps_finite_weights_that_evaluate() {
     for (name, mutate) in cases {
         for sync_every in [1, 16] {
             let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
-            (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every) = (16, 32, 64, 1_500, sync_every);
+            (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every) =
+                (16, 32, 64, 1_500, sync_every);
             mutate(&mut cfg);
             let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
             while !t.is_done() {
@@ -71,7 +78,8 @@ fn a_blow_up_in_any_step_keeps_finite_weights_that_evaluate() {
 #[test]
 fn statistics_are_read_once_per_sync_every_updates() {
     let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
-    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every, cfg.log_every) = (16, 32, 64, 400, 8, 1);
+    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every, cfg.log_every) =
+        (16, 32, 64, 400, 8, 1);
     let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
     let mut seen = Vec::new();
     while !t.is_done() {

@@ -72,7 +72,12 @@ impl Sandbox {
     fn refused(&mut self, args: &[String], out: Option<&str>) {
         let r = self.run(args);
         assert_eq!(r.code, Some(2), "silently accepted (exit {:?}): alam {}\n{}", r.code, shown(args), r.stderr);
-        assert!(r.stderr.starts_with("error") || r.stderr.contains("\nerror"), "no message: alam {}\n{}", shown(args), r.stderr);
+        assert!(
+            r.stderr.starts_with("error") || r.stderr.contains("\nerror"),
+            "no message: alam {}\n{}",
+            shown(args),
+            r.stderr
+        );
         if let Some(out) = out {
             assert!(!self.root.join(out).exists(), "a refused call wrote {out}: alam {}", shown(args));
         }
@@ -89,8 +94,18 @@ fn s(v: &[&str]) -> Vec<String> {
 
 /// Tiny settings first: a bad value given after them is the one that counts.
 const TINY: [&str; 12] = [
-    "--set", "hidden=16", "--set", "batch_size=16", "--set", "learning_starts=64",
-    "--set", "eval_every=200", "--set", "probe_every=100", "--set", "log_every=20",
+    "--set",
+    "hidden=16",
+    "--set",
+    "batch_size=16",
+    "--set",
+    "learning_starts=64",
+    "--set",
+    "eval_every=200",
+    "--set",
+    "probe_every=100",
+    "--set",
+    "log_every=20",
 ];
 
 /// Bad values for a config field, by the type of its default.
@@ -164,7 +179,8 @@ fn hostile_inputs_are_refused_cleanly() {
         }
     }
     // Relations between fields, and a config file with a bad value.
-    for set in ["learning_starts=150", "batch_size=100", "buffer_size=8", "utd_ratio=0.001", "rho_max=0.5", "tau=1e-7"] {
+    for set in ["learning_starts=150", "batch_size=100", "buffer_size=8", "utd_ratio=0.001", "rho_max=0.5", "tau=1e-7"]
+    {
         let out = sb.out("o");
         let mut args = s(&["train", "--steps", "150", "--quiet", "--out", &out]);
         args.extend(s(&TINY));
@@ -263,7 +279,19 @@ fn hostile_inputs_are_refused_cleanly() {
     // 4. Edited run files: one small sweep, copied and edited; the edited run must not be
     // scored as if it were sound.
     let base = sb.out("base");
-    let mut args = s(&["sweep", "--envs", "double-integrator", "--algos", "sac,alam", "--seeds", "0,1", "--steps", "250", "--out", &base]);
+    let mut args = s(&[
+        "sweep",
+        "--envs",
+        "double-integrator",
+        "--algos",
+        "sac,alam",
+        "--seeds",
+        "0,1",
+        "--steps",
+        "250",
+        "--out",
+        &base,
+    ]);
     args.extend(s(&TINY));
     let r = sb.run(&args);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
@@ -283,21 +311,29 @@ fn hostile_inputs_are_refused_cleanly() {
         let cut = rng.below(metrics.len() - 2) + 1;
         let cut = if metrics.as_bytes()[cut - 1] == b'\n' { cut + 1 } else { cut };
         let m = metrics.clone();
-        edits.push((format!("metrics cut at byte {cut}"), Box::new(move |p: &Path| w(p, "metrics.jsonl", m[..cut].to_string()))));
+        edits.push((
+            format!("metrics cut at byte {cut}"),
+            Box::new(move |p: &Path| w(p, "metrics.jsonl", m[..cut].to_string())),
+        ));
     }
     for _ in 0..6 {
         // Cut at a line boundary before the last evaluation: records lost without a trace.
         let keep = rng.below(eval_line);
         let m: String = lines[..keep].iter().map(|l| format!("{l}\n")).collect();
-        edits.push((format!("metrics cut to {keep} lines"), Box::new(move |p: &Path| w(p, "metrics.jsonl", m.clone()))));
+        edits
+            .push((format!("metrics cut to {keep} lines"), Box::new(move |p: &Path| w(p, "metrics.jsonl", m.clone()))));
     }
     for _ in 0..6 {
         let at = rng.below(lines.len());
-        let garbage = ["{", "null", "[]", "{\"kind\":\"episode\"}", "\u{0}\u{1}", "{\"kind\":\"nope\",\"step\":1}"][rng.below(6)];
+        let garbage =
+            ["{", "null", "[]", "{\"kind\":\"episode\"}", "\u{0}\u{1}", "{\"kind\":\"nope\",\"step\":1}"][rng.below(6)];
         let mut l = lines.clone();
         l[at] = garbage;
         let m: String = l.iter().map(|x| format!("{x}\n")).collect();
-        edits.push((format!("metrics line {at} = {garbage:?}"), Box::new(move |p: &Path| w(p, "metrics.jsonl", m.clone()))));
+        edits.push((
+            format!("metrics line {at} = {garbage:?}"),
+            Box::new(move |p: &Path| w(p, "metrics.jsonl", m.clone())),
+        ));
     }
     for (kind, key, value) in [
         ("episode", "return", serde_json::json!(1e200)),
@@ -321,43 +357,67 @@ fn hostile_inputs_are_refused_cleanly() {
         edits.push((format!("{kind}.{key} = {value}"), Box::new(move |p: &Path| w(p, "metrics.jsonl", m.clone()))));
     }
     edits.push(("metrics emptied".into(), Box::new(move |p: &Path| w(p, "metrics.jsonl", String::new()))));
-    edits.push(("a diverged record appended".into(), Box::new({
-        let m = metrics.clone();
-        move |p: &Path| w(p, "metrics.jsonl", m.clone() + "{\"kind\":\"diverged\",\"step\":120,\"message\":\"x\"}\n")
-    })));
-    for (key, value) in [("total_steps", "500"), ("rho", "3.0"), ("hidden", "0"), ("tau", "1e-9"), ("seed", "9"), ("lambda_max", "1e400")] {
-        edits.push((format!("config {key} = {value}"), Box::new(move |p: &Path| {
-            let text = std::fs::read_to_string(p.join("config.json")).unwrap();
-            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            v[key] = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
-            let out = v.to_string().replace("null", value);
-            w(p, "config.json", out)
-        })));
+    edits.push((
+        "a diverged record appended".into(),
+        Box::new({
+            let m = metrics.clone();
+            move |p: &Path| {
+                w(p, "metrics.jsonl", m.clone() + "{\"kind\":\"diverged\",\"step\":120,\"message\":\"x\"}\n")
+            }
+        }),
+    ));
+    for (key, value) in [
+        ("total_steps", "500"),
+        ("rho", "3.0"),
+        ("hidden", "0"),
+        ("tau", "1e-9"),
+        ("seed", "9"),
+        ("lambda_max", "1e400"),
+    ] {
+        edits.push((
+            format!("config {key} = {value}"),
+            Box::new(move |p: &Path| {
+                let text = std::fs::read_to_string(p.join("config.json")).unwrap();
+                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                v[key] = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
+                let out = v.to_string().replace("null", value);
+                w(p, "config.json", out)
+            }),
+        ));
     }
     edits.push(("config garbage".into(), Box::new(|p: &Path| w(p, "config.json", "{ not json".into()))));
     edits.push(("config removed".into(), Box::new(|p: &Path| std::fs::remove_file(p.join("config.json")).unwrap())));
     edits.push(("metrics removed".into(), Box::new(|p: &Path| std::fs::remove_file(p.join("metrics.jsonl")).unwrap())));
-    edits.push(("weights and done removed, records cut".into(), Box::new({
-        let m: String = lines[..eval_line].iter().map(|l| format!("{l}\n")).collect();
-        move |p: &Path| {
-            std::fs::remove_file(p.join("weights.alam")).unwrap();
-            std::fs::remove_file(p.join("done")).unwrap();
-            w(p, "metrics.jsonl", m.clone());
-        }
-    })));
+    edits.push((
+        "weights and done removed, records cut".into(),
+        Box::new({
+            let m: String = lines[..eval_line].iter().map(|l| format!("{l}\n")).collect();
+            move |p: &Path| {
+                std::fs::remove_file(p.join("weights.alam")).unwrap();
+                std::fs::remove_file(p.join("done")).unwrap();
+                w(p, "metrics.jsonl", m.clone());
+            }
+        }),
+    ));
     for _ in 0..8 {
         let at = rng.below(weights_len);
         let bit = 1u8 << rng.below(8);
-        edits.push((format!("weights byte {at} ^ {bit}"), Box::new(move |p: &Path| {
-            let mut b = std::fs::read(p.join("weights.alam")).unwrap();
-            b[at] ^= bit;
-            std::fs::write(p.join("weights.alam"), b).unwrap();
-        })));
+        edits.push((
+            format!("weights byte {at} ^ {bit}"),
+            Box::new(move |p: &Path| {
+                let mut b = std::fs::read(p.join("weights.alam")).unwrap();
+                b[at] ^= bit;
+                std::fs::write(p.join("weights.alam"), b).unwrap();
+            }),
+        ));
     }
-    edits.push(("weights truncated".into(), Box::new(move |p: &Path| {
-        let b = std::fs::read(p.join("weights.alam")).unwrap();
-        std::fs::write(p.join("weights.alam"), &b[..b.len() / 3]).unwrap();
-    })));
+    edits.push((
+        "weights truncated".into(),
+        Box::new(move |p: &Path| {
+            let b = std::fs::read(p.join("weights.alam")).unwrap();
+            std::fs::write(p.join("weights.alam"), &b[..b.len() / 3]).unwrap();
+        }),
+    ));
     let mut inputs_files = 0;
     for (what, edit) in &edits {
         let runs = sb.out("runs");
@@ -366,13 +426,18 @@ fn hostile_inputs_are_refused_cleanly() {
         let rep = sb.out("rep");
         let r = sb.run(&s(&["report", "--runs", &runs, "--out", &rep]));
         if r.code == Some(0) {
-            let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sb.root.join(&rep).join("summary.json")).unwrap()).unwrap();
+            let summary: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(sb.root.join(&rep).join("summary.json")).unwrap())
+                    .unwrap();
             let listed = summary["groups"].as_array().unwrap().iter().any(|g| {
-                ["diverged", "unfinished", "unreadable"].iter().any(|k| g[*k].as_array().is_some_and(|a| a.iter().any(|n| n["run"] == victim)))
+                ["diverged", "unfinished", "unreadable"]
+                    .iter()
+                    .any(|k| g[*k].as_array().is_some_and(|a| a.iter().any(|n| n["run"] == victim)))
             });
             assert!(listed, "{what}: the edited run was scored as sound\n{}", r.stderr);
             assert!(r.stderr.contains(victim), "{what}: no warning names the run\n{}", r.stderr);
-            let alam = summary["groups"].as_array().unwrap().iter().find(|g| g["group"] == "double-integrator-alam").unwrap();
+            let alam =
+                summary["groups"].as_array().unwrap().iter().find(|g| g["group"] == "double-integrator-alam").unwrap();
             assert_eq!(alam["seeds"], 1, "{what}: the sound seed is still scored");
         } else {
             assert_eq!(r.code, Some(2), "{what}\n{}", r.stderr);
@@ -425,7 +490,9 @@ fn hostile_inputs_are_refused_cleanly() {
     let mut resumed = 0;
     for k in 0..24 {
         let (mut h, mut b) = (header_json.clone(), body.clone());
-        let edit = |v: &mut Vec<u8>, at: usize, rng: &mut Lcg| v[at] = [b'0', b'9', b'-', b'"', b'{', 0xFF, 0x00, v[at] ^ 0x10][rng.below(8)];
+        let edit = |v: &mut Vec<u8>, at: usize, rng: &mut Lcg| {
+            v[at] = [b'0', b'9', b'-', b'"', b'{', 0xFF, 0x00, v[at] ^ 0x10][rng.below(8)]
+        };
         match k % 3 {
             0 => {
                 let at = rng.below(h.len());

@@ -1,6 +1,8 @@
 //! Each handler's formula against a hand computation (PAPER.md §3–§5).
 
-use alam::agent::handler::{ascent_loss, dual_target, psi, regression_loss, HandlerState, LagHandler, MultiplierTrainer, PidLagHandler};
+use alam::agent::handler::{
+    ascent_loss, dual_target, psi, regression_loss, HandlerState, LagHandler, MultiplierTrainer, PidLagHandler,
+};
 use alam::config::{Algo, TrainConfig};
 use alam::Rng64;
 use burn::tensor::{Device, Tensor, TensorData};

@@ -54,7 +54,10 @@ fn resumes_exactly(env: EnvKind, algo: Algo, stops: &[u64]) {
         t = loaded;
     }
     run_to_end(&mut t, &mut got);
-    assert!(mid_episode && unread, "{algo}: no stop in the middle of an episode ({mid_episode}) or with unread updates ({unread})");
+    assert!(
+        mid_episode && unread,
+        "{algo}: no stop in the middle of an episode ({mid_episode}) or with unread updates ({unread})"
+    );
     assert!(want.len() > 20, "{algo}: only {} records", want.len());
     assert!(want.iter().any(|r| r.contains("\"update\"")), "{algo}: no update record");
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
@@ -119,7 +122,8 @@ fn a_weights_only_file_refills_the_replay_first() {
 fn a_population_resumes_exactly_from_its_seeds_files() {
     use alam::population::PopulationTrainer;
     let dev = Device::flex();
-    let cfgs: Vec<TrainConfig> = (0..3).map(|seed| TrainConfig { seed, ..tiny(EnvKind::DoubleIntegrator, Algo::Alam) }).collect();
+    let cfgs: Vec<TrainConfig> =
+        (0..3).map(|seed| TrainConfig { seed, ..tiny(EnvKind::DoubleIntegrator, Algo::Alam) }).collect();
     let run = |p: &mut PopulationTrainer, out: &mut Vec<Vec<String>>, until: Option<u64>| {
         while !p.is_done() {
             if until.is_some_and(|u| p.trainers()[0].steps_done() >= u && p.at_sync_point()) {
@@ -196,7 +200,10 @@ fn the_shipped_old_demo_resumes_as_weights_only() {
     std::fs::write(dir.join("weights.alam"), &bytes).unwrap();
     std::fs::write(dir.join("metrics.jsonl"), "").unwrap();
     let steps = (header.steps + 10).to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alam")).args(["train", "--resume", dir.to_str().unwrap(), "--steps", &steps, "--quiet"]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alam"))
+        .args(["train", "--resume", dir.to_str().unwrap(), "--steps", &steps, "--quiet"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("weights-only") && stderr.contains("refilled"), "{stderr}");

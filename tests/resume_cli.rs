@@ -7,8 +7,22 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TINY: [&str; 16] = [
-    "--set", "hidden=8", "--set", "batch_size=16", "--set", "learning_starts=64", "--set", "log_every=20",
-    "--set", "eval_every=500", "--set", "eval_episodes=1", "--set", "checkpoint_every=300", "--set", "buffer_size=2000",
+    "--set",
+    "hidden=8",
+    "--set",
+    "batch_size=16",
+    "--set",
+    "learning_starts=64",
+    "--set",
+    "log_every=20",
+    "--set",
+    "eval_every=500",
+    "--set",
+    "eval_episodes=1",
+    "--set",
+    "checkpoint_every=300",
+    "--set",
+    "buffer_size=2000",
 ];
 
 fn alam(args: &[&str]) -> std::process::Output {
@@ -38,7 +52,8 @@ fn records(dir: &Path) -> Vec<serde_json::Value> {
 }
 
 fn train_args<'a>(steps: &'a str, out: &'a str) -> Vec<&'a str> {
-    let mut a = vec!["train", "--env", "double-integrator", "--algo", "alam", "--steps", steps, "--quiet", "--out", out];
+    let mut a =
+        vec!["train", "--env", "double-integrator", "--algo", "alam", "--steps", steps, "--quiet", "--out", out];
     a.extend(TINY);
     a
 }
@@ -50,11 +65,14 @@ fn a_killed_run_resumes_to_the_same_records() {
     let out = alam(&train_args("4000", w));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_alam")).args(train_args("4000", k)).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_alam")).args(train_args("4000", k)).stderr(Stdio::null()).spawn().unwrap();
     let t0 = Instant::now();
     // Kill it once its second checkpoint is there (and records after it are being written).
     loop {
-        let at = std::fs::read(killed.join("checkpoint.alam")).ok().and_then(|b| alam::checkpoint::read_header(&b).ok().map(|(h, _)| h.steps));
+        let at = std::fs::read(killed.join("checkpoint.alam"))
+            .ok()
+            .and_then(|b| alam::checkpoint::read_header(&b).ok().map(|(h, _)| h.steps));
         if at.is_some_and(|s| s >= 600) {
             break;
         }
@@ -75,7 +93,11 @@ fn a_killed_run_resumes_to_the_same_records() {
     // Finished: refused with what to do; then trained further with --steps.
     let out = alam(&["train", "--resume", k]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has finished (4000 of 4000 steps)"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has finished (4000 of 4000 steps)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = alam(&["train", "--resume", k, "--steps", "4100", "--quiet"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(records(&killed).last().unwrap()["step"].as_u64().unwrap() > 4000);
@@ -116,20 +138,38 @@ fn a_killed_sweep_resumes_its_unfinished_runs() {
     for population in ["off", "auto"] {
         let (whole, killed) = (tmp(&format!("sweep-whole-{population}")), tmp(&format!("sweep-killed-{population}")));
         let args = |out: &Path| {
-            let mut a: Vec<String> = ["sweep", "--envs", "double-integrator", "--algos", "alam", "--seeds", "0,1", "--steps", "3000", "--population", population, "--out"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            let mut a: Vec<String> = [
+                "sweep",
+                "--envs",
+                "double-integrator",
+                "--algos",
+                "alam",
+                "--seeds",
+                "0,1",
+                "--steps",
+                "3000",
+                "--population",
+                population,
+                "--out",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             a.push(out.to_str().unwrap().into());
             a.extend(TINY.iter().map(|s| s.to_string()));
             a
         };
         let out = Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&whole)).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&killed)).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&killed)).stderr(Stdio::null()).spawn().unwrap();
         let victim = killed.join("double-integrator-alam-s0");
         let t0 = Instant::now();
-        while !std::fs::read(victim.join("checkpoint.alam")).ok().and_then(|b| alam::checkpoint::read_header(&b).ok().map(|(h, _)| h.steps)).is_some_and(|s| s >= 600) {
+        while !std::fs::read(victim.join("checkpoint.alam"))
+            .ok()
+            .and_then(|b| alam::checkpoint::read_header(&b).ok().map(|(h, _)| h.steps))
+            .is_some_and(|s| s >= 600)
+        {
             assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint written");
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -141,7 +181,11 @@ fn a_killed_sweep_resumes_its_unfinished_runs() {
         assert!(stderr.contains("resum"), "{population}: nothing was resumed\n{stderr}");
         for seed in ["s0", "s1"] {
             let name = format!("double-integrator-alam-{seed}");
-            assert_eq!(records(&whole.join(&name)), records(&killed.join(&name)), "{population} {name}: records differ");
+            assert_eq!(
+                records(&whole.join(&name)),
+                records(&killed.join(&name)),
+                "{population} {name}: records differ"
+            );
         }
         let _ = std::fs::remove_dir_all(&whole);
         let _ = std::fs::remove_dir_all(&killed);
@@ -173,7 +217,8 @@ fn a_page_run_file_continues_in_the_cli() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // The page's run: the same config, 700 steps (mid-episode, after the warm-up), saved.
-    let cfg = alam::config::TrainConfig::from_json(&std::fs::read_to_string(whole.join("config.json")).unwrap()).unwrap();
+    let cfg =
+        alam::config::TrainConfig::from_json(&std::fs::read_to_string(whole.join("config.json")).unwrap()).unwrap();
     let mut trainer = alam::trainer::Trainer::new(cfg, &burn::tensor::Device::flex()).unwrap();
     let mut history = Vec::new();
     while trainer.steps_done() < 700 {

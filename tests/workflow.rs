@@ -37,8 +37,18 @@ fn ok(out: Output) -> String {
 
 /// Tiny networks, few steps: `probe_every` 100 and `eval_every` 200 do not divide 250.
 const TINY: [&str; 12] = [
-    "--set", "hidden=16", "--set", "batch_size=16", "--set", "learning_starts=64",
-    "--set", "eval_every=200", "--set", "probe_every=100", "--set", "log_every=20",
+    "--set",
+    "hidden=16",
+    "--set",
+    "batch_size=16",
+    "--set",
+    "learning_starts=64",
+    "--set",
+    "eval_every=200",
+    "--set",
+    "probe_every=100",
+    "--set",
+    "log_every=20",
 ];
 
 fn sweep(out: &Path, extra: &[&str]) -> Output {
@@ -53,11 +63,21 @@ fn summary(dir: &Path) -> serde_json::Value {
 }
 
 fn group<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    summary["groups"].as_array().unwrap().iter().find(|g| g["group"] == name).unwrap_or_else(|| panic!("no group {name} in {summary}"))
+    summary["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == name)
+        .unwrap_or_else(|| panic!("no group {name} in {summary}"))
 }
 
 fn last_step(metrics: &Path) -> u64 {
-    std::fs::read_to_string(metrics).unwrap().lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64()).max().unwrap()
+    std::fs::read_to_string(metrics)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64())
+        .max()
+        .unwrap()
 }
 
 /// Item 1: a run that reached total_steps is finished even if no record fell on its last step.
@@ -66,7 +86,10 @@ fn finished_runs_whose_last_record_is_not_on_the_last_step_are_scored() {
     let (runs, rep) = (tmp("finished"), tmp("finished-report"));
     ok(sweep(&runs, &["--algos", "alam", "--seeds", "0,1", "--steps", "251"]));
     for s in ["s0", "s1"] {
-        assert!(last_step(&runs.join(format!("double-integrator-alam-{s}/metrics.jsonl"))) < 251, "the case under test");
+        assert!(
+            last_step(&runs.join(format!("double-integrator-alam-{s}/metrics.jsonl"))) < 251,
+            "the case under test"
+        );
     }
     ok(alam(&["report", "--runs", runs.to_str().unwrap(), "--out", rep.to_str().unwrap()]));
     let g = summary(&rep);
@@ -80,7 +103,21 @@ fn finished_runs_whose_last_record_is_not_on_the_last_step_are_scored() {
 #[test]
 fn diverged_runs_are_counted_per_group_and_exit_non_zero() {
     let (runs, rep) = (tmp("diverged"), tmp("diverged-report"));
-    let out = sweep(&runs, &["--algos", "alam", "--seeds", "0,1", "--steps", "300", "--variant", "ok:tau=0.005", "--variant", "hot:critic_lr=1e30"]);
+    let out = sweep(
+        &runs,
+        &[
+            "--algos",
+            "alam",
+            "--seeds",
+            "0,1",
+            "--steps",
+            "300",
+            "--variant",
+            "ok:tau=0.005",
+            "--variant",
+            "hot:critic_lr=1e30",
+        ],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("2 run(s) diverged"), "{}", stderr(&out));
     let r = alam(&["report", "--runs", runs.to_str().unwrap(), "--out", rep.to_str().unwrap()]);
@@ -89,7 +126,11 @@ fn diverged_runs_are_counted_per_group_and_exit_non_zero() {
     let s = summary(&rep);
     assert_eq!(s["diverged"], 2);
     let hot = group(&s, "double-integrator-alam-hot");
-    assert_eq!((hot["seeds"].as_u64(), hot["runs_found"].as_u64(), &hot["complete"]), (Some(0), Some(2), &serde_json::json!(false)), "{hot}");
+    assert_eq!(
+        (hot["seeds"].as_u64(), hot["runs_found"].as_u64(), &hot["complete"]),
+        (Some(0), Some(2), &serde_json::json!(false)),
+        "{hot}"
+    );
     let names: Vec<&str> = hot["diverged"].as_array().unwrap().iter().map(|d| d["run"].as_str().unwrap()).collect();
     assert_eq!(names, ["double-integrator-alam-hot-s0", "double-integrator-alam-hot-s1"]);
     assert!(hot["diverged"][0]["step"].as_u64().unwrap() < 300);
@@ -175,7 +216,8 @@ fn train_refuses_to_overwrite_and_sweeps_validate_first() {
     assert!(err.contains(run.to_str().unwrap()), "{err}");
     assert_eq!(std::fs::read(run.join("metrics.jsonl")).unwrap(), before, "the first run is untouched");
     ok(train("1", true));
-    let cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["seed"], 1);
     // --out that is a file: the path and what failed.
     let file = run.join("config.json");
@@ -185,7 +227,10 @@ fn train_refuses_to_overwrite_and_sweeps_validate_first() {
     assert!(err.contains("config.json"), "{err}");
 
     let out = tmp("validate-first").join("s");
-    refused(sweep(&out, &["--algos", "alam", "--steps", "150", "--variant", "good:rho=2", "--variant", "bad:rho=-1"]), "`rho`");
+    refused(
+        sweep(&out, &["--algos", "alam", "--steps", "150", "--variant", "good:rho=2", "--variant", "bad:rho=-1"]),
+        "`rho`",
+    );
     assert!(!out.exists(), "the good variant must not train before the bad one is refused");
 }
 
@@ -195,13 +240,18 @@ fn train_refuses_to_overwrite_and_sweeps_validate_first() {
 fn a_rerun_sweep_checks_config_and_files() {
     let out = tmp("rerun");
     ok(sweep(&out, &["--algos", "lag", "--seeds", "0", "--steps", "150"]));
-    let err = refused(sweep(&out, &["--algos", "lag", "--seeds", "0", "--steps", "300", "--set", "lag_lr=0.5"]), "another config");
+    let err = refused(
+        sweep(&out, &["--algos", "lag", "--seeds", "0", "--steps", "300", "--set", "lag_lr=0.5"]),
+        "another config",
+    );
     assert!(err.contains("total_steps") && err.contains("lag_lr") && err.contains("--force"), "{err}");
     let err = ok(sweep(&out, &["--algos", "lag", "--seeds", "0", "--steps", "150"]));
     assert!(err.contains("already done"), "{err}");
     let err = ok(sweep(&out, &["--algos", "lag", "--seeds", "0", "--steps", "300", "--set", "lag_lr=0.5", "--force"]));
     assert!(err.contains("training it again"), "{err}");
-    let cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("double-integrator-lag-s0/config.json")).unwrap()).unwrap();
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("double-integrator-lag-s0/config.json")).unwrap())
+            .unwrap();
     assert_eq!((cfg["total_steps"].as_u64(), cfg["lag_lr"].as_f64()), (Some(300), Some(0.5)));
     std::fs::remove_file(out.join("double-integrator-lag-s0/weights.alam")).unwrap();
     let err = ok(sweep(&out, &["--algos", "lag", "--seeds", "0", "--steps", "300", "--set", "lag_lr=0.5"]));
@@ -215,10 +265,16 @@ fn a_rerun_sweep_checks_config_and_files() {
 fn no_op_configs_are_refused_and_messages_are_exact() {
     let out = tmp("noop");
     let o = out.join("o");
-    let err = refused(alam(&["train", "--env", "point-goal", "--algo", "alam", "--steps", "1500", "--out", o.to_str().unwrap()]), "`learning_starts`");
+    let err = refused(
+        alam(&["train", "--env", "point-goal", "--algo", "alam", "--steps", "1500", "--out", o.to_str().unwrap()]),
+        "`learning_starts`",
+    );
     assert!(err.contains("total_steps"), "{err}");
     assert!(!o.exists());
-    refused(alam(&["train", "--set", "utd_ratio=0.001", "--steps", "1100", "--out", o.to_str().unwrap()]), "`utd_ratio`");
+    refused(
+        alam(&["train", "--set", "utd_ratio=0.001", "--steps", "1100", "--out", o.to_str().unwrap()]),
+        "`utd_ratio`",
+    );
     let err = refused(alam(&["train", "--set", "tau=1e-7"]), "`tau`");
     assert!(err.contains("[1e-6, 1]"), "{err}");
     refused(alam(&["train", "--steps", "18446744073709551615"]), "`total_steps`");
@@ -297,12 +353,51 @@ fn weights_of_another_dtype_or_shape_are_refused() {
         file.extend_from_slice(&crc.to_le_bytes());
         file
     };
-    let with = |t: Tensor, dtype: DType, shape: Vec<usize>, data: Vec<u8>| Tensor::new(t.name.clone(), dtype, shape, t.param_id, Bytes::from_bytes_vec(data));
+    let with = |t: Tensor, dtype: DType, shape: Vec<usize>, data: Vec<u8>| {
+        Tensor::new(t.name.clone(), dtype, shape, t.param_id, Bytes::from_bytes_vec(data))
+    };
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("I32", rebuild(&|_, t| { let (s, d) = (t.shape.to_vec(), t.to_bytes().unwrap().to_vec()); with(t, DType::I32, s, d) })),
-        ("U32", rebuild(&|i, t| { let (s, d) = (t.shape.to_vec(), t.to_bytes().unwrap().to_vec()); if i == 0 { with(t, DType::U32, s, d) } else { t } })),
-        ("shape", rebuild(&|i, t| { let mut s = t.shape.to_vec(); let d = t.to_bytes().unwrap().to_vec(); if i == 1 { s.reverse(); s.push(1); } with(t, DType::F32, s, d) })),
-        ("non-finite", rebuild(&|i, t| { let s = t.shape.to_vec(); let mut d = t.to_bytes().unwrap().to_vec(); if i == 2 { d[..4].copy_from_slice(&f32::NAN.to_le_bytes()); } with(t, DType::F32, s, d) })),
+        (
+            "I32",
+            rebuild(&|_, t| {
+                let (s, d) = (t.shape.to_vec(), t.to_bytes().unwrap().to_vec());
+                with(t, DType::I32, s, d)
+            }),
+        ),
+        (
+            "U32",
+            rebuild(&|i, t| {
+                let (s, d) = (t.shape.to_vec(), t.to_bytes().unwrap().to_vec());
+                if i == 0 {
+                    with(t, DType::U32, s, d)
+                } else {
+                    t
+                }
+            }),
+        ),
+        (
+            "shape",
+            rebuild(&|i, t| {
+                let mut s = t.shape.to_vec();
+                let d = t.to_bytes().unwrap().to_vec();
+                if i == 1 {
+                    s.reverse();
+                    s.push(1);
+                }
+                with(t, DType::F32, s, d)
+            }),
+        ),
+        (
+            "non-finite",
+            rebuild(&|i, t| {
+                let s = t.shape.to_vec();
+                let mut d = t.to_bytes().unwrap().to_vec();
+                if i == 2 {
+                    d[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+                }
+                with(t, DType::F32, s, d)
+            }),
+        ),
     ];
     for (what, file) in cases {
         let p = run.join(format!("{what}.alam"));

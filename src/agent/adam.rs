@@ -175,7 +175,10 @@ mod tests {
         let mut ours = Adam::new(&net);
         let mut burn_opt = AdamConfig::new().with_epsilon(1e-8).init();
         for i in 0..5 {
-            let obs = Tensor::<2>::from_data(TensorData::new(vec![0.1 * i as f32, -0.3, 0.7, 0.2, 0.5, -0.9], [2, 3]), &device);
+            let obs = Tensor::<2>::from_data(
+                TensorData::new(vec![0.1 * i as f32, -0.3, 0.7, 0.2, 0.5, -0.9], [2, 3]),
+                &device,
+            );
             let loss = |a: &Actor| {
                 let (m, s) = a.forward(obs.clone());
                 (m.square() + s).sum()

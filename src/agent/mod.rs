@@ -8,17 +8,17 @@
 pub mod adam;
 pub mod handler;
 pub mod nets;
+pub mod readback;
 /// N seeds' agents stacked as one batched learner (networks and update only; driven by
 /// [`crate::population`] for `alam sweep`; native only: it reads synchronously).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod stacked;
-pub mod readback;
 pub mod steps;
 
+use crate::Rng64;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use crate::Rng64;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -181,9 +181,16 @@ impl Agent {
         };
         let n_stats = UpdateStats::NAMES.len();
         let stat_units = (0..n_stats)
-            .map(|i| Tensor::from_data(TensorData::new((0..n_stats).map(|j| f32::from(i == j)).collect::<Vec<f32>>(), [n_stats]), &plain))
+            .map(|i| {
+                Tensor::from_data(
+                    TensorData::new((0..n_stats).map(|j| f32::from(i == j)).collect::<Vec<f32>>(), [n_stats]),
+                    &plain,
+                )
+            })
             .collect();
-        let head_stats: Vec<f32> = (0..heads).flat_map(|h| (0..n_stats).map(move |i| f32::from(i == usize::from(h >= REWARD_HEADS)))).collect();
+        let head_stats: Vec<f32> = (0..heads)
+            .flat_map(|h| (0..n_stats).map(move |i| f32::from(i == usize::from(h >= REWARD_HEADS))))
+            .collect();
         let head_stats = Tensor::from_data(TensorData::new(head_stats, [heads, n_stats]), &plain);
         let mask: Vec<f32> = (0..heads).map(|h| f32::from(h >= REWARD_HEADS)).collect();
         let cost_head_mask = Tensor::from_data(TensorData::new(mask, [heads, 1, 1]), &device);
@@ -283,7 +290,14 @@ impl Agent {
         // Pessimistic cost value: the max of the cost twins, as the reward side takes the min,
         // so the actor cannot exploit one critic's underestimate of the danger ahead.
         let cost_value = |q: &Tensor<3>| q.clone().narrow(0, REWARD_HEADS, n_cost).max_dim(0).reshape([b, 1]);
-        let y_r = steps::reward_target(reward, not_done.clone(), head(&q_next, 0).min_pair(head(&q_next, 1)), next_logp, alpha.clone().inner(), gamma);
+        let y_r = steps::reward_target(
+            reward,
+            not_done.clone(),
+            head(&q_next, 0).min_pair(head(&q_next, 1)),
+            next_logp,
+            alpha.clone().inner(),
+            gamma,
+        );
         let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cost_gamma);
         // Each head's target `[heads, b, 1]`: y_r on the reward heads, y_c on the cost heads,
         // chosen by a 0/1 mask over the heads (elementwise: it fuses into one kernel, where a
@@ -308,7 +322,8 @@ impl Agent {
             Some((p, l)) => (Some(p), l),
             None => (None, Tensor::zeros([b, 1], &obs.device())),
         };
-        let per_sample = steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
+        let per_sample =
+            steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
         let actor_loss = per_sample.mean(); // `steps::batch_mean`, one agent's, without its reshape
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
@@ -337,9 +352,11 @@ impl Agent {
         // losses summed into theirs by one product with a `[heads, 10]` 0/1 matrix.
         let column = |i: usize| self.stat_units[i].clone().unsqueeze::<2>();
         let lambda = lambda.inner();
-        let columns = lambda.clone() * column(5) + h.clone() * column(8) + burn::tensor::activation::relu(h) * column(9);
+        let columns =
+            lambda.clone() * column(5) + h.clone() * column(8) + burn::tensor::activation::relu(h) * column(9);
         let means = columns.mean_dim(0).reshape([UpdateStats::NAMES.len()]);
-        let head_losses = per_head.inner().unsqueeze::<2>().matmul(self.head_stats.clone()).reshape([UpdateStats::NAMES.len()]);
+        let head_losses =
+            per_head.inner().unsqueeze::<2>().matmul(self.head_stats.clone()).reshape([UpdateStats::NAMES.len()]);
         let stats = self.pack_stats(
             means + head_losses + self.stat_units[8].clone().mul_scalar(d),
             [
@@ -399,7 +416,11 @@ impl Agent {
         let values = read_floats_async(Tensor::cat(parts, 0)).await?;
         let stats_len = n * UpdateStats::NAMES.len();
         if values.len() != stats_len + 1 + actor_floats {
-            return Err(AlamError::Device(format!("sync read {} floats, expected {}", values.len(), stats_len + 1 + actor_floats)));
+            return Err(AlamError::Device(format!(
+                "sync read {} floats, expected {}",
+                values.len(),
+                stats_len + 1 + actor_floats
+            )));
         }
         let (stats, rest) = values.split_at(stats_len);
         let bad_stat = stats.iter().position(|v| !v.is_finite());
@@ -410,7 +431,11 @@ impl Agent {
                     let row = &stats[i - i % n..i - i % n + n];
                     // A NaN or ∞ in one statistic spreads to all ten when they are packed
                     // (`pack_stats`: 0·NaN is NaN), so a whole row names no one of them.
-                    let what = if row.iter().all(|v| !v.is_finite()) { "every statistic of the update (a loss or λ)" } else { UpdateStats::NAMES[i % n] };
+                    let what = if row.iter().all(|v| !v.is_finite()) {
+                        "every statistic of the update (a loss or λ)"
+                    } else {
+                        UpdateStats::NAMES[i % n]
+                    };
                     (self.checked_updates + (i / n) as u64 + 1, what)
                 }
                 None => (self.updates, "the network weights"),
@@ -459,7 +484,9 @@ impl Agent {
     /// online actor.
     pub async fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {
         let (mean, log_std) = match &self.policy {
-            Some(policy) => policy.forward(Tensor::from_data(TensorData::new(obs.to_vec(), [1, self.obs_dim]), &self.host)),
+            Some(policy) => {
+                policy.forward(Tensor::from_data(TensorData::new(obs.to_vec(), [1, self.obs_dim]), &self.host))
+            }
             None => self.policy_tensor(obs),
         };
         let mean_logstd = read_floats_async(Tensor::cat(vec![mean, log_std], 1)).await?;
@@ -579,7 +606,11 @@ impl Learner {
     fn moments(&self, second: bool) -> AgentMoments {
         fn take<M: Module>(adam: &Adam<M>, second: bool) -> M {
             let (m, v, _) = adam.parts();
-            if second { v.clone() } else { m.clone() }
+            if second {
+                v.clone()
+            } else {
+                m.clone()
+            }
         }
         AgentMoments {
             actor: take(&self.actor_opt, second),
@@ -650,7 +681,10 @@ impl Agent {
             checked_adam_steps: self.checked.adam_steps(),
             handler: self.learner.handler.state(),
             checked_handler: self.checked.handler.state(),
-            unread: stats.chunks(UpdateStats::NAMES.len()).map(|row| row.iter().map(|v| v.to_bits()).collect()).collect(),
+            unread: stats
+                .chunks(UpdateStats::NAMES.len())
+                .map(|row| row.iter().map(|v| v.to_bits()).collect())
+                .collect(),
             policy: self.policy.is_some(),
         };
         Ok((scalars, host))
@@ -671,7 +705,9 @@ impl Agent {
         if scalars.unread.is_empty() != record.checked.is_none() {
             return bad("agent state: unread updates and the last good state must come together");
         }
-        if scalars.unread.len() as u64 > self.cfg.sync_every || scalars.checked_updates + scalars.unread.len() as u64 != scalars.updates {
+        if scalars.unread.len() as u64 > self.cfg.sync_every
+            || scalars.checked_updates + scalars.unread.len() as u64 != scalars.updates
+        {
             return bad("agent state: the unread updates do not add up");
         }
         if scalars.policy && policy.is_none() {
@@ -690,7 +726,13 @@ impl Agent {
         self.unread = scalars
             .unread
             .iter()
-            .map(|row| Tensor::from_data(TensorData::new(row.iter().map(|&b| f32::from_bits(b)).collect::<Vec<f32>>(), [row.len()]), &self.device).inner())
+            .map(|row| {
+                Tensor::from_data(
+                    TensorData::new(row.iter().map(|&b| f32::from_bits(b)).collect::<Vec<f32>>(), [row.len()]),
+                    &self.device,
+                )
+                .inner()
+            })
             .collect();
         self.policy = if scalars.policy { policy } else { None };
         self.updates = scalars.updates;

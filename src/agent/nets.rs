@@ -5,11 +5,11 @@
 //! same network on the CPU, in wasm and on WebGPU, and parallel tests cannot race on a
 //! backend's global seed.
 
+use crate::Rng64;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::{relu, softplus};
 use burn::tensor::{Device, Tensor, TensorData};
-use crate::Rng64;
 use rand::Rng;
 
 /// U(−k, k) with k = 1/√fan_in, as PyTorch's `nn.Linear` default.
@@ -85,10 +85,15 @@ impl Actor {
 
 /// a = tanh(μ + σ·ε) and log π(a), summed over the last (action) axis, with the tanh
 /// change-of-variables term — for one agent (`[batch, act]`) or stacked ones (`[n, batch, act]`).
-pub(crate) fn tanh_gaussian<const D: usize>(mean: Tensor<D>, log_std: Tensor<D>, noise: Tensor<D>) -> (Tensor<D>, Tensor<D>) {
+pub(crate) fn tanh_gaussian<const D: usize>(
+    mean: Tensor<D>,
+    log_std: Tensor<D>,
+    noise: Tensor<D>,
+) -> (Tensor<D>, Tensor<D>) {
     let action = (mean + log_std.clone().exp() * noise.clone()).tanh();
     let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-    let log_prob = noise.square().mul_scalar(-0.5) - log_std - half_log_2pi - (action.clone().square().neg() + 1.0 + 1e-6).log();
+    let log_prob =
+        noise.square().mul_scalar(-0.5) - log_std - half_log_2pi - (action.clone().square().neg() + 1.0 + 1e-6).log();
     (action, log_prob.sum_dim(D - 1))
 }
 
@@ -111,13 +116,22 @@ pub struct CriticEnsemble {
 pub const REWARD_HEADS: usize = 2;
 
 /// A parameter of `shape` drawn as [`uniform`].
-pub(crate) fn param<const D: usize>(rng: &mut Rng64, fan_in: usize, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+pub(crate) fn param<const D: usize>(
+    rng: &mut Rng64,
+    fan_in: usize,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
     let n = shape.iter().product();
     Param::from_tensor(Tensor::<D>::from_data(TensorData::new(uniform(rng, n, fan_in), shape), device))
 }
 
 /// θ_target ← τ·θ + (1 − τ)·θ_target for one parameter (the target lives without autodiff).
-pub(crate) fn polyak<const D: usize>(target: Param<Tensor<D>>, online: &Param<Tensor<D>>, tau: f64) -> Param<Tensor<D>> {
+pub(crate) fn polyak<const D: usize>(
+    target: Param<Tensor<D>>,
+    online: &Param<Tensor<D>>,
+    tau: f64,
+) -> Param<Tensor<D>> {
     let (id, t, _) = target.consume();
     Param::initialized(id, t.mul_scalar(1.0 - tau) + online.val().inner().mul_scalar(tau))
 }

@@ -32,8 +32,11 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::adam::Adam;
 use super::handler::{ConstraintHandler, HandlerState};
+use super::nets::{
+    polyak, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN,
+    REWARD_HEADS,
+};
 use super::steps;
-use super::nets::{polyak, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN, REWARD_HEADS};
 use super::{cost_heads, read_floats, Agent, AgentNets, UpdateStats};
 use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
@@ -67,7 +70,11 @@ impl StackedMlp {
                 .map(|m| {
                     let l = pick(m);
                     let w = l.weight.val().inner();
-                    let b = l.bias.as_ref().map(|b| b.val().inner()).unwrap_or_else(|| Tensor::zeros([w.dims()[1]], &w.device()));
+                    let b = l
+                        .bias
+                        .as_ref()
+                        .map(|b| b.val().inner())
+                        .unwrap_or_else(|| Tensor::zeros([w.dims()[1]], &w.device()));
                     let out = b.dims()[0];
                     (w.unsqueeze::<3>(), b.reshape([1, 1, out]))
                 })
@@ -101,7 +108,9 @@ impl StackedMlp {
 
     /// θ_target ← τ·θ + (1 − τ)·θ_target, per parameter.
     fn soft_update(self, online: &StackedMlp, tau: f64) -> Self {
-        let mix = |t: Vec<Param<Tensor<3>>>, o: &[Param<Tensor<3>>]| t.into_iter().zip(o).map(|(t, o)| polyak(t, o, tau)).collect();
+        let mix = |t: Vec<Param<Tensor<3>>>, o: &[Param<Tensor<3>>]| {
+            t.into_iter().zip(o).map(|(t, o)| polyak(t, o, tau)).collect()
+        };
         StackedMlp { weights: mix(self.weights, &online.weights), biases: mix(self.biases, &online.biases) }
     }
 }
@@ -217,17 +226,30 @@ pub enum SeedUpdate {
     /// This update made the seed's statistics non-finite. The whole update was undone and
     /// redone for the others; the seed's last good networks and update count are here (its
     /// slice of the stack goes on as garbage and must not be read again).
-    Diverged { error: AlamError, last_good: Box<AgentNets>, updates: u64 },
+    Diverged {
+        error: AlamError,
+        last_good: Box<AgentNets>,
+        updates: u64,
+    },
 }
 
 impl StackedAgents {
     /// Stacks `agents` (same config apart from the seed, fresh or trained): their weights,
     /// their update counts and their RNGs, so the stack goes on as they would.
     pub fn from_agents(agents: &[&Agent]) -> Result<Self> {
-        let first = agents.first().ok_or(AlamError::Config { field: "population", value: "0".into(), allowed: "must be ≥ 1" })?;
+        let first = agents.first().ok_or(AlamError::Config {
+            field: "population",
+            value: "0".into(),
+            allowed: "must be ≥ 1",
+        })?;
         let same = |a: &Agent| TrainConfig { seed: first.cfg.seed, ..a.cfg.clone() } == first.cfg;
-        if !agents.iter().all(|a| same(a) && a.obs_dim == first.obs_dim && a.act_dim == first.act_dim && a.updates == first.updates) {
-            return Err(AlamError::ConfigParse("a population's agents must share their config (seed apart) and progress".into()));
+        if !agents
+            .iter()
+            .all(|a| same(a) && a.obs_dim == first.obs_dim && a.act_dim == first.act_dim && a.updates == first.updates)
+        {
+            return Err(AlamError::ConfigParse(
+                "a population's agents must share their config (seed apart) and progress".into(),
+            ));
         }
         fn l<'a>(a: &&'a Agent) -> &'a super::Learner {
             &a.learner
@@ -235,16 +257,20 @@ impl StackedAgents {
         let actors: Vec<&Mlp> = agents.iter().map(|a| &l(a).actor.net).collect();
         let critics: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics).collect();
         let targets: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics_target).collect();
-        let multipliers: Option<Vec<&Mlp>> = agents.iter().map(|a| l(a).handler.multiplier_net().map(|m| &m.net)).collect();
+        let multipliers: Option<Vec<&Mlp>> =
+            agents.iter().map(|a| l(a).handler.multiplier_net().map(|m| &m.net)).collect();
         let log_alpha = stack_log_alpha(&agents.iter().map(|a| &l(a).temperature).collect::<Vec<_>>());
         // Each seed's Adam moments are networks of its own shape: stacked as its weights are.
         let actor_opt = stack_adam(&agents.iter().map(|a| &l(a).actor_opt).collect::<Vec<_>>(), |m| {
             StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
         });
         let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), |m| stack_critics(m));
-        let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha { value: own(stack_log_alpha(m)) });
+        let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha {
+            value: own(stack_log_alpha(m)),
+        });
         let multiplier_opts: Option<Vec<_>> = agents.iter().map(|a| l(a).handler.multiplier_optimiser()).collect();
-        let multiplier_opt = multiplier_opts.map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
+        let multiplier_opt = multiplier_opts
+            .map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
         Ok(StackedAgents {
             cfg: first.cfg.clone(),
             n: agents.len(),
@@ -301,7 +327,8 @@ impl StackedAgents {
         let heads = self.heads;
         agent.learner.actor_opt = unstack_adam(&l.actor_opt, |m| Actor { net: m.unstack(i) });
         agent.learner.critic_opt = unstack_adam(&l.critic_opt, |m| unstack_critics(m, i, heads));
-        agent.learner.alpha_opt = unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
+        agent.learner.alpha_opt =
+            unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
         if let Some(opt) = &l.multiplier_opt {
             agent.learner.handler.set_multiplier_optimiser(unstack_adam(opt, |m| MultiplierNet { net: m.unstack(i) }));
         }
@@ -383,7 +410,9 @@ impl StackedAgents {
                 return Ok((0..self.n)
                     .map(|i| match diverged[i].take() {
                         Some(d) => d,
-                        None if live[i] => SeedUpdate::Done(UpdateStats::from_values(std::array::from_fn(|k| row(i)[k] as f64))),
+                        None if live[i] => {
+                            SeedUpdate::Done(UpdateStats::from_values(std::array::from_fn(|k| row(i)[k] as f64)))
+                        }
                         None => SeedUpdate::Idle,
                     })
                     .collect());
@@ -391,7 +420,8 @@ impl StackedAgents {
             self.learner = rollback;
             for (i, k) in bad {
                 live[i] = false;
-                let error = AlamError::Diverged { update: self.learner.updates + 1, what: UpdateStats::NAMES[k].to_string() };
+                let error =
+                    AlamError::Diverged { update: self.learner.updates + 1, what: UpdateStats::NAMES[k].to_string() };
                 let last_good = Box::new(self.seed_nets(i));
                 diverged[i] = Some(SeedUpdate::Diverged { error, last_good, updates: self.learner.updates });
             }
@@ -423,9 +453,17 @@ impl StackedAgents {
         let cost_value = |q: &Tensor<4>| q.clone().narrow(1, REWARD_HEADS, n_cost).max_dim(1).reshape([n, b, 1]);
 
         // 1. Critic targets, no gradient.
-        let (next_act, next_logp) = Self::sample(&self.learner.actor.valid(), next_obs.clone().inner(), next_noise.inner());
+        let (next_act, next_logp) =
+            Self::sample(&self.learner.actor.valid(), next_obs.clone().inner(), next_noise.inner());
         let q_next = self.q(&self.learner.critics_target, next_obs.inner(), next_act);
-        let y_r = steps::reward_target(reward, not_done.clone(), head(&q_next, 0).min_pair(head(&q_next, 1)), next_logp, alpha.clone().inner(), cfg.gamma);
+        let y_r = steps::reward_target(
+            reward,
+            not_done.clone(),
+            head(&q_next, 0).min_pair(head(&q_next, 1)),
+            next_logp,
+            alpha.clone().inner(),
+            cfg.gamma,
+        );
         let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cfg.cost_gamma);
         let mut cols = vec![y_r.clone(), y_r];
         cols.extend(std::iter::repeat_n(y_c, n_cost));
@@ -446,10 +484,14 @@ impl StackedAgents {
         // λ(s): the seeds' multiplier network, or each seed's scalar (the handler's).
         let lambda = match &self.learner.multiplier {
             Some(net) => self.multiplier_lambda(net, obs_plain).detach(),
-            None => self.handler.stacked_scalar_lambda(handlers, b, &plain).expect("a handler without a multiplier network has a scalar λ"),
+            None => self
+                .handler
+                .stacked_scalar_lambda(handlers, b, &plain)
+                .expect("a handler without a multiplier network has a scalar λ"),
         };
         let penalty = self.handler.stacked_penalty(h.clone(), lambda.clone(), handlers);
-        let per_sample = steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
+        let per_sample =
+            steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
         let actor_loss = steps::batch_mean(per_sample);
         let grads = GradientsParams::from_grads(actor_loss.clone().sum().backward(), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
@@ -485,7 +527,8 @@ impl StackedAgents {
         self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
 
         let col = |t: Tensor<3>| t.inner().reshape([n, 1]);
-        let head_losses = |from: usize, len: usize| per_head.clone().narrow(1, from, len).sum_dim(1).inner().reshape([n, 1]);
+        let head_losses =
+            |from: usize, len: usize| per_head.clone().narrow(1, from, len).sum_dim(1).inner().reshape([n, 1]);
         Tensor::cat(
             vec![
                 head_losses(0, REWARD_HEADS),
@@ -569,7 +612,13 @@ mod tests {
         };
         let mut agents: Vec<Agent> = (0..n as u64).map(|s| Agent::new(&cfg(s), obs_dim, act_dim, &device)).collect();
         for (i, a) in agents.iter_mut().enumerate() {
-            let state = HandlerState { lambda: 0.5 + i as f64, integral: 0.5 + i as f64, prev_cost: 0.0, rho: [1.0, 3.0, 1.0][i], ..Default::default() };
+            let state = HandlerState {
+                lambda: 0.5 + i as f64,
+                integral: 0.5 + i as f64,
+                prev_cost: 0.0,
+                rho: [1.0, 3.0, 1.0][i],
+                ..Default::default()
+            };
             a.handler_mut().restore_state(state);
         }
         let initial: Vec<Vec<f32>> = agents.iter().map(|a| params(&a.nets())).collect();
@@ -635,11 +684,18 @@ mod tests {
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
         let out = pop.update(&[good.clone(), bad], &states, &[true, true]).unwrap();
         assert!(matches!(out[0], SeedUpdate::Done(_)), "{:?}", out[0]);
-        let SeedUpdate::Diverged { error: AlamError::Diverged { update: 1, .. }, last_good, updates: 0 } = &out[1] else { panic!("{:?}", out[1]) };
+        let SeedUpdate::Diverged { error: AlamError::Diverged { update: 1, .. }, last_good, updates: 0 } = &out[1]
+        else {
+            panic!("{:?}", out[1])
+        };
         agents[0].update_sync(&good).unwrap();
         let mut copy = Agent::new(&cfg(0), obs_dim, act_dim, &device);
         pop.write_seed(0, &mut copy);
-        let diff = params(&agents[0].nets()).iter().zip(params(&copy.nets())).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let diff = params(&agents[0].nets())
+            .iter()
+            .zip(params(&copy.nets()))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
         assert!(diff < 1e-5, "the live seed's update changed: {diff}");
         assert_eq!(params(last_good), before, "the diverged seed keeps its last good weights");
     }

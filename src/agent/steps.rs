@@ -28,14 +28,26 @@ pub fn critic_losses<const D: usize>(q: Tensor<D>, targets: Tensor<D>) -> Tensor
 /// The soft Bellman target y = r + γ(1 − done)(min(Q'₁, Q'₂) − α log π(a'|s')) (§4). The
 /// next-state terms come from the plain device (no gradient into the target); `reward` and
 /// `not_done` from the autodiff device, as the result.
-pub fn reward_target<const D: usize>(reward: Tensor<D>, not_done: Tensor<D>, min_q_next: Tensor<D>, next_logp: Tensor<D>, alpha: Tensor<D>, gamma: f64) -> Tensor<D> {
+pub fn reward_target<const D: usize>(
+    reward: Tensor<D>,
+    not_done: Tensor<D>,
+    min_q_next: Tensor<D>,
+    next_logp: Tensor<D>,
+    alpha: Tensor<D>,
+    gamma: f64,
+) -> Tensor<D> {
     let soft_value = min_q_next - next_logp * alpha;
     reward + not_done * soft_value.autodiff().mul_scalar(gamma)
 }
 
 /// The cost critic's target y_c = c + γ_c(1 − done) Q'_c(s', a') (§4), the next-state value
 /// from the plain device.
-pub fn cost_target<const D: usize>(cost: Tensor<D>, not_done: Tensor<D>, cost_value_next: Tensor<D>, cost_gamma: f64) -> Tensor<D> {
+pub fn cost_target<const D: usize>(
+    cost: Tensor<D>,
+    not_done: Tensor<D>,
+    cost_value_next: Tensor<D>,
+    cost_gamma: f64,
+) -> Tensor<D> {
     cost + not_done * cost_value_next.autodiff().mul_scalar(cost_gamma)
 }
 
@@ -43,7 +55,14 @@ pub fn cost_target<const D: usize>(cost: Tensor<D>, not_done: Tensor<D>, cost_va
 /// handler's penalty on h = Q_c(s, a) − d, divided by (1 + λ(s)) when `normalize` (so the
 /// policy gradient keeps a bounded scale however large λ grows: a big multiplier re-weights
 /// reward against cost instead of amplifying the cost critic's action-gradient noise).
-pub fn actor_objective<const D: usize>(logp: Tensor<D>, alpha: Tensor<D>, min_q: Tensor<D>, penalty: Option<Tensor<D>>, lambda: Tensor<D>, normalize: bool) -> Tensor<D> {
+pub fn actor_objective<const D: usize>(
+    logp: Tensor<D>,
+    alpha: Tensor<D>,
+    min_q: Tensor<D>,
+    penalty: Option<Tensor<D>>,
+    lambda: Tensor<D>,
+    normalize: bool,
+) -> Tensor<D> {
     let objective = logp * alpha - min_q;
     match penalty {
         Some(p) if normalize => (objective + p) / (lambda + 1.0),
@@ -85,12 +104,37 @@ mod tests {
         let alpha = 0.2;
         // By hand: (α log π − min Q + penalty) / (1 + λ).
         let want: Vec<f32> = (0..4).map(|i| (alpha * logp[i] - min_q[i] + penalty[i]) / (1.0 + lambda[i])).collect();
-        let one = actor_objective(t(&logp, [4, 1]), t(&[alpha], [1, 1]), t(&min_q, [4, 1]), Some(t(&penalty, [4, 1])), t(&lambda, [4, 1]), true);
-        let two = actor_objective(t(&logp, [2, 2, 1]), t(&[alpha, alpha], [2, 1, 1]), t(&min_q, [2, 2, 1]), Some(t(&penalty, [2, 2, 1])), t(&lambda, [2, 2, 1]), true);
+        let one = actor_objective(
+            t(&logp, [4, 1]),
+            t(&[alpha], [1, 1]),
+            t(&min_q, [4, 1]),
+            Some(t(&penalty, [4, 1])),
+            t(&lambda, [4, 1]),
+            true,
+        );
+        let two = actor_objective(
+            t(&logp, [2, 2, 1]),
+            t(&[alpha, alpha], [2, 1, 1]),
+            t(&min_q, [2, 2, 1]),
+            Some(t(&penalty, [2, 2, 1])),
+            t(&lambda, [2, 2, 1]),
+            true,
+        );
         for (got, want) in read_floats(one).unwrap().iter().zip(&want) {
             assert!((got - want).abs() < 1e-6);
         }
-        assert_eq!(read_floats(two).unwrap(), read_floats(actor_objective(t(&logp, [4, 1]), t(&[alpha], [1, 1]), t(&min_q, [4, 1]), Some(t(&penalty, [4, 1])), t(&lambda, [4, 1]), true)).unwrap());
+        assert_eq!(
+            read_floats(two).unwrap(),
+            read_floats(actor_objective(
+                t(&logp, [4, 1]),
+                t(&[alpha], [1, 1]),
+                t(&min_q, [4, 1]),
+                Some(t(&penalty, [4, 1])),
+                t(&lambda, [4, 1]),
+                true
+            ))
+            .unwrap()
+        );
         // The batch mean: one value for the agent, one per seed.
         assert_eq!(read_floats(batch_mean(t(&logp, [4, 1]))).unwrap(), vec![0.3125]);
         assert_eq!(read_floats(batch_mean(t(&logp, [2, 2, 1]))).unwrap(), vec![-0.25, 0.875]);
@@ -99,7 +143,14 @@ mod tests {
         assert_eq!(read_floats(gap.clone()).unwrap(), vec![0.3125 - 2.0]);
         assert_eq!(read_floats(temperature_loss(t(&[0.5], [1, 1]), gap)).unwrap(), vec![-0.5 * (0.3125 - 2.0)]);
         // Targets: y = r + γ(1 − done)(min Q' − α log π'), y_c = c + γ_c(1 − done) Q'_c.
-        let y = reward_target(t(&[1.0], [1, 1]), t(&[1.0], [1, 1]), t(&[2.0], [1, 1]).inner(), t(&[-1.0], [1, 1]).inner(), t(&[0.5], [1, 1]).inner(), 0.5);
+        let y = reward_target(
+            t(&[1.0], [1, 1]),
+            t(&[1.0], [1, 1]),
+            t(&[2.0], [1, 1]).inner(),
+            t(&[-1.0], [1, 1]).inner(),
+            t(&[0.5], [1, 1]).inner(),
+            0.5,
+        );
         assert_eq!(read_floats(y).unwrap(), vec![1.0 + 0.5 * (2.0 + 0.5)]);
         let y_c = cost_target(t(&[1.0, 0.0], [2, 1]), t(&[0.0, 1.0], [2, 1]), t(&[4.0, 4.0], [2, 1]).inner(), 0.25);
         assert_eq!(read_floats(y_c).unwrap(), vec![1.0, 1.0]);

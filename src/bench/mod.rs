@@ -29,7 +29,16 @@ pub struct UpdateBench {
 /// Full updates per second of `algo` (SAC-ALaM by default), replay sampling and the host reads
 /// included: one packed read every `sync_every` updates, as a training run pays them.
 #[allow(clippy::too_many_arguments)]
-pub fn update_throughput(obs_dim: usize, act_dim: usize, batch: usize, hidden: usize, updates: u64, sync_every: u64, algo: Algo, device: &burn::tensor::Device) -> Result<UpdateBench> {
+pub fn update_throughput(
+    obs_dim: usize,
+    act_dim: usize,
+    batch: usize,
+    hidden: usize,
+    updates: u64,
+    sync_every: u64,
+    algo: Algo,
+    device: &burn::tensor::Device,
+) -> Result<UpdateBench> {
     let mut cfg = TrainConfig::preset(crate::env::EnvKind::DoubleIntegrator, algo);
     cfg.hidden = hidden;
     cfg.batch_size = batch;
@@ -52,7 +61,16 @@ pub fn update_throughput(obs_dim: usize, act_dim: usize, batch: usize, hidden: u
     let t0 = Instant::now();
     run(&mut agent, updates)?;
     let secs = t0.elapsed().as_secs_f64();
-    Ok(UpdateBench { obs_dim, act_dim, batch, hidden, algo: algo.name().to_string(), sync_every, updates, sac_alam_updates_per_s: updates as f64 / secs })
+    Ok(UpdateBench {
+        obs_dim,
+        act_dim,
+        batch,
+        hidden,
+        algo: algo.name().to_string(),
+        sync_every,
+        updates,
+        sac_alam_updates_per_s: updates as f64 / secs,
+    })
 }
 
 /// A full replay buffer of random transitions (10% with cost), to sample update batches from.
@@ -81,7 +99,15 @@ pub struct PopulationBench {
 /// N seeds' SAC-ALaM updates: N separate agents updated in turn (what `sweep --population off`
 /// does), against one batched update of the same N agents stacked ([`StackedAgents`], what
 /// `sweep` does). Each seed samples its own batch, both ways.
-pub fn population_throughput(n: usize, obs_dim: usize, act_dim: usize, batch: usize, hidden: usize, updates: u64, device: &burn::tensor::Device) -> Result<PopulationBench> {
+pub fn population_throughput(
+    n: usize,
+    obs_dim: usize,
+    act_dim: usize,
+    batch: usize,
+    hidden: usize,
+    updates: u64,
+    device: &burn::tensor::Device,
+) -> Result<PopulationBench> {
     let mut rng = Rng64::seed_from_u64(0);
     let replay = random_replay(obs_dim, act_dim, &mut rng);
     let warmup = (updates / 10).max(3);

@@ -43,10 +43,8 @@ pub(super) fn run(
         return Ok(Outcome::Done);
     }
     let upd = bench::update_throughput(obs_dim, act_dim, batch, hidden, updates, sync_every, algo, &device)?;
-    let envs: serde_json::Map<String, serde_json::Value> = EnvKind::ALL
-        .iter()
-        .map(|&k| (k.name().to_string(), bench::env_throughput(k, env_steps).into()))
-        .collect();
+    let envs: serde_json::Map<String, serde_json::Value> =
+        EnvKind::ALL.iter().map(|&k| (k.name().to_string(), bench::env_throughput(k, env_steps).into())).collect();
     let out = serde_json::json!({
         "impl": "burn",
         "device": device_name,
@@ -82,7 +80,11 @@ fn bench_device(name: &str) -> Result<(burn::tensor::Device, &'static str)> {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     format!("{cpu}, {cores} cores")

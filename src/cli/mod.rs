@@ -18,7 +18,11 @@ use alam::{AlamError, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "alam", version, about = "ALaM Playground: safe RL with state-wise constraints (SAC-ALaM and baselines)")]
+#[command(
+    name = "alam",
+    version,
+    about = "ALaM Playground: safe RL with state-wise constraints (SAC-ALaM and baselines)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -183,7 +187,12 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 e.exit();
             }
             // clap quotes the bad value whole: a 50 MB argument is not echoed back.
@@ -208,14 +217,25 @@ pub fn main() -> ExitCode {
 fn run(command: Command) -> Result<Outcome> {
     match command {
         Command::Train { resume: Some(dir), cfg, quiet, .. } => train::resume(dir, cfg.steps, quiet),
-        Command::Train { env, algo, seed, cfg, out, force, quiet, resume: None } => train::run(env, algo, seed, cfg, out, force, quiet),
+        Command::Train { env, algo, seed, cfg, out, force, quiet, resume: None } => {
+            train::run(env, algo, seed, cfg, out, force, quiet)
+        }
         Command::Eval { weights, episodes, seed } => eval::run(weights, episodes, seed),
         Command::Sweep { envs, algos, seeds, variants, cfg, shard, population, out, force } => {
             sweep::run(envs, algos, seeds, variants, cfg, shard, population, out, force)
         }
-        Command::Bench { updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo } => {
-            bench::run(updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo)
-        }
+        Command::Bench {
+            updates,
+            obs_dim,
+            act_dim,
+            batch,
+            hidden,
+            env_steps,
+            device,
+            population,
+            sync_every,
+            algo,
+        } => bench::run(updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo),
         Command::Report { runs, out } => report::run(runs, out),
         Command::EmbedHistory { run, out, full } => history::run(run, out, full),
         Command::Config { env, algo } => config::run(env, algo),
@@ -255,7 +275,13 @@ fn flag_in(flag: &'static str, v: u64, lo: u64, hi: u64, allowed: &'static str) 
 }
 
 /// Preset of env × algo, then the config file, then `--steps`, then `--set` overrides.
-fn build_config(env: EnvKind, algo: Algo, seed: u64, args: &ConfigArgs, extra: &[(String, String)]) -> Result<TrainConfig> {
+fn build_config(
+    env: EnvKind,
+    algo: Algo,
+    seed: u64,
+    args: &ConfigArgs,
+    extra: &[(String, String)],
+) -> Result<TrainConfig> {
     let mut cfg = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)

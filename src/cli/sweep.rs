@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use alam::config::{Algo, TrainConfig};
 use alam::env::EnvKind;
-use alam::run::{io_context, resumable_step, resume_in_dir, resume_population_in_dirs, train_population_to_dirs, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
+use alam::run::{
+    io_context, resumable_step, resume_in_dir, resume_population_in_dirs, train_population_to_dirs, CONFIG_FILE,
+    DONE_FILE, METRICS_FILE, WEIGHTS_FILE,
+};
 use alam::sweep::{clip, grid, parse_shard, seed_groups, shard, Batching, Cell};
 use alam::{checkpoint, AlamError, Result};
 
@@ -47,7 +50,10 @@ pub(super) fn run(
         }
     }
     if out.exists() && !out.is_dir() {
-        return Err(AlamError::Io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("--out {}: exists and is not a folder", out.display()))));
+        return Err(AlamError::Io(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("--out {}: exists and is not a folder", out.display()),
+        )));
     }
     let units: Vec<Vec<Cell>> = match population {
         Batching::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
@@ -70,10 +76,16 @@ pub(super) fn run(
                     todo.push(cell);
                 }
                 DoneRun::Differs(fields) if force => {
-                    eprintln!("{} was done with another config ({}): --force, training it again", cell.dir_name(), clip(&fields.join(", "), 300));
+                    eprintln!(
+                        "{} was done with another config ({}): --force, training it again",
+                        cell.dir_name(),
+                        clip(&fields.join(", "), 300)
+                    );
                     todo.push(cell);
                 }
-                DoneRun::Differs(fields) => differ.push(format!("{} ({})", cell.dir_name(), clip(&fields.join(", "), 300))),
+                DoneRun::Differs(fields) => {
+                    differ.push(format!("{} ({})", cell.dir_name(), clip(&fields.join(", "), 300)))
+                }
             }
         }
         todo_units.push(todo);
@@ -119,7 +131,11 @@ pub(super) fn run(
                     None => train(&cfgs[0], &dirs[0], true)? as usize,
                 };
             } else if resume_at.iter().all(|s| s.is_some() && *s == resume_at[0]) {
-                eprintln!("[{k}/{total}] {} (one population, resumed from step {})", names.join(", "), resume_at[0].unwrap_or(0));
+                eprintln!(
+                    "[{k}/{total}] {} (one population, resumed from step {})",
+                    names.join(", "),
+                    resume_at[0].unwrap_or(0)
+                );
                 diverged += report_population(resume_population_in_dirs(&dirs, |_, _| {})?, &dirs);
             } else {
                 eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
@@ -154,7 +170,10 @@ fn done_state(dir: &Path, cfg: &TrainConfig) -> DoneRun {
             return DoneRun::Incomplete(format!("{f} is missing"));
         }
     }
-    let stored = match std::fs::read_to_string(dir.join(CONFIG_FILE)).map_err(AlamError::from).and_then(|t| TrainConfig::from_json(&t)) {
+    let stored = match std::fs::read_to_string(dir.join(CONFIG_FILE))
+        .map_err(AlamError::from)
+        .and_then(|t| TrainConfig::from_json(&t))
+    {
         Ok(c) => c,
         Err(e) => return DoneRun::Incomplete(format!("{CONFIG_FILE}: {}", clip(&e.to_string(), 200))),
     };
@@ -162,11 +181,19 @@ fn done_state(dir: &Path, cfg: &TrainConfig) -> DoneRun {
         let (a, b) = (serde_json::to_value(&stored).unwrap_or_default(), serde_json::to_value(cfg).unwrap_or_default());
         let fields = a
             .as_object()
-            .map(|o| o.iter().filter(|(k, v)| b.get(k.as_str()) != Some(v)).map(|(k, v)| format!("{k}: {v} → {}", b[k.as_str()])).collect())
+            .map(|o| {
+                o.iter()
+                    .filter(|(k, v)| b.get(k.as_str()) != Some(v))
+                    .map(|(k, v)| format!("{k}: {v} → {}", b[k.as_str()]))
+                    .collect()
+            })
             .unwrap_or_default();
         return DoneRun::Differs(fields);
     }
-    match std::fs::read(dir.join(WEIGHTS_FILE)).map_err(AlamError::from).and_then(|b| checkpoint::read_header(&b).map(|(h, _)| h)) {
+    match std::fs::read(dir.join(WEIGHTS_FILE))
+        .map_err(AlamError::from)
+        .and_then(|b| checkpoint::read_header(&b).map(|(h, _)| h))
+    {
         Ok(h) if h.config != *cfg => DoneRun::Incomplete(format!("{WEIGHTS_FILE} was made with another config")),
         Ok(_) => DoneRun::Done,
         Err(e) => DoneRun::Incomplete(format!("{WEIGHTS_FILE}: {}", clip(&e.to_string(), 200))),
@@ -181,9 +208,19 @@ fn report_population(population: alam::population::PopulationTrainer, dirs: &[Pa
         match t.diverged() {
             Some(msg) => {
                 diverged += 1;
-                eprintln!("{} diverged at step {}: {msg}; last good weights in {}", dir.display(), t.steps_done(), weights.display());
+                eprintln!(
+                    "{} diverged at step {}: {msg}; last good weights in {}",
+                    dir.display(),
+                    t.steps_done(),
+                    weights.display()
+                );
             }
-            None => eprintln!("done: {} steps, {} episodes; weights in {}", t.steps_done(), t.episodes_done(), weights.display()),
+            None => eprintln!(
+                "done: {} steps, {} episodes; weights in {}",
+                t.steps_done(),
+                t.episodes_done(),
+                weights.display()
+            ),
         }
     }
     diverged

@@ -13,7 +13,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{build_config, ConfigArgs, Outcome};
 
-pub(super) fn run(env: EnvKind, algo: Algo, seed: u64, cfg: ConfigArgs, out: PathBuf, force: bool, quiet: bool) -> Result<Outcome> {
+pub(super) fn run(
+    env: EnvKind,
+    algo: Algo,
+    seed: u64,
+    cfg: ConfigArgs,
+    out: PathBuf,
+    force: bool,
+    quiet: bool,
+) -> Result<Outcome> {
     let cfg = build_config(env, algo, seed, &cfg, &[])?;
     for w in cfg.warnings() {
         eprintln!("warning: {w}");
@@ -95,7 +103,12 @@ fn report_end(trainer: &Trainer, out: &Path) -> bool {
             true
         }
         None => {
-            eprintln!("done: {} steps, {} episodes; weights in {}", trainer.steps_done(), trainer.episodes_done(), weights.display());
+            eprintln!(
+                "done: {} steps, {} episodes; weights in {}",
+                trainer.steps_done(),
+                trainer.episodes_done(),
+                weights.display()
+            );
             false
         }
     }

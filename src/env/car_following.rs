@@ -136,8 +136,7 @@ impl CarFollowing {
     /// "doomed" here is the conservative, worst-case reading.
     pub fn is_doomed_worst_case(&self, gap: f32, ego_v: f32, lead_v: f32) -> bool {
         let p = &self.p;
-        let (mut ego_x, mut ego_v, mut lead_x, mut lead_v) =
-            (0.0, ego_v, gap + p.car_length, lead_v);
+        let (mut ego_x, mut ego_v, mut lead_x, mut lead_v) = (0.0, ego_v, gap + p.car_length, lead_v);
         // Both cars stop within v/(decel·dt) steps; the bound only guards odd parameters.
         for _ in 0..100_000 {
             if lead_x - ego_x - p.car_length < p.min_gap {
@@ -178,25 +177,11 @@ fn lead_advance(v: f32, mode: LeadMode, p: &CarFollowingParams) -> (f32, LeadMod
         LeadMode::Cruise => (v, mode),
         LeadMode::Braking { decel, target } => {
             let v = brake(v, decel, target, p);
-            (
-                v,
-                if v <= target {
-                    LeadMode::Recovering
-                } else {
-                    mode
-                },
-            )
+            (v, if v <= target { LeadMode::Recovering } else { mode })
         }
         LeadMode::Recovering => {
             let v = (v + p.lead_recover_accel * p.dt).min(p.v_lead_cruise);
-            (
-                v,
-                if v >= p.v_lead_cruise {
-                    LeadMode::Cruise
-                } else {
-                    mode
-                },
-            )
+            (v, if v >= p.v_lead_cruise { LeadMode::Cruise } else { mode })
         }
     }
 }
@@ -232,14 +217,8 @@ impl Env for CarFollowing {
 
     fn step(&mut self, action: &[f32], obs: &mut [f32]) -> StepOutcome {
         let p = &self.p;
-        if self.mode == LeadMode::Cruise
-            && self
-                .rng
-                .random_bool(f64::from(p.brake_prob.clamp(0.0, 1.0)))
-        {
-            let decel = self
-                .rng
-                .random_range(p.brake_min..=p.brake_max.max(p.brake_min));
+        if self.mode == LeadMode::Cruise && self.rng.random_bool(f64::from(p.brake_prob.clamp(0.0, 1.0))) {
+            let decel = self.rng.random_range(p.brake_min..=p.brake_max.max(p.brake_min));
             let target = self.rng.random_range(0.0..=p.brake_target_max.max(0.0));
             self.mode = LeadMode::Braking { decel, target };
         }
@@ -284,7 +263,19 @@ impl Env for CarFollowing {
         super::state_json(self)
     }
     fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String> {
-        *self = super::restore_state(state, &self.p, |e: &Self| &e.p, |e: &Self| [e.ego_x, e.ego_v, e.lead_x, e.lead_v, e.lead_accel].iter().all(|v| v.is_finite()) && e.t <= e.p.max_episode_steps && match e.mode { LeadMode::Braking { decel, target } => decel.is_finite() && target.is_finite(), _ => true })?;
+        *self = super::restore_state(
+            state,
+            &self.p,
+            |e: &Self| &e.p,
+            |e: &Self| {
+                [e.ego_x, e.ego_v, e.lead_x, e.lead_v, e.lead_accel].iter().all(|v| v.is_finite())
+                    && e.t <= e.p.max_episode_steps
+                    && match e.mode {
+                        LeadMode::Braking { decel, target } => decel.is_finite() && target.is_finite(),
+                        _ => true,
+                    }
+            },
+        )?;
         Ok(())
     }
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
@@ -366,9 +357,7 @@ mod tests {
         let mut obs = [0.0; 4];
         e.set_state(1000.0, 20.0, 20.0);
         e.step(&[0.0], &mut obs);
-        let LeadMode::Braking { decel, target } = e.mode else {
-            panic!("{:?}", e.mode)
-        };
+        let LeadMode::Braking { decel, target } = e.mode else { panic!("{:?}", e.mode) };
         assert!((4.0..=6.0).contains(&decel) && (0.0..=15.0).contains(&target));
         assert!((obs[3] + decel / 5.0).abs() < 1e-4, "{obs:?}");
         let mut seen = vec![e.mode];
@@ -379,10 +368,7 @@ mod tests {
                 seen.push(e.mode);
             }
         }
-        assert!(
-            seen.len() >= 3 && seen[1] == LeadMode::Recovering && seen[2] == LeadMode::Cruise,
-            "{seen:?}"
-        );
+        assert!(seen.len() >= 3 && seen[1] == LeadMode::Recovering && seen[2] == LeadMode::Cruise, "{seen:?}");
     }
 
     /// Ground truth by simulation: force the lead into its hardest brake to 0 (and keep it
@@ -395,10 +381,7 @@ mod tests {
         if gap < e.p.min_gap {
             return true;
         }
-        e.mode = LeadMode::Braking {
-            decel: e.p.brake_max,
-            target: 0.0,
-        };
+        e.mode = LeadMode::Braking { decel: e.p.brake_max, target: 0.0 };
         let mut obs = [0.0; 4];
         for _ in 0..1000 {
             if e.step(&[-1.0], &mut obs).cost > 0.0 {
@@ -417,11 +400,7 @@ mod tests {
                 for j in 0..61 {
                     let (gap, v) = (50.0 * i as f32 / 60.0, 30.0 * j as f32 / 60.0);
                     let oracle = e.is_doomed_worst_case(gap, v, lead_v);
-                    assert_eq!(
-                        oracle,
-                        doomed_by_rollout(gap, v, lead_v),
-                        "gap {gap}, v {v}, lead {lead_v}"
-                    );
+                    assert_eq!(oracle, doomed_by_rollout(gap, v, lead_v), "gap {gap}, v {v}, lead {lead_v}");
                     n_doomed += oracle as usize;
                 }
             }

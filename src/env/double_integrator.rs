@@ -58,14 +58,7 @@ pub struct DoubleIntegrator {
 impl DoubleIntegrator {
     /// The start state is drawn at once, so `scene()` is meaningful before the first reset.
     pub fn new(params: DoubleIntegratorParams, seed: u64) -> Self {
-        let mut env = Self {
-            p: params,
-            rng: EnvRng::seed_from_u64(seed),
-            x: 0.0,
-            v: 0.0,
-            u: 0.0,
-            t: 0,
-        };
+        let mut env = Self { p: params, rng: EnvRng::seed_from_u64(seed), x: 0.0, v: 0.0, u: 0.0, t: 0 };
         env.draw_start();
         env
     }
@@ -235,7 +228,12 @@ impl Env for DoubleIntegrator {
         super::state_json(self)
     }
     fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String> {
-        *self = super::restore_state(state, &self.p, |e: &Self| &e.p, |e: &Self| [e.x, e.v, e.u].iter().all(|v| v.is_finite()) && e.t <= e.p.max_episode_steps)?;
+        *self = super::restore_state(
+            state,
+            &self.p,
+            |e: &Self| &e.p,
+            |e: &Self| [e.x, e.v, e.u].iter().all(|v| v.is_finite()) && e.t <= e.p.max_episode_steps,
+        )?;
         Ok(())
     }
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
@@ -287,11 +285,7 @@ mod tests {
             if v == 0.0 {
                 return false;
             }
-            let a = if v.abs() > 0.05 {
-                -v.signum()
-            } else {
-                -v / 0.05
-            };
+            let a = if v.abs() > 0.05 { -v.signum() } else { -v / 0.05 };
             if e.step(&[a], &mut obs).cost > 0.0 {
                 return true;
             }
@@ -316,12 +310,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            disagree.is_empty(),
-            "{} disagreements: {:?}",
-            disagree.len(),
-            &disagree[..disagree.len().min(10)]
-        );
+        assert!(disagree.is_empty(), "{} disagreements: {:?}", disagree.len(), &disagree[..disagree.len().min(10)]);
         assert!(n_doomed > n * n / 10 && n_doomed < n * n * 9 / 10);
     }
 
@@ -404,9 +393,7 @@ mod tests {
             let out = e.step(&[1.0], &mut obs);
             costs.push((e.state().0, out.cost));
         }
-        assert!(costs
-            .iter()
-            .all(|&(x, c)| c == if x > 1.0 { 1.0 } else { 0.0 }));
+        assert!(costs.iter().all(|&(x, c)| c == if x > 1.0 { 1.0 } else { 0.0 }));
         assert!(costs.iter().any(|&(_, c)| c == 1.0));
     }
 

@@ -39,11 +39,7 @@ pub enum EnvKind {
 }
 
 impl EnvKind {
-    pub const ALL: [EnvKind; 3] = [
-        EnvKind::PointGoal,
-        EnvKind::DoubleIntegrator,
-        EnvKind::CarFollowing,
-    ];
+    pub const ALL: [EnvKind; 3] = [EnvKind::PointGoal, EnvKind::DoubleIntegrator, EnvKind::CarFollowing];
 
     /// The kebab-case name, the same one serde and the CLI use.
     pub fn name(self) -> &'static str {
@@ -59,16 +55,10 @@ impl std::str::FromStr for EnvKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EnvKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = EnvKind::ALL.iter().map(|k| k.name()).collect();
-                format!(
-                    "unknown environment '{s}'; expected one of: {}",
-                    names.join(", ")
-                )
-            })
+        EnvKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = EnvKind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown environment '{s}'; expected one of: {}", names.join(", "))
+        })
     }
 }
 
@@ -111,7 +101,12 @@ pub(crate) fn state_json<E: serde::Serialize>(env: &E) -> serde_json::Value {
 
 /// An env of type `E` from [`state_json`]'s output, accepted only if it has `params` and
 /// `sound` holds for it.
-pub(crate) fn restore_state<E, P>(state: &serde_json::Value, params: &P, own: impl Fn(&E) -> &P, sound: impl Fn(&E) -> bool) -> Result<E, String>
+pub(crate) fn restore_state<E, P>(
+    state: &serde_json::Value,
+    params: &P,
+    own: impl Fn(&E) -> &P,
+    sound: impl Fn(&E) -> bool,
+) -> Result<E, String>
 where
     E: serde::de::DeserializeOwned,
     P: PartialEq,
@@ -227,16 +222,10 @@ mod tests {
         for k in EnvKind::ALL {
             assert_eq!(k.name().parse::<EnvKind>().unwrap(), k);
             assert_eq!(k.to_string(), k.name());
-            assert_eq!(
-                serde_json::to_string(&k).unwrap(),
-                format!("\"{}\"", k.name())
-            );
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.name()));
         }
         let err = "pointgoal".parse::<EnvKind>().unwrap_err();
-        assert!(
-            err.contains("point-goal") && err.contains("car-following"),
-            "{err}"
-        );
+        assert!(err.contains("point-goal") && err.contains("car-following"), "{err}");
     }
 
     #[test]
@@ -262,18 +251,13 @@ mod tests {
             let (mut t, mut truncations) = (0, 0);
             for _ in 0..10_000 {
                 // Beyond [-1, 1] on purpose: step must clamp.
-                act.iter_mut()
-                    .for_each(|a| *a = rng.random_range(-1.5..1.5));
+                act.iter_mut().for_each(|a| *a = rng.random_range(-1.5..1.5));
                 let out = env.step(&act, &mut obs);
                 t += 1;
                 assert!(obs.iter().all(|o| o.is_finite()), "{kind}: {obs:?}");
                 assert!(out.reward.is_finite());
                 assert!(out.cost == 0.0 || out.cost == 1.0);
-                assert_eq!(
-                    out.truncated,
-                    t == env.max_episode_steps(),
-                    "{kind} at t = {t}"
-                );
+                assert_eq!(out.truncated, t == env.max_episode_steps(), "{kind} at t = {t}");
                 if out.truncated {
                     truncations += 1;
                 }

@@ -158,10 +158,7 @@ impl PointGoal {
                 let r = p.hazard_radius + p.keepout;
                 let clear = dist(c, self.pos) > r
                     && dist(c, self.goal) > r + p.goal_radius
-                    && self
-                        .hazards
-                        .iter()
-                        .all(|h| dist(c, [h[0], h[1]]) > r + h[2]);
+                    && self.hazards.iter().all(|h| dist(c, [h[0], h[1]]) > r + h[2]);
                 if clear {
                     break;
                 }
@@ -180,10 +177,7 @@ impl PointGoal {
             let h = (arena - gr).max(0.0);
             g = [self.rng.random_range(-h..=h), self.rng.random_range(-h..=h)];
             let clear = dist(g, self.pos) > 2.0 * gr + ko
-                && self
-                    .hazards
-                    .iter()
-                    .all(|h| dist(g, [h[0], h[1]]) > h[2] + gr + ko);
+                && self.hazards.iter().all(|h| dist(g, [h[0], h[1]]) > h[2] + gr + ko);
             if clear {
                 break;
             }
@@ -322,7 +316,22 @@ impl Env for PointGoal {
         super::state_json(self)
     }
     fn load_state(&mut self, state: &serde_json::Value) -> Result<(), String> {
-        *self = super::restore_state(state, &self.p, |e: &Self| &e.p, |e: &Self| e.pos.iter().chain(&e.vel).chain(&e.goal).chain(e.hazards.iter().flatten()).chain([&e.goal_dist]).all(|v| v.is_finite()) && e.hazards.len() <= e.p.n_hazards && e.t <= e.p.max_episode_steps)?;
+        *self = super::restore_state(
+            state,
+            &self.p,
+            |e: &Self| &e.p,
+            |e: &Self| {
+                e.pos
+                    .iter()
+                    .chain(&e.vel)
+                    .chain(&e.goal)
+                    .chain(e.hazards.iter().flatten())
+                    .chain([&e.goal_dist])
+                    .all(|v| v.is_finite())
+                    && e.hazards.len() <= e.p.n_hazards
+                    && e.t <= e.p.max_episode_steps
+            },
+        )?;
         Ok(())
     }
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
@@ -333,11 +342,7 @@ impl Env for PointGoal {
             let y = cell_centre(range, j, ny);
             for i in 0..nx {
                 let k = j * nx + i;
-                self.write_obs(
-                    [cell_centre(range, i, nx), y],
-                    [0.0; 2],
-                    &mut obs[k * d..(k + 1) * d],
-                );
+                self.write_obs([cell_centre(range, i, nx), y], [0.0; 2], &mut obs[k * d..(k + 1) * d]);
             }
         }
         Some(ProbeGrid {
@@ -462,7 +467,8 @@ mod tests {
     fn same_seed_same_trajectory_different_seed_different_start() {
         let run = |seed| {
             let mut e = PointGoal::new(PointGoalParams::default(), seed);
-            let log = crate::env::rollout_log(&mut e, 700, |t| vec![((t as f32) * 0.13).sin(), ((t as f32) * 0.07).cos()]);
+            let log =
+                crate::env::rollout_log(&mut e, 700, |t| vec![((t as f32) * 0.13).sin(), ((t as f32) * 0.07).cos()]);
             // The layout drawn at the first reset: robot, goal, a hazard.
             [vec![e.pos[0], e.pos[1], e.goal[0], e.hazards[0][0]], log].concat()
         };

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::env::{make_env, EnvKind};
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
-use crate::checkpoint;
 use crate::run::{io_context, read_metrics, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
-use crate::sweep::clip;
 use crate::stats::{mean, mean_abs_change, second_half, std_dev};
+use crate::sweep::clip;
 use crate::trainer::PROBE_GRID;
 
 /// One finished run of a sweep.
@@ -53,13 +53,10 @@ impl Run {
 
     /// The probe record nearest to `step`.
     pub fn probe_near(&self, step: u64) -> Option<&Record> {
-        self.records
-            .iter()
-            .filter(|r| matches!(r, Record::Probe { .. }))
-            .min_by_key(|r| match r {
-                Record::Probe { step: s, .. } => s.abs_diff(step),
-                _ => u64::MAX,
-            })
+        self.records.iter().filter(|r| matches!(r, Record::Probe { .. })).min_by_key(|r| match r {
+            Record::Probe { step: s, .. } => s.abs_diff(step),
+            _ => u64::MAX,
+        })
     }
 
     pub fn last_probe(&self) -> Option<&Record> {
@@ -200,7 +197,10 @@ pub fn summarize_group(group: &str, runs: &[&Run], others: &[&NotScored]) -> Gro
     let scores: Vec<RunScores> = runs.iter().map(|r| score(r)).collect();
     let pick = |f: fn(&RunScores) -> Option<f64>| Spread::of(&scores.iter().filter_map(f).collect::<Vec<_>>());
     let cfg = runs.first().map(|r| &r.cfg).or_else(|| others.iter().find_map(|o| o.cfg.as_ref()));
-    let variant = runs.first().map(|r| r.variant.clone()).unwrap_or_else(|| cfg.map(|c| variant_of(group, c)).unwrap_or_default());
+    let variant = runs
+        .first()
+        .map(|r| r.variant.clone())
+        .unwrap_or_else(|| cfg.map(|c| variant_of(group, c)).unwrap_or_default());
     let of = |kind: &str| others.iter().filter(|o| o.status == kind).map(|&o| o.clone()).collect::<Vec<_>>();
     GroupSummary {
         group: group.to_string(),
@@ -247,13 +247,22 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
         match load_run(&path, &name, &group) {
             Ok(run) => loaded.runs.push(run),
             Err(ns) => {
-                eprintln!("skipped {} ({}{}: {})", path.display(), ns.status, ns.step.map(|s| format!(" at step {s}")).unwrap_or_default(), ns.reason);
+                eprintln!(
+                    "skipped {} ({}{}: {})",
+                    path.display(),
+                    ns.status,
+                    ns.step.map(|s| format!(" at step {s}")).unwrap_or_default(),
+                    ns.reason
+                );
                 loaded.not_scored.push(*ns);
             }
         }
     }
     if loaded.runs.is_empty() && loaded.not_scored.is_empty() {
-        return Err(AlamError::Report(format!("no runs (folders with {CONFIG_FILE} and {METRICS_FILE}) in {}", dir.display())));
+        return Err(AlamError::Report(format!(
+            "no runs (folders with {CONFIG_FILE} and {METRICS_FILE}) in {}",
+            dir.display()
+        )));
     }
     Ok(loaded)
 }
@@ -277,7 +286,12 @@ fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Bo
     let metrics_path = path.join(METRICS_FILE);
     for (k, r) in records.iter().enumerate() {
         if let Some(why) = insane(r, cfg.total_steps) {
-            return Err(not(Some(&cfg), "unreadable", None, format!("{}: record {}: {why}", metrics_path.display(), k + 1)));
+            return Err(not(
+                Some(&cfg),
+                "unreadable",
+                None,
+                format!("{}: record {}: {why}", metrics_path.display(), k + 1),
+            ));
         }
     }
     if let Some((step, message)) = records.iter().find_map(|r| match r {
@@ -293,10 +307,22 @@ fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Bo
     if let Ok(bytes) = fs::read(&weights_path) {
         match checkpoint::read_header(&bytes) {
             Ok((header, _)) if header.config != cfg => {
-                return Err(not(Some(&cfg), "unreadable", None, format!("{} differs from the config in {}", config_path.display(), weights_path.display())));
+                return Err(not(
+                    Some(&cfg),
+                    "unreadable",
+                    None,
+                    format!("{} differs from the config in {}", config_path.display(), weights_path.display()),
+                ));
             }
             Ok((header, _)) => reached = reached.max(header.steps),
-            Err(e) => return Err(not(Some(&cfg), "unreadable", None, format!("{}: {}", weights_path.display(), clip(&e.to_string(), 200)))),
+            Err(e) => {
+                return Err(not(
+                    Some(&cfg),
+                    "unreadable",
+                    None,
+                    format!("{}: {}", weights_path.display(), clip(&e.to_string(), 200)),
+                ))
+            }
         }
     }
     let done = path.join(DONE_FILE).is_file();
@@ -308,7 +334,12 @@ fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Bo
     if cfg.eval_every > 0 && cfg.eval_every <= cfg.total_steps {
         let last_eval = cfg.total_steps / cfg.eval_every * cfg.eval_every;
         if !records.iter().any(|r| matches!(r, Record::Eval { step, .. } if *step == last_eval)) {
-            return Err(not(Some(&cfg), "unreadable", None, format!("{}: no eval record at step {last_eval}: its records are incomplete", metrics_path.display())));
+            return Err(not(
+                Some(&cfg),
+                "unreadable",
+                None,
+                format!("{}: no eval record at step {last_eval}: its records are incomplete", metrics_path.display()),
+            ));
         }
     }
     let variant = variant_of(group, &cfg);
@@ -322,8 +353,25 @@ fn insane(r: &Record, total_steps: u64) -> Option<String> {
         Record::Eval { return_mean, cost_mean, violations_mean, .. } => {
             vec![("return_mean", *return_mean), ("cost_mean", *cost_mean), ("violations_mean", *violations_mean)]
         }
-        Record::Probe { lambda_mean, lambda_std, lambda_max, cost_value_mean, flagged_frac, calibration_auc, cost_value_auc, lambda_grid, cost_value_grid, .. } => {
-            let mut v = vec![("lambda_mean", *lambda_mean), ("lambda_std", *lambda_std), ("lambda_max", *lambda_max), ("cost_value_mean", *cost_value_mean), ("flagged_frac", *flagged_frac)];
+        Record::Probe {
+            lambda_mean,
+            lambda_std,
+            lambda_max,
+            cost_value_mean,
+            flagged_frac,
+            calibration_auc,
+            cost_value_auc,
+            lambda_grid,
+            cost_value_grid,
+            ..
+        } => {
+            let mut v = vec![
+                ("lambda_mean", *lambda_mean),
+                ("lambda_std", *lambda_std),
+                ("lambda_max", *lambda_max),
+                ("cost_value_mean", *cost_value_mean),
+                ("flagged_frac", *flagged_frac),
+            ];
             v.extend(calibration_auc.map(|a| ("calibration_auc", a)));
             v.extend(cost_value_auc.map(|a| ("cost_value_auc", a)));
             v.extend(lambda_grid.iter().map(|&x| ("lambda_grid", x as f64)));
@@ -349,7 +397,10 @@ fn variant_of(group: &str, cfg: &TrainConfig) -> String {
 
 fn record_step(r: &Record) -> Option<u64> {
     match r {
-        Record::Episode { step, .. } | Record::Update { step, .. } | Record::Eval { step, .. } | Record::Probe { step, .. } => Some(*step),
+        Record::Episode { step, .. }
+        | Record::Update { step, .. }
+        | Record::Eval { step, .. }
+        | Record::Probe { step, .. } => Some(*step),
         Record::Diverged { .. } => None,
     }
 }
@@ -374,10 +425,7 @@ pub fn groups(runs: &[Run]) -> BTreeMap<String, Vec<&Run>> {
 /// The doomed labels of the double integrator's probe grid: the oracle the calibration
 /// score and the heat maps compare λ with.
 pub fn doomed_labels() -> Vec<bool> {
-    make_env(EnvKind::DoubleIntegrator, 0)
-        .probe_grid(PROBE_GRID, PROBE_GRID)
-        .and_then(|g| g.doomed)
-        .unwrap_or_default()
+    make_env(EnvKind::DoubleIntegrator, 0).probe_grid(PROBE_GRID, PROBE_GRID).and_then(|g| g.doomed).unwrap_or_default()
 }
 
 /// Reads the runs under `runs_dir`, writes `summary.json` and the figures into `out`, and
@@ -423,7 +471,8 @@ pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         "groups": summaries,
     });
     let summary_path = out.join("summary.json");
-    fs::write(&summary_path, serde_json::to_string_pretty(&summary).unwrap_or_default()).map_err(io_context(&summary_path, "cannot write"))?;
+    fs::write(&summary_path, serde_json::to_string_pretty(&summary).unwrap_or_default())
+        .map_err(io_context(&summary_path, "cannot write"))?;
     let mut written = vec![summary_path];
     written.extend(plots::draw_all(&grouped, out)?);
     if loaded.runs.is_empty() {

@@ -197,10 +197,14 @@ fn draw_roc(path: &Path, groups: &[(&str, Vec<&Run>)], doomed: &[bool]) -> Resul
 fn draw_heatmaps(path: &Path, groups: &[(&str, Vec<&Run>)], doomed: &[bool]) -> Result<(), AlamError> {
     const FRACTIONS: [f64; 3] = [0.25, 0.5, 1.0];
     let n = PROBE_GRID;
-    let root = SVGBackend::new(path, (300 * FRACTIONS.len() as u32, 300 * groups.len() as u32 + 40)).into_drawing_area();
+    let root =
+        SVGBackend::new(path, (300 * FRACTIONS.len() as u32, 300 * groups.len() as u32 + 40)).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;
     let root = root
-        .titled("λ(s) over position x (→) and velocity v (↑); red line: edge of the doomed set (oracle); colour 0 → λ_max", ("sans-serif", 15))
+        .titled(
+            "λ(s) over position x (→) and velocity v (↑); red line: edge of the doomed set (oracle); colour 0 → λ_max",
+            ("sans-serif", 15),
+        )
         .map_err(draw_err)?;
     let cells = root.split_evenly((groups.len(), FRACTIONS.len()));
     for (row, (label, runs)) in groups.iter().enumerate() {
@@ -223,7 +227,9 @@ fn draw_heatmaps(path: &Path, groups: &[(&str, Vec<&Run>)], doomed: &[bool]) -> 
                 }))
                 .map_err(draw_err)?;
             if doomed.len() == n * n {
-                chart.draw_series(doomed_boundary(doomed, n).map(|seg| PathElement::new(seg, RED.stroke_width(2)))).map_err(draw_err)?;
+                chart
+                    .draw_series(doomed_boundary(doomed, n).map(|seg| PathElement::new(seg, RED.stroke_width(2))))
+                    .map_err(draw_err)?;
             }
         }
     }
@@ -266,10 +272,8 @@ pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec
         let path = out.join(format!("curves-{env}.svg"));
         draw_curves(&path, &format!("{env}: mean ± std over seeds"), &plain)?;
         written.push(path);
-        let with_variants: Vec<(&str, Vec<&Run>)> = of_env(false)
-            .into_iter()
-            .filter(|(_, g)| g[0].cfg.algo.has_multiplier_net())
-            .collect();
+        let with_variants: Vec<(&str, Vec<&Run>)> =
+            of_env(false).into_iter().filter(|(_, g)| g[0].cfg.algo.has_multiplier_net()).collect();
         if with_variants.iter().any(|(_, g)| !g[0].variant.is_empty()) {
             let path = out.join(format!("variants-{env}.svg"));
             draw_curves(&path, &format!("{env}: FAC and ALaM variants, mean ± std over seeds"), &with_variants)?;
@@ -279,7 +283,8 @@ pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec
             let path = out.join("roc-double-integrator.svg");
             draw_roc(&path, &plain, &doomed)?;
             written.push(path);
-            let maps: Vec<(&str, Vec<&Run>)> = plain.iter().filter(|(_, g)| g[0].cfg.algo.has_multiplier_net()).cloned().collect();
+            let maps: Vec<(&str, Vec<&Run>)> =
+                plain.iter().filter(|(_, g)| g[0].cfg.algo.has_multiplier_net()).cloned().collect();
             if !maps.is_empty() {
                 let path = out.join("heatmaps-double-integrator.svg");
                 draw_heatmaps(&path, &maps, &doomed)?;

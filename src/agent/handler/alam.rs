@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer, StackedLoss};
 use crate::agent::adam::Adam;
-use crate::agent::steps::batch_mean;
 use crate::agent::nets::MultiplierNet;
+use crate::agent::steps::batch_mean;
 use crate::config::{Algo, TrainConfig};
 
 /// (a) ψ_ρ(h, λ) = (max(0, λ + ρh)² − λ²) / (2ρ): λh + ρh²/2 where the constraint is active,
@@ -38,7 +38,12 @@ pub fn regression_loss<const D: usize>(lambda: Tensor<D>, target: Tensor<D>) -> 
 /// `f(x, y, ρ)` on stacked seeds' `[N, batch, 1]` tensors, each seed with its own ρ (`rhos`):
 /// one call when the seeds share ρ (always, unless the ρ schedule moved them apart), else one
 /// per seed.
-fn per_seed_rho(rhos: &[f64], x: Tensor<3>, y: Tensor<3>, f: impl Fn(Tensor<3>, Tensor<3>, f64) -> Tensor<3>) -> Tensor<3> {
+fn per_seed_rho(
+    rhos: &[f64],
+    x: Tensor<3>,
+    y: Tensor<3>,
+    f: impl Fn(Tensor<3>, Tensor<3>, f64) -> Tensor<3>,
+) -> Tensor<3> {
     if rhos.iter().all(|&r| r == rhos[0]) {
         return f(x, y, rhos[0]);
     }
@@ -89,7 +94,13 @@ impl ConstraintHandler for AlamHandler {
         Some((psi(h, lambda.clone(), self.rho), lambda))
     }
 
-    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+    fn update_multiplier(
+        &mut self,
+        obs: &Tensor<2>,
+        h: Tensor<2>,
+        lambda: Tensor<2>,
+        policy_update: u64,
+    ) -> Option<Tensor<1>> {
         let target = dual_target(lambda, h, self.rho, self.multiplier.lambda_max);
         self.multiplier.train_if_due(obs, policy_update, |lambda| regression_loss(lambda, target.clone()))
     }
@@ -99,7 +110,12 @@ impl ConstraintHandler for AlamHandler {
         Some(per_seed_rho(&rhos, h, lambda, psi))
     }
 
-    fn stacked_multiplier_loss(&self, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<StackedLoss> {
+    fn stacked_multiplier_loss(
+        &self,
+        lambda_used: Tensor<3>,
+        h: Tensor<3>,
+        states: &[HandlerState],
+    ) -> Option<StackedLoss> {
         let rhos: Vec<f64> = states.iter().map(|s| s.rho).collect();
         let lambda_max = self.multiplier.lambda_max;
         let target = per_seed_rho(&rhos, lambda_used, h, |l, h, rho| dual_target(l, h, rho, lambda_max));

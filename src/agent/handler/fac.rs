@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer, StackedLoss};
 use crate::agent::adam::Adam;
-use crate::agent::steps::batch_mean;
 use crate::agent::nets::MultiplierNet;
+use crate::agent::steps::batch_mean;
 use crate::config::{Algo, TrainConfig};
 
 #[derive(Clone)]
@@ -40,11 +40,22 @@ impl ConstraintHandler for FacHandler {
         Some((lambda.clone() * h, lambda))
     }
 
-    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, _lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+    fn update_multiplier(
+        &mut self,
+        obs: &Tensor<2>,
+        h: Tensor<2>,
+        _lambda: Tensor<2>,
+        policy_update: u64,
+    ) -> Option<Tensor<1>> {
         self.multiplier.train_if_due(obs, policy_update, |lambda| ascent_loss(lambda, h.clone()))
     }
 
-    fn stacked_multiplier_loss(&self, _lambda_used: Tensor<3>, h: Tensor<3>, _states: &[HandlerState]) -> Option<StackedLoss> {
+    fn stacked_multiplier_loss(
+        &self,
+        _lambda_used: Tensor<3>,
+        h: Tensor<3>,
+        _states: &[HandlerState],
+    ) -> Option<StackedLoss> {
         Some(Box::new(move |lambda| ascent_loss(lambda, h.clone())))
     }
 

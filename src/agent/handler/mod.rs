@@ -14,9 +14,9 @@ pub use lag::LagHandler;
 pub use pid_lag::PidLagHandler;
 pub use sac::NoConstraint;
 
+use crate::Rng64;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
-use crate::Rng64;
 use serde::{Deserialize, Serialize};
 
 use super::adam::Adam;
@@ -57,7 +57,13 @@ pub trait ConstraintHandler: Send {
 
     /// Called after every policy update with the batch states, h and the λ the penalty used
     /// (both detached); returns the multiplier loss when it trained the multiplier on this call.
-    fn update_multiplier(&mut self, obs: &Tensor<2>, h: Tensor<2>, lambda: Tensor<2>, policy_update: u64) -> Option<Tensor<1>> {
+    fn update_multiplier(
+        &mut self,
+        obs: &Tensor<2>,
+        h: Tensor<2>,
+        lambda: Tensor<2>,
+        policy_update: u64,
+    ) -> Option<Tensor<1>> {
         let _ = (obs, h, lambda, policy_update);
         None
     }
@@ -83,7 +89,12 @@ pub trait ConstraintHandler: Send {
     /// `[N, b, 1]` (with gradient) giving one loss per seed `[N, 1, 1]` (FAC's ascent, ALaM's
     /// regression to the dual target), called on each of the k multiplier steps. `None` for
     /// algorithms without a multiplier network.
-    fn stacked_multiplier_loss(&self, lambda_used: Tensor<3>, h: Tensor<3>, states: &[HandlerState]) -> Option<StackedLoss> {
+    fn stacked_multiplier_loss(
+        &self,
+        lambda_used: Tensor<3>,
+        h: Tensor<3>,
+        states: &[HandlerState],
+    ) -> Option<StackedLoss> {
         let _ = (lambda_used, h, states);
         None
     }
@@ -203,7 +214,12 @@ impl MultiplierTrainer {
     /// On every m-th policy update, k Adam steps on `loss(λ_ξ(s))` `[1, 1]` for the batch states `obs`
     /// (the first on the forward pass [`Self::lambda_for_update`] kept, if any); returns the
     /// last loss. Otherwise `None`, and the kept pass is dropped.
-    pub fn train_if_due(&mut self, obs: &Tensor<2>, policy_update: u64, loss: impl Fn(Tensor<2>) -> Tensor<2>) -> Option<Tensor<1>> {
+    pub fn train_if_due(
+        &mut self,
+        obs: &Tensor<2>,
+        policy_update: u64,
+        loss: impl Fn(Tensor<2>) -> Tensor<2>,
+    ) -> Option<Tensor<1>> {
         let mut kept = self.kept.take();
         if policy_update % self.every != 0 {
             return None;
