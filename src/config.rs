@@ -122,10 +122,19 @@ pub struct TrainConfig {
     pub rho_max: f64,
     /// Learning rate of the multiplier network (regression for ALaM, ascent for FAC).
     pub multiplier_lr: f64,
-    /// m: policy updates between multiplier updates.
+    /// m. FAC (and ALaM with `alam_anchor` false): policy updates between multiplier updates.
+    /// ALaM: the dual period, policy updates between refreshes of the anchor λ_old
+    /// (docs/method.md §3c).
     pub multiplier_every: u64,
-    /// k: gradient steps per multiplier update.
+    /// k. FAC: gradient steps per multiplier update. ALaM: regression steps per policy update.
     pub multiplier_steps: u64,
+    /// ALaM's dual target from a frozen anchor λ_old, refreshed every m policy updates and
+    /// regressed onto on every update in between: one dual period moves λ by ρh, the method of
+    /// multipliers (docs/method.md §3b–c). false: the re-anchored ablation — the target from the
+    /// network being trained, k steps every m-th update, whose step is dual ascent's up to a
+    /// factor Adam removes (§3c). Files from before this field read as true.
+    #[serde(default = "default_true")]
+    pub alam_anchor: bool,
 
     // --- scalar baselines ---
     /// Dual ascent step of SAC-Lag per finished episode.
@@ -161,6 +170,10 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn default_sync_every() -> u64 {
     16
 }
@@ -190,6 +203,14 @@ impl TrainConfig {
             EnvKind::PointGoal => (50_000, 2_000),
             EnvKind::CarFollowing => (40_000, 2_000),
         };
+        // The multiplier network's schedule (docs/method.md §3c): ALaM's dual period of m
+        // policy updates, with one regression step per update, fits the dual target within
+        // one period (measured: `one_dual_period_reaches_the_dual_target`); FAC as its authors'
+        // group runs it, λ every 10 policy updates (relax's `multiplier_delay`, GOPS).
+        let (multiplier_lr, multiplier_every, multiplier_steps) = match algo {
+            Algo::Alam => (3e-3, 100, 1),
+            _ => (3e-4, 10, 1),
+        };
         TrainConfig {
             env,
             algo,
@@ -215,9 +236,10 @@ impl TrainConfig {
             rho: 1.0,
             rho_growth: 1.0,
             rho_max: 100.0,
-            multiplier_lr: 3e-4,
-            multiplier_every: 1,
-            multiplier_steps: 1,
+            multiplier_lr,
+            multiplier_every,
+            multiplier_steps,
+            alam_anchor: true,
             lag_lr: 0.05,
             pid_kp: 0.05,
             pid_ki: 0.01,

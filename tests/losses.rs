@@ -71,6 +71,7 @@ fn multiplier(algo: Algo, lr: f64) -> (MultiplierTrainer, Device) {
     let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, algo);
     cfg.hidden = 16;
     cfg.multiplier_lr = lr;
+    cfg.multiplier_every = 1;
     (MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev), dev)
 }
 
@@ -90,35 +91,43 @@ fn one_regression_step_moves_lambda_toward_the_dual_target() {
     assert!(d1 < d0, "λ moved away from the target: {d0} → {d1}");
 }
 
-/// The update's λ pass (`lambda_for_update`, the one the policy penalty uses) is the multiplier
-/// step's first forward pass: the same λ and the same step as a fresh pass, and a pass kept
-/// on an update where the multiplier is not due is dropped, not used on the next one.
+/// The λ the policy's penalty uses: ALaM's anchor λ_old, which stays put while the network is
+/// regressed and becomes the network at the end of each dual period (m updates); FAC's current
+/// network.
 #[test]
-fn the_penalty_pass_is_the_multiplier_steps_first_pass() {
-    let (fresh, dev) = multiplier(Algo::Alam, 1e-2);
+fn the_penalty_uses_the_anchor_until_the_dual_period_ends() {
+    let dev = Device::flex().autodiff();
     let obs = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 0.2, -0.5, 0.9, 0.7, -0.3], [3, 2]), &dev);
-    let target = t(&[0.3, 0.0, 1.5], &dev);
+    let target = t(&[3.0, 2.0, 4.0], &dev);
     let loss = |l: Tensor<2>| regression_loss(l, target.clone());
-    let mut kept = fresh.clone();
-    let mut fresh = fresh;
-    assert_eq!(read(kept.lambda_for_update(obs.clone())), read(fresh.lambda(obs.clone())));
-    let a = kept.train_if_due(&obs, 1, loss).unwrap();
-    let b = fresh.train_if_due(&obs, 1, loss).unwrap();
-    assert_eq!(a.into_scalar::<f32>(), b.into_scalar::<f32>());
-    assert_eq!(read(kept.lambda(obs.clone())), read(fresh.lambda(obs.clone())));
-    // Due every 2nd update: update 3 keeps a pass and drops it; update 4 runs a fresh one on
-    // other states, so the stale pass (on `obs`, before the step) must not leak into it.
     let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, Algo::Alam);
-    cfg.hidden = 16;
+    (cfg.hidden, cfg.multiplier_every, cfg.multiplier_lr) = (16, 3, 1e-2);
+    let mut m = MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev);
+    let start = read(m.lambda(obs.clone()));
+    for update in 1..=2 {
+        assert!(m.train_if_due(&obs, update, loss).is_some(), "ALaM regresses on every update");
+        assert_eq!(read(m.lambda_for_penalty(&obs)), start, "the anchor moved inside the period");
+        assert_ne!(read(m.lambda(obs.clone())), start, "the network did not move");
+    }
+    m.train_if_due(&obs, 3, loss);
+    assert_eq!(read(m.lambda_for_penalty(&obs)), read(m.lambda(obs.clone())), "the anchor was not refreshed");
+
+    cfg.algo = Algo::Fac;
     cfg.multiplier_every = 2;
-    let mut every2 = MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev);
-    let mut reference = every2.clone();
-    let other = Tensor::<2>::from_data(TensorData::new(vec![-0.4f32, 0.8, 0.3, 0.1, -0.9, 0.6], [3, 2]), &dev);
-    every2.lambda_for_update(obs.clone());
-    assert!(every2.train_if_due(&obs, 3, loss).is_none());
-    let a = every2.train_if_due(&other, 4, loss).unwrap();
-    let b = reference.train_if_due(&other, 4, loss).unwrap();
-    assert_eq!(a.into_scalar::<f32>(), b.into_scalar::<f32>());
+    let mut fac = MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev);
+    assert!(fac.train_if_due(&obs, 1, loss).is_none(), "FAC steps on every m-th update only");
+    fac.train_if_due(&obs, 2, loss).unwrap();
+    assert_eq!(read(fac.lambda_for_penalty(&obs)), read(fac.lambda(obs.clone())));
+}
+
+/// λ = λ_max·σ(f − ln λ_max) by hand (docs/method.md §3e), at λ_max = 100: f = 0 gives
+/// 100/(1 + 100) = 0.990…, f = ln 100 gives 50, f = ln 100 + ln 3 gives 75.
+#[test]
+fn the_smooth_cap_by_hand() {
+    let dev = Device::flex();
+    let l = 100f32.ln();
+    let f = t(&[0.0, l, l + 3f32.ln(), -l], &dev);
+    close(&read(alam::agent::nets::smooth_cap(f, 100.0)), &[100.0 / 101.0, 50.0, 75.0, 100.0 / 10001.0]);
 }
 
 #[test]

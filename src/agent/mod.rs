@@ -556,6 +556,8 @@ pub struct LearnerNets {
     pub nets: AgentNets,
     pub moment_1: AgentMoments,
     pub moment_2: AgentMoments,
+    /// ALaM's anchor λ_old (docs/method.md §3b), when the run has one.
+    pub multiplier_anchor: Option<MultiplierNet>,
 }
 
 /// The agent's device state for a full run file: the learner, and, while updates are unread,
@@ -599,6 +601,7 @@ impl Learner {
             },
             moment_1: self.moments(false),
             moment_2: self.moments(true),
+            multiplier_anchor: self.handler.multiplier_anchor().cloned(),
         }
     }
 
@@ -631,6 +634,9 @@ impl Learner {
         let mut h = self.handler.clone();
         if let Some(net) = n.multiplier {
             h.set_multiplier_net(net);
+        }
+        if let Some(anchor) = record.multiplier_anchor {
+            h.set_multiplier_anchor(anchor);
         }
         if let (Some(m), Some(v)) = (m.multiplier, v.multiplier) {
             h.set_multiplier_optimiser(Adam::from_parts(m, v, steps[3]));

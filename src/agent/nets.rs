@@ -8,7 +8,7 @@
 use crate::Rng64;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::tensor::activation::{relu, softplus};
+use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 
@@ -173,8 +173,8 @@ impl CriticEnsemble {
     }
 }
 
-/// The multiplier network λ_ξ(s) ≥ 0 (docs/method.md §1): softplus keeps it non-negative and the
-/// cap λ_max keeps the penalty finite in infeasible states (§3e).
+/// The multiplier network λ_ξ(s) ≥ 0 (docs/method.md §1), its output passed through the smooth
+/// cap [`smooth_cap`] (§3e).
 #[derive(Module, Debug)]
 pub struct MultiplierNet {
     pub(crate) net: Mlp,
@@ -185,10 +185,18 @@ impl MultiplierNet {
         MultiplierNet { net: Mlp::new(rng, obs_dim, hidden, 1, device) }
     }
 
-    /// λ(s), `[batch, 1]`, in [0, λ_max].
+    /// λ(s), `[batch, 1]`, in (0, λ_max).
     pub fn forward(&self, obs: Tensor<2>, lambda_max: f64) -> Tensor<2> {
-        softplus(self.net.forward(obs), 1.0).clamp_max(lambda_max)
+        smooth_cap(self.net.forward(obs), lambda_max)
     }
+}
+
+/// λ = λ_max·σ(f − ln λ_max) for the multiplier network's raw output f, any shape
+/// (docs/method.md §3e): positive, below λ_max, and ≈ e^f while λ ≪ λ_max (softplus's shape
+/// near zero, λ ≈ 1 at f = 0). Unlike a hard min(·, λ_max) its slope never vanishes at the top,
+/// so a state above the cap whose constraint turns slack is still pushed back down.
+pub fn smooth_cap<const D: usize>(f: Tensor<D>, lambda_max: f64) -> Tensor<D> {
+    sigmoid(f.sub_scalar(lambda_max.ln())).mul_scalar(lambda_max)
 }
 
 /// The learned entropy temperature, as log α so that α stays positive.

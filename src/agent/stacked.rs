@@ -26,15 +26,15 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
-use burn::tensor::activation::{relu, softplus};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::adam::Adam;
-use super::handler::{ConstraintHandler, HandlerState};
+use super::handler::{ConstraintHandler, HandlerState, MultiplierSchedule};
 use super::nets::{
-    polyak, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX, LOG_STD_MIN,
-    REWARD_HEADS,
+    polyak, smooth_cap, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX,
+    LOG_STD_MIN, REWARD_HEADS,
 };
 use super::steps;
 use super::{cost_heads, read_floats, Agent, AgentNets, UpdateStats};
@@ -189,6 +189,8 @@ struct StackedLearner {
     critics_target: StackedMlp,
     log_alpha: LogAlpha,
     multiplier: Option<StackedMlp>,
+    /// ALaM's anchors λ_old, one per seed (docs/method.md §3b), when anchored.
+    multiplier_anchor: Option<StackedMlp>,
     actor_opt: Adam<StackedMlp>,
     critic_opt: Adam<StackedMlp>,
     alpha_opt: Adam<LogAlpha>,
@@ -259,6 +261,8 @@ impl StackedAgents {
         let targets: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics_target).collect();
         let multipliers: Option<Vec<&Mlp>> =
             agents.iter().map(|a| l(a).handler.multiplier_net().map(|m| &m.net)).collect();
+        let anchors: Option<Vec<&Mlp>> =
+            agents.iter().map(|a| l(a).handler.multiplier_anchor().map(|m| &m.net)).collect();
         let log_alpha = stack_log_alpha(&agents.iter().map(|a| &l(a).temperature).collect::<Vec<_>>());
         // Each seed's Adam moments are networks of its own shape: stacked as its weights are.
         let actor_opt = stack_adam(&agents.iter().map(|a| &l(a).actor_opt).collect::<Vec<_>>(), |m| {
@@ -285,6 +289,7 @@ impl StackedAgents {
                 critics_target: stack_critics(&targets).valid(),
                 log_alpha: LogAlpha { value: own(log_alpha) },
                 multiplier: multipliers.map(|m| StackedMlp::stack(&m)),
+                multiplier_anchor: anchors.map(|m| StackedMlp::stack(&m)),
                 actor_opt,
                 critic_opt,
                 alpha_opt,
@@ -331,6 +336,9 @@ impl StackedAgents {
             unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
         if let Some(opt) = &l.multiplier_opt {
             agent.learner.handler.set_multiplier_optimiser(unstack_adam(opt, |m| MultiplierNet { net: m.unstack(i) }));
+        }
+        if let Some(anchor) = &l.multiplier_anchor {
+            agent.learner.handler.set_multiplier_anchor(MultiplierNet { net: anchor.unstack(i) });
         }
         agent.checked = agent.learner.clone();
     }
@@ -388,7 +396,7 @@ impl StackedAgents {
 
     /// λ(s) of every seed's multiplier network, `[N, batch, 1]`, as `MultiplierNet::forward`.
     fn multiplier_lambda(&self, net: &StackedMlp, obs: Tensor<3>) -> Tensor<3> {
-        softplus(net.forward(obs), 1.0).clamp_max(self.cfg.lambda_max)
+        smooth_cap(net.forward(obs), self.cfg.lambda_max)
     }
 
     /// One update of every seed from its own batch; `handlers` are the seeds' scalar states.
@@ -482,8 +490,10 @@ impl StackedAgents {
         let obs_plain = obs.clone().inner();
         let plain = obs_plain.device();
         // λ(s): the seeds' multiplier network, or each seed's scalar (the handler's).
-        let lambda = match &self.learner.multiplier {
-            Some(net) => self.multiplier_lambda(net, obs_plain).detach(),
+        // The penalty's λ is ALaM's anchor λ_old when it has one (docs/method.md §3b).
+        let penalty_net = self.learner.multiplier_anchor.as_ref().or(self.learner.multiplier.as_ref());
+        let lambda = match penalty_net {
+            Some(net) => self.multiplier_lambda(&net.valid(), obs_plain).detach(),
             None => self
                 .handler
                 .stacked_scalar_lambda(handlers, b, &plain)
@@ -501,17 +511,19 @@ impl StackedAgents {
         let grads = GradientsParams::from_grads(alpha_loss.clone().sum().backward(), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
 
-        // 5. Multiplier network every m-th update, k steps (MultiplierTrainer's schedule), on
-        //    the handler's loss per seed (FAC's ascent, ALaM's regression to the dual target).
+        // 5. Multiplier network: the steps MultiplierSchedule asks for on the handler's loss per
+        //    seed (FAC's ascent, ALaM's regression to the dual target), then ALaM's anchor refresh.
         self.learner.updates += 1;
         let h = h.detach().inner();
         let mut multiplier_loss = Tensor::zeros([n, 1, 1], &plain);
-        if self.learner.multiplier.is_some() && self.learner.updates % cfg.multiplier_every == 0 {
+        let schedule = MultiplierSchedule::of(&cfg);
+        let due = schedule.steps_at(self.learner.updates);
+        if self.learner.multiplier.is_some() && due > 0 {
             let loss_of = self
                 .handler
                 .stacked_multiplier_loss(lambda.clone().autodiff(), h.clone().autodiff(), handlers)
                 .expect("a handler with a multiplier network has its loss");
-            for _ in 0..cfg.multiplier_steps {
+            for _ in 0..due {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
                 let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
@@ -521,6 +533,9 @@ impl StackedAgents {
                 });
                 multiplier_loss = loss.detach().inner();
             }
+        }
+        if self.learner.multiplier_anchor.is_some() && schedule.refresh_at(self.learner.updates) {
+            self.learner.multiplier_anchor = self.learner.multiplier.clone();
         }
 
         // 6. Polyak-averaged targets.

@@ -1,5 +1,7 @@
 //! SAC-ALaM (docs/method.md §3): the augmented Lagrangian policy loss ψ_ρ, the dual target
-//! λ̂ = max(0, λ + ρh), and λ_ξ regressed to it — three visible steps.
+//! λ̂ = max(0, λ_old + ρh) from a frozen anchor λ_old, and λ_ξ regressed to it on every policy
+//! update until the anchor is refreshed (every m updates: one dual period, one step of the
+//! method of multipliers) — three visible steps; the schedule is `MultiplierSchedule::Anchored`.
 
 use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
@@ -21,16 +23,18 @@ pub fn psi<const D: usize>(h: Tensor<D>, lambda: Tensor<D>, rho: f64) -> Tensor<
     (relu(lambda.clone() + h.mul_scalar(rho)).square() - lambda.square()).div_scalar(2.0 * rho)
 }
 
-/// (b) λ̂(s) = max(0, λ_ξ(s) + ρ·h(s)), capped at λ_max (§3e), all detached: one step of the
-/// method of multipliers. At ρ = 0 that step would be zero and λ would never move, so the
-/// ablation uses a unit step, λ̂ = max(0, λ + h).
+/// (b) λ̂(s) = max(0, λ_old(s) + ρ·h(s)), capped at λ_max (§3e), all detached: one step of the
+/// method of multipliers from the anchor's λ_old `lambda` (the re-anchored ablation passes the
+/// network being trained instead). At ρ = 0 that step would be zero and λ would never move, so
+/// the ablation uses a unit step, λ̂ = max(0, λ + h).
 pub fn dual_target<const D: usize>(lambda: Tensor<D>, h: Tensor<D>, rho: f64, lambda_max: f64) -> Tensor<D> {
     let step = if rho == 0.0 { 1.0 } else { rho };
     (lambda + h.mul_scalar(step)).clamp(0.0, lambda_max).detach()
 }
 
-/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²], one per agent ([`batch_mean`]): a target,
-/// not an ascent direction, so a step cannot overshoot past it.
+/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²], one per agent ([`batch_mean`]). With the target
+/// held fixed for a dual period the fit approaches it and cannot step past it; re-anchored at
+/// every step its gradient is 2ρ times dual ascent's, which Adam cannot tell apart (§3c).
 pub fn regression_loss<const D: usize>(lambda: Tensor<D>, target: Tensor<D>) -> Tensor<D> {
     batch_mean((lambda - target).square())
 }
@@ -90,7 +94,7 @@ impl ConstraintHandler for AlamHandler {
     }
 
     fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        let lambda = self.multiplier.lambda_for_update(obs.clone());
+        let lambda = self.multiplier.lambda_for_penalty(obs);
         Some((psi(h, lambda.clone(), self.rho), lambda))
     }
 
@@ -166,6 +170,12 @@ impl ConstraintHandler for AlamHandler {
     }
     fn set_multiplier_net(&mut self, net: MultiplierNet) {
         self.multiplier.set_net(net);
+    }
+    fn multiplier_anchor(&self) -> Option<&MultiplierNet> {
+        self.multiplier.anchor.as_ref()
+    }
+    fn set_multiplier_anchor(&mut self, anchor: MultiplierNet) {
+        self.multiplier.set_anchor(anchor);
     }
     fn multiplier_optimiser(&self) -> Option<&Adam<MultiplierNet>> {
         Some(&self.multiplier.optim)

@@ -36,7 +36,7 @@ impl ConstraintHandler for FacHandler {
 
     /// λ(s)·h: the plain Lagrangian term, λ without gradient.
     fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        let lambda = self.multiplier.lambda_for_update(obs.clone());
+        let lambda = self.multiplier.lambda_for_penalty(obs);
         Some((lambda.clone() * h, lambda))
     }
 
