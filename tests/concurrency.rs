@@ -1,6 +1,7 @@
 //! Two `alam` processes on one run folder, for real: a sweep run twice over one `--out` trains
 //! each run once (the second skips the runs the first holds and trains the rest), a
-//! `train --resume` (or `train --out --force`) on a folder another process trains is refused
+//! `train --resume` (or `train --out --force`, or `embed-history`) on a folder another process
+//! trains is refused
 //! and leaves its files alone, and a lock left by a killed process is taken over.
 
 use std::path::{Path, PathBuf};
@@ -113,7 +114,7 @@ fn a_sweep_run_twice_on_one_out_trains_each_run_once() {
 }
 
 #[test]
-fn a_stale_lock_is_taken_over_by_a_sweep() {
+fn a_stale_lock_is_taken_over_by_a_sweep_and_a_new_run() {
     let runs = tmp("stale-sweep");
     let dead = stale_lock(&runs.join("double-integrator-alam-s0"));
     let mut args = vec!["sweep", "--algos", "alam", "--steps", "300", "--out", runs.to_str().unwrap()];
@@ -124,6 +125,17 @@ fn a_stale_lock_is_taken_over_by_a_sweep() {
     assert!(err.contains(&format!("was left by pid {dead} on this-host")) && err.contains("taken over"), "{err}");
     let run = runs.join("double-integrator-alam-s0");
     assert!(run.join("done").exists() && !run.join("lock").exists());
+
+    // A folder holding nothing but a stale lock is a new run's folder.
+    let fresh = tmp("stale-train");
+    let dead = stale_lock(&fresh);
+    let mut args = vec!["train", "--steps", "300", "--quiet", "--out", fresh.to_str().unwrap()];
+    args.extend(TINY);
+    let out = alam(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("was left by pid {dead}")), "{err}");
+    assert!(fresh.join("weights.alam").exists() && !fresh.join("lock").exists());
 }
 
 #[test]
@@ -143,7 +155,8 @@ fn a_run_being_trained_is_not_resumed_or_replaced_by_another_process() {
     let holder = format!("in use by pid {first_pid} on ");
     let mut replace = vec!["train", "--steps", "600", "--quiet", "--force", "--out", d];
     replace.extend(TINY);
-    for args in [vec!["train", "--resume", d, "--steps", "5000", "--quiet"], replace] {
+    for args in [vec!["train", "--resume", d, "--steps", "5000", "--quiet"], replace, vec!["embed-history", "--run", d]]
+    {
         let out = alam(&args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
