@@ -1,8 +1,7 @@
 //! Two `alam` processes on one run folder, for real: a sweep run twice over one `--out` trains
-//! each run once (the second skips the runs the first holds and trains the rest), a
-//! `train --resume` (or `train --out --force`, or `embed-history`) on a folder another process
-//! trains is refused
-//! and leaves its files alone, and a lock left by a killed process is taken over.
+//! each run once (the second skips the runs the first holds and trains the rest); a
+//! `train --resume`, `train --out --force` or `embed-history` on a folder another process
+//! trains is refused and leaves its files alone; a lock left by a killed process is taken over.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
