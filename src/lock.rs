@@ -7,7 +7,9 @@
 //! process ends: a normal exit, an error, Ctrl-C, SIGKILL, a crash. The holder removes the file
 //! when it lets go ([`RunLock`]'s `Drop`); a file left behind by a process that ended without
 //! removing it (killed) is *stale*: the next process takes it over and says whose it was. So a
-//! lock never outlives its process, and a reused pid can never keep a folder locked.
+//! lock never outlives its process, and a reused pid can never keep a folder locked. Shards on
+//! several machines sharing one `--out` over NFS exclude each other too: Linux's NFS client
+//! emulates `flock` as a byte-range lock on the server (flock(2), since Linux 2.6.12).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
