@@ -33,6 +33,9 @@ use crate::trainer::{Trainer, TrainerState};
 
 const MAGIC: &[u8; 8] = b"ALAMRUN1";
 const MAGIC_FULL: &[u8; 8] = b"ALAMRUN2";
+/// Every run file's magic is `ALAMRUN` and its format's number, one digit: the newest this
+/// version reads is the last digit of [`MAGIC_FULL`].
+const MAGIC_STEM: &[u8; 7] = b"ALAMRUN";
 /// A full file's body, decompressed, may not be larger than this (a replay of 1M point-goal
 /// transitions is ~300 MiB).
 pub const MAX_BODY_BYTES: u64 = 1 << 30;
@@ -158,7 +161,13 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
         return Err(bad(format!("{} bytes is larger than the {} MiB limit", bytes.len(), MAX_BYTES >> 20)));
     }
     if bytes.len() < MAGIC.len() + 8 || (&bytes[..MAGIC.len()] != MAGIC && &bytes[..MAGIC.len()] != MAGIC_FULL) {
-        return Err(bad("not an ALaM Playground run file (wrong magic bytes)"));
+        let newest = MAGIC_FULL[7] - b'0';
+        return Err(bad(match newer_format(bytes) {
+            Some(n) => format!(
+                "written by a newer version of ALaM Playground (format {n}; this one reads up to {newest}): update it to read this file"
+            ),
+            None => "not an ALaM Playground run file (wrong magic bytes)".into(),
+        }));
     }
     let full = &bytes[..MAGIC.len()] == MAGIC_FULL;
     let (body, crc) = bytes.split_at(bytes.len() - 4);
@@ -177,6 +186,14 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
         return Err(bad("header: the training state must be present in a full file (ALAMRUN2) and only there"));
     }
     Ok((header, &rest[len..]))
+}
+
+/// The format number of a run file from a newer version than this one (`ALAMRUN3` and up).
+fn newer_format(bytes: &[u8]) -> Option<u8> {
+    match bytes.get(..8)? {
+        [stem @ .., d] if stem == MAGIC_STEM && d.is_ascii_digit() && *d > MAGIC_FULL[7] => Some(d - b'0'),
+        _ => None,
+    }
 }
 
 /// The kind of a run file (from its magic bytes), without checking anything else.

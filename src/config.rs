@@ -185,6 +185,22 @@ fn default_checkpoint_every() -> u64 {
 /// The longest run a config may ask for (about 11 days at 1000 steps/s).
 pub const MAX_STEPS: u64 = 1_000_000_000;
 
+/// The largest seed: 2^53 − 1, JavaScript's `Number.MAX_SAFE_INTEGER`. Run files move between
+/// the CLI and the page, whose numbers are exact up to there, so the CLI, config files, sweeps,
+/// the page and a loaded run file all take seeds in 0..=MAX_SEED.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
+/// The largest penalty coefficient ρ (and `rho_max`) a config may ask for.
+pub const MAX_RHO: f64 = 1e6;
+
+/// What a seed may be, as every refusal says it.
+pub const SEED_RANGE: &str =
+    "must be a whole number in 0..=9007199254740991 (2^53 − 1: the page's numbers are exact up to there, and run files move between the CLI and the page)";
+
+/// The learning rates SAC-style runs use (CleanRL, Stable-Baselines3, OmniSafe: 1e-4 to 1e-3):
+/// one outside this is valid but the likeliest cause of a divergence.
+pub const USUAL_LR: (f64, f64) = (1e-5, 1e-2);
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam)
@@ -310,15 +326,27 @@ impl TrainConfig {
             if v.is_finite() && v >= lo && v <= hi {
                 Ok(())
             } else {
-                Err(bad(field, v, allowed))
+                Err(bad(field, num(v), allowed))
             }
         }
         fn positive(field: &'static str, v: f64) -> Result<()> {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(bad(field, v, "must be a finite number > 0"))
+                Err(bad(field, num(v), "must be a finite number > 0"))
             }
+        }
+        /// A learning rate: Adam moves every weight by about `lr` per update, so a rate above 1
+        /// blows any network up within a few updates.
+        fn rate(field: &'static str, v: f64) -> Result<()> {
+            if v.is_finite() && v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(bad(field, num(v), "must be in (0, 1]; usual: 1e-5 to 1e-2"))
+            }
+        }
+        if self.seed > MAX_SEED {
+            return Err(bad("seed", self.seed, SEED_RANGE));
         }
         if !(1..=MAX_STEPS).contains(&self.total_steps) {
             return Err(bad("total_steps", self.total_steps, "must be in 1..=1,000,000,000"));
@@ -339,19 +367,36 @@ impl TrainConfig {
         finite_in("gamma", self.gamma, 0.0, 0.9999, "must be in [0, 0.9999]")?;
         finite_in("cost_gamma", self.cost_gamma, 0.0, 0.9999, "must be in [0, 0.9999]")?;
         finite_in("tau", self.tau, 1e-6, 1.0, "must be in [1e-6, 1]")?;
-        positive("actor_lr", self.actor_lr)?;
-        positive("critic_lr", self.critic_lr)?;
-        positive("alpha_lr", self.alpha_lr)?;
-        positive("init_alpha", self.init_alpha)?;
-        finite_in("cost_threshold", self.cost_threshold, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        rate("actor_lr", self.actor_lr)?;
+        rate("critic_lr", self.critic_lr)?;
+        rate("alpha_lr", self.alpha_lr)?;
+        // α weighs the entropy against rewards of order 1 per step: 1000 already drowns them.
+        if !(self.init_alpha.is_finite() && self.init_alpha > 0.0 && self.init_alpha <= 1e3) {
+            return Err(bad("init_alpha", num(self.init_alpha), "must be in (0, 1000]; usual: 0.01 to 1"));
+        }
+        // A step's cost is 0 or 1, so Q_c ≤ 1/(1 − cost_gamma): a larger d can never bind.
+        let q_c_max = 1.0 / (1.0 - self.cost_gamma);
+        if !(self.cost_threshold.is_finite() && self.cost_threshold >= 0.0 && self.cost_threshold <= q_c_max) {
+            return Err(bad(
+                "cost_threshold",
+                format!(
+                    "{} with cost_gamma = {} (1/(1 − cost_gamma) = {q_c_max:.4})",
+                    num(self.cost_threshold),
+                    self.cost_gamma
+                ),
+                "must be in [0, 1/(1 − cost_gamma)]: Q_c never exceeds 1/(1 − cost_gamma), so a larger threshold never binds",
+            ));
+        }
         finite_in("cost_budget", self.cost_budget, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         positive("lambda_max", self.lambda_max)?;
-        finite_in("rho", self.rho, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
+        // ψ_ρ weighs the squared violation by ρ in 32-bit floats: ρ = 1e20 overflowed in a few
+        // hundred updates (measured), 1e12 trained.
+        finite_in("rho", self.rho, 0.0, MAX_RHO, "must be in [0, 1e6]")?;
         finite_in("rho_growth", self.rho_growth, 1.0, 100.0, "must be in [1, 100] (1 = fixed ρ)")?;
-        if !(self.rho_max.is_finite() && self.rho_max >= self.rho) {
-            return Err(bad("rho_max", self.rho_max, "must be finite and ≥ rho"));
+        if !(self.rho_max.is_finite() && self.rho_max >= self.rho && self.rho_max <= MAX_RHO) {
+            return Err(bad("rho_max", num(self.rho_max), "must be ≥ rho and ≤ 1e6"));
         }
-        positive("multiplier_lr", self.multiplier_lr)?;
+        rate("multiplier_lr", self.multiplier_lr)?;
         pos_int("multiplier_every", self.multiplier_every)?;
         if !(1..=1000).contains(&self.multiplier_steps) {
             return Err(bad("multiplier_steps", self.multiplier_steps, "must be in 1..=1000"));
@@ -388,6 +433,26 @@ impl TrainConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The settings a divergence most likely comes from: each learning rate outside
+    /// [`USUAL_LR`], as `field = value (usual: …)`. They are valid (a run may want them), so a
+    /// run with them is trained; its divergence names them. (Of the other fields, measured at
+    /// their largest valid values, none made a run diverge: `init_alpha` 1000, ρ 1e6,
+    /// `lambda_max`, `lag_lr` and the PID gains 1e300.)
+    pub fn unusual_settings(&self) -> Vec<String> {
+        let (lo, hi) = USUAL_LR;
+        let rates = [
+            ("actor_lr", self.actor_lr),
+            ("critic_lr", self.critic_lr),
+            ("alpha_lr", self.alpha_lr),
+            ("multiplier_lr", self.multiplier_lr),
+        ];
+        rates
+            .iter()
+            .filter(|(_, v)| !(lo..=hi).contains(v))
+            .map(|(field, v)| format!("{field} = {} (usual: {lo:e} to {hi:e})", num(*v)))
+            .collect()
     }
 
     /// Gradient updates the run will make (the update-to-data ratio after the warm-up).
@@ -432,6 +497,15 @@ impl TrainConfig {
             ));
         }
         w
+    }
+}
+
+/// A number as a message shows it: `1e300` and `1e-6`, not 301 digits or `0.000001`.
+fn num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
     }
 }
 
@@ -500,6 +574,69 @@ mod tests {
             mutate(&mut c);
             assert!(c.validate().unwrap_err().to_string().contains(&format!("`{field}`")), "{field}");
         }
+    }
+
+    #[test]
+    fn seeds_are_whole_numbers_javascript_holds_exactly() {
+        let mut cfg = TrainConfig { seed: MAX_SEED, ..TrainConfig::default() };
+        cfg.validate().unwrap();
+        assert_eq!(MAX_SEED, 9_007_199_254_740_991, "Number.MAX_SAFE_INTEGER");
+        for seed in [MAX_SEED + 1, u64::MAX] {
+            cfg.seed = seed;
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains("`seed`") && err.contains("0..=9007199254740991"), "{err}");
+        }
+        // A config file (and so a run file's header) says the same.
+        let text = TrainConfig { seed: 9_007_199_254_740_993, ..TrainConfig::default() }.to_json();
+        assert!(TrainConfig::from_json(&text).unwrap_err().to_string().contains("0..=9007199254740991"));
+        let err = TrainConfig::from_partial_json(&serde_json::json!({ "seed": 9_007_199_254_740_992u64 })).unwrap_err();
+        assert_eq!(err.field(), Some("seed"), "{err}");
+    }
+
+    #[test]
+    fn rates_temperature_and_threshold_are_refused_beyond_what_a_run_can_use() {
+        type Mutate = fn(&mut TrainConfig, f64);
+        let cases: [(&str, Mutate, f64, f64, &str); 8] = [
+            ("actor_lr", |c, v| c.actor_lr = v, 1.0, 1.001, "(0, 1]"),
+            ("critic_lr", |c, v| c.critic_lr = v, 1.0, 1e300, "(0, 1]"),
+            ("alpha_lr", |c, v| c.alpha_lr = v, 1.0, 2.0, "(0, 1]"),
+            ("multiplier_lr", |c, v| c.multiplier_lr = v, 1.0, 1e300, "(0, 1]"),
+            ("init_alpha", |c, v| c.init_alpha = v, 1e3, 1e300, "(0, 1000]"),
+            // cost_gamma 0.97: Q_c ≤ 1/0.03 = 33.3.
+            ("cost_threshold", |c, v| c.cost_threshold = v, 33.3, 33.4, "1/(1 − cost_gamma) = 33.3333"),
+            ("rho", |c, v| (c.rho, c.rho_max) = (v, 1e6), 1e6, 1e20, "[0, 1e6]"),
+            ("rho_max", |c, v| c.rho_max = v, 1e6, 1e300, "≤ 1e6"),
+        ];
+        for (field, set, ok, refused, says) in cases {
+            let mut cfg = TrainConfig::default();
+            set(&mut cfg, ok);
+            cfg.validate().unwrap_or_else(|e| panic!("{field} = {ok}: {e}"));
+            for v in [refused, -1.0, f64::NAN, f64::INFINITY] {
+                set(&mut cfg, v);
+                let err = cfg.validate().unwrap_err();
+                assert_eq!(err.field(), Some(field), "{field} = {v}: {err}");
+                if v == refused {
+                    assert!(err.to_string().contains(says), "{field} = {v}: {err}");
+                }
+            }
+        }
+        // The threshold's bound follows cost_gamma.
+        let cfg = TrainConfig { cost_gamma: 0.99, cost_threshold: 99.0, ..TrainConfig::default() };
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn unusual_settings_are_the_likely_causes_of_a_divergence() {
+        for env in EnvKind::ALL {
+            for algo in Algo::ALL {
+                assert!(TrainConfig::preset(env, algo).unusual_settings().is_empty(), "{env} {algo}");
+            }
+        }
+        let cfg = TrainConfig { critic_lr: 0.5, multiplier_lr: 1e-6, ..TrainConfig::default() };
+        assert_eq!(
+            cfg.unusual_settings(),
+            ["critic_lr = 0.5 (usual: 1e-5 to 1e-2)", "multiplier_lr = 1e-6 (usual: 1e-5 to 1e-2)"]
+        );
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum AlamError {
     /// diverged run, a metrics file that does not match).
     #[error("cannot resume: {0}")]
     Resume(String),
+    /// Another live process holds a run folder ([`crate::lock`]): who, and the folder.
+    #[error("{dir} is in use by {holder}: wait until it ends, or choose another folder")]
+    Locked { dir: String, holder: String },
     /// `alam report` found no runs it can read, or could not draw a figure.
     #[error("report: {0}")]
     Report(String),

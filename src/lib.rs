@@ -13,6 +13,9 @@ pub mod checkpoint;
 pub mod config;
 pub mod env;
 pub mod error;
+/// One process per run folder (native only: files and OS locks).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod lock;
 pub mod metrics;
 /// N seeds' trainers driven as one population (`alam sweep`): envs and replay per seed, acting
 /// and updates batched through [`agent::stacked`]; native: synchronous readback.

@@ -2,6 +2,8 @@
 //! line, flushed as it goes), `weights.alam` (weights only) and `checkpoint.alam` (the full
 //! training state, every `checkpoint_every` steps, from which [`resume_in_dir`] continues a
 //! killed run exactly). Native only (files); the CLI's `train` and `sweep` and the tests share it.
+//! A process writes a run folder only while it holds the folder's lock ([`crate::lock`]): the
+//! functions here that write one expect their caller to hold it.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
+use crate::lock::{RunLock, LOCK_FILE};
 use crate::metrics::Record;
 use crate::population::PopulationTrainer;
 use crate::trainer::Trainer;
@@ -32,51 +35,53 @@ pub fn io_context(path: &Path, what: &str) -> impl FnOnce(std::io::Error) -> cra
     move |e| crate::AlamError::Io(std::io::Error::new(e.kind(), format!("{msg}: {e}")))
 }
 
-/// Makes `out` ready for a new run: created if absent; a folder that already holds files is
-/// refused (another run's results would be overwritten) unless `force`, which deletes the
-/// run files in it. A folder with anything but run files in it is never emptied: it is not
-/// a run folder, so `--force` refuses it too.
-pub fn prepare_run_dir(out: &Path, force: bool) -> Result<()> {
+/// Makes `out` ready for a new run and takes its lock ([`RunLock`]): created if absent; a folder
+/// that another live process holds is refused ([`AlamError::Locked`]); one that already holds
+/// files is refused (another run's results would be overwritten) unless `force`, which deletes
+/// the run files in it. A folder with anything but run files in it is never emptied: it is not
+/// a run folder, so `--force` refuses it too. The run is this process's while the lock lives.
+pub fn prepare_run_dir(out: &Path, force: bool) -> Result<RunLock> {
     if out.exists() && !out.is_dir() {
-        return Err(crate::AlamError::Io(std::io::Error::new(
+        return Err(AlamError::Io(std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
             format!("--out {}: exists and is not a folder", out.display()),
         )));
     }
-    if out.is_dir() {
-        let entries: Vec<String> = fs::read_dir(out)
-            .map_err(io_context(out, "cannot read run folder"))?
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect();
-        if !entries.is_empty() {
-            let foreign: Vec<&String> = entries.iter().filter(|n| !RUN_FILES.contains(&n.as_str())).collect();
-            if !foreign.is_empty() {
-                return Err(crate::AlamError::Io(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!(
-                        "--out {} holds files that are not a run's ({}): choose an empty or new folder",
-                        out.display(),
-                        foreign.iter().take(3).map(|s| crate::sweep::clip(s, 40)).collect::<Vec<_>>().join(", ")
-                    ),
-                )));
-            }
-            if !force {
-                return Err(crate::AlamError::Io(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!(
-                        "--out {} already holds a run ({}): choose a new folder, or pass --force to replace it",
-                        out.display(),
-                        entries.join(", ")
-                    ),
-                )));
-            }
-            for name in &entries {
-                let p = out.join(name);
-                fs::remove_file(&p).map_err(io_context(&p, "cannot remove"))?;
-            }
+    fs::create_dir_all(out).map_err(io_context(out, "--out: cannot create run folder"))?;
+    let lock = RunLock::acquire(out)?;
+    let entries: Vec<String> = fs::read_dir(out)
+        .map_err(io_context(out, "cannot read run folder"))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|name| name != LOCK_FILE)
+        .collect();
+    if !entries.is_empty() {
+        let foreign: Vec<&String> = entries.iter().filter(|n| !RUN_FILES.contains(&n.as_str())).collect();
+        if !foreign.is_empty() {
+            return Err(AlamError::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "--out {} holds files that are not a run's ({}): choose an empty or new folder",
+                    out.display(),
+                    foreign.iter().take(3).map(|s| crate::sweep::clip(s, 40)).collect::<Vec<_>>().join(", ")
+                ),
+            )));
+        }
+        if !force {
+            return Err(AlamError::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "--out {} already holds a run ({}): choose a new folder, or pass --force to replace it",
+                    out.display(),
+                    entries.join(", ")
+                ),
+            )));
+        }
+        for name in &entries {
+            let p = out.join(name);
+            fs::remove_file(&p).map_err(io_context(&p, "cannot remove"))?;
         }
     }
-    fs::create_dir_all(out).map_err(io_context(out, "--out: cannot create run folder"))
+    Ok(lock)
 }
 
 /// Trains `cfg` into `out`, calling `progress` after every step with the records it made.

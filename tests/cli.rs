@@ -306,3 +306,184 @@ fn a_batched_sweep_writes_the_runs_a_sweep_of_separate_runs_writes() {
     let r = String::from_utf8_lossy(&alam(&args).stderr).to_string();
     assert_eq!(r.matches("already done").count(), 4, "{r}");
 }
+
+fn stored_config(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_config_files_values_stand_unless_a_flag_overrides_them() {
+    let dir = tmp("precedence");
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&alam(&["config", "--env", "point-goal", "--algo", "fac"]).stdout).unwrap();
+    for (k, v) in [
+        ("seed", 7),
+        ("total_steps", 300),
+        ("hidden", 16),
+        ("batch_size", 32),
+        ("learning_starts", 100),
+        ("eval_every", 300),
+        ("eval_episodes", 1),
+        ("probe_every", 100),
+        ("log_every", 20),
+    ] {
+        cfg[k] = v.into();
+    }
+    let file = dir.join("c.json");
+    std::fs::write(&file, cfg.to_string()).unwrap();
+    let f = file.to_str().unwrap();
+    let run = |name: &str, extra: &[&str]| -> serde_json::Value {
+        let out = dir.join(name);
+        let mut args = vec!["train", "--config", f, "--quiet", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let r = alam(&args);
+        assert!(r.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&r.stderr));
+        stored_config(&out)
+    };
+    // No flag: every value is the file's.
+    assert_eq!(run("file", &[]), cfg);
+    // A flag given wins over the file; the file's other values stand; --set wins over both.
+    let c = run("flags", &["--env", "double-integrator", "--algo", "alam", "--seed", "3", "--steps", "250"]);
+    assert_eq!(
+        (&c["env"], &c["algo"], &c["seed"], &c["total_steps"]),
+        (&"double-integrator".into(), &"alam".into(), &3.into(), &250.into())
+    );
+    assert_eq!((&c["hidden"], &c["cost_threshold"]), (&16.into(), &cfg["cost_threshold"]));
+    let c = run("set", &["--set", "hidden=8", "--set", "total_steps=200", "--steps", "250"]);
+    assert_eq!(
+        (&c["hidden"], &c["total_steps"], &c["seed"], &c["env"]),
+        (&8.into(), &200.into(), &7.into(), &"point-goal".into())
+    );
+
+    // A sweep's axes default to the file's env, algo and seed; given ones win.
+    let sweep = |name: &str, extra: &[&str]| -> Vec<String> {
+        let out = dir.join(name);
+        let mut args = vec!["sweep", "--config", f, "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let r = alam(&args);
+        assert!(r.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&r.stderr));
+        let mut runs: Vec<String> =
+            std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        runs.sort();
+        runs
+    };
+    assert_eq!(sweep("sweep-file", &[]), ["point-goal-fac-s7"]);
+    assert_eq!(stored_config(&dir.join("sweep-file/point-goal-fac-s7")), cfg);
+    assert_eq!(
+        sweep("sweep-flags", &["--algos", "alam", "--seeds", "1,2"]),
+        ["point-goal-alam-s1", "point-goal-alam-s2"]
+    );
+    // The help says the precedence.
+    let help = String::from_utf8_lossy(&alam(&["train", "--help"]).stdout).into_owned();
+    assert!(help.contains("overrides the file's value") && help.contains("--set overrides both"), "{help}");
+}
+
+#[test]
+fn values_a_run_cannot_use_are_refused_by_their_setting_and_range() {
+    for (set, says) in [
+        ("actor_lr=1e300", "`actor_lr` = 1e300 (must be in (0, 1]"),
+        ("critic_lr=1e300", "`critic_lr` = 1e300 (must be in (0, 1]"),
+        ("alpha_lr=2", "`alpha_lr` = 2 (must be in (0, 1]"),
+        ("multiplier_lr=1e300", "`multiplier_lr` = 1e300 (must be in (0, 1]"),
+        ("init_alpha=1e300", "`init_alpha` = 1e300 (must be in (0, 1000]"),
+        ("cost_threshold=1e300", "`cost_threshold` = 1e300 with cost_gamma = 0.97 (1/(1 − cost_gamma) = 33.3333)"),
+        ("rho=1e300", "`rho` = 1e300 (must be in [0, 1e6])"),
+        ("rho_max=1e300", "`rho_max` = 1e300 (must be ≥ rho and ≤ 1e6)"),
+    ] {
+        refused(alam(&["train", "--set", set]), says);
+        // A sweep's variant and a config file are checked by the same rule.
+        refused(alam(&["sweep", "--variant", &format!("v:{set}")]), says);
+    }
+    let dir = tmp("ranges");
+    let mut cfg: serde_json::Value = serde_json::from_slice(&alam(&["config"]).stdout).unwrap();
+    cfg["init_alpha"] = 5000.into();
+    std::fs::write(dir.join("c.json"), cfg.to_string()).unwrap();
+    refused(alam(&["train", "--config", dir.join("c.json").to_str().unwrap()]), "`init_alpha` = 5000");
+}
+
+#[test]
+fn a_divergence_names_the_unusual_settings() {
+    let run = tmp("diverge-hint");
+    // Three learning rates at their largest allowed value, 8 updates a step: the run blows up
+    // (measured: within 50 updates), and says which settings are unusual.
+    let hot = ["actor_lr=1", "critic_lr=1", "alpha_lr=1", "utd_ratio=8"];
+    let out = train(&run, &hot.iter().flat_map(|kv| ["--set", kv]).collect::<Vec<_>>());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let says = "Likely cause, outside the usual range: actor_lr = 1 (usual: 1e-5 to 1e-2), critic_lr = 1 (usual: \
+                1e-5 to 1e-2), alpha_lr = 1 (usual: 1e-5 to 1e-2)\n";
+    assert!(err.contains(says), "{err}");
+}
+
+#[test]
+fn negative_and_malformed_numbers_are_refused_with_a_sentence() {
+    for (args, says) in [
+        (&["sweep", "--shard", "-1/2"][..], "'--shard <SHARD>': must be i/n with 0 ≤ i < n"),
+        (&["sweep", "--shard", "2/-1"], "'--shard <SHARD>': must be i/n with 0 ≤ i < n"),
+        (&["sweep", "--seeds", "-1"], "a seed must be a whole number in 0..=9007199254740991"),
+        (&["sweep", "--seeds", "-1,2"], "'--seeds <SEEDS>': a seed must be a whole number"),
+        (&["sweep", "--population", "-1"], "must be auto, off or a number of seeds ≥ 1"),
+        (&["train", "--seed", "-1"], "'--seed <SEED>': a seed must be"),
+        (&["train", "--steps", "-5"], "'--steps <STEPS>': must be a whole number ≥ 0, not negative"),
+        (&["train", "--steps", "1e3"], "'--steps <STEPS>': must be a whole number ≥ 0 (digits only"),
+        (&["sweep", "--steps", "-5"], "'--steps <STEPS>': must be a whole number ≥ 0, not negative"),
+        (&["eval", "--weights", "w.alam", "--episodes", "-1"], "'--episodes <EPISODES>': must be a whole number ≥ 0"),
+        (&["eval", "--weights", "w.alam", "--seed", "-3"], "'--seed <SEED>': a seed must be"),
+        (&["bench", "--batch", "-3"], "'--batch <BATCH>': must be a whole number ≥ 0, not negative"),
+        (&["bench", "--updates", "99999999999999999999999"], "'--updates <UPDATES>': is too large"),
+    ] {
+        let out = alam(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says) && !err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn seeds_take_one_range_everywhere() {
+    let too_big = "9007199254740992";
+    for args in [
+        vec!["train", "--seed", too_big],
+        vec!["train", "--seed", "18446744073709551615"],
+        vec!["sweep", "--seeds", &format!("0,{too_big}")],
+        vec!["eval", "--weights", "w.alam", "--seed", too_big],
+    ] {
+        refused(alam(&args), "0..=9007199254740991");
+    }
+    let dir = tmp("seed-range");
+    let mut cfg: serde_json::Value = serde_json::from_slice(&alam(&["config"]).stdout).unwrap();
+    cfg["seed"] = serde_json::json!(9_007_199_254_740_993u64);
+    std::fs::write(dir.join("c.json"), cfg.to_string()).unwrap();
+    refused(
+        alam(&["train", "--config", dir.join("c.json").to_str().unwrap()]),
+        "`seed` = 9007199254740993 (must be a whole number in 0..=9007199254740991",
+    );
+    // The largest seed trains, and its run file is read back.
+    let run = dir.join("max");
+    let out = train(&run, &["--seed", "9007199254740991"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stored_config(&run)["seed"], 9_007_199_254_740_991u64);
+    let out = alam(&["eval", "--weights", run.join("weights.alam").to_str().unwrap(), "--episodes", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_run_file_from_a_newer_version_says_so() {
+    let dir = tmp("newer");
+    let run = dir.join("run");
+    assert!(train(&run, &[]).status.success());
+    for (file, newest) in [("weights.alam", 3), ("checkpoint.alam", 9)] {
+        let mut bytes = std::fs::read(run.join(file)).unwrap();
+        bytes[7] = b'0' + newest;
+        let path = dir.join(format!("newer-{file}"));
+        std::fs::write(&path, &bytes).unwrap();
+        refused(
+            alam(&["eval", "--weights", path.to_str().unwrap()]),
+            &format!("written by a newer version of ALaM Playground (format {newest}; this one reads up to 2)"),
+        );
+    }
+    let mut bytes = std::fs::read(run.join("weights.alam")).unwrap();
+    bytes[..8].copy_from_slice(b"ALAMRUN0");
+    std::fs::write(dir.join("zero.alam"), &bytes).unwrap();
+    refused(alam(&["eval", "--weights", dir.join("zero.alam").to_str().unwrap()]), "not an ALaM Playground run file");
+}

@@ -79,15 +79,21 @@ fn a_killed_run_resumes_to_the_same_records() {
         assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint written");
         std::thread::sleep(Duration::from_millis(2));
     }
+    let pid = child.id();
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let header = alam::checkpoint::read_header(&std::fs::read(killed.join("checkpoint.alam")).unwrap()).unwrap().0;
     assert!(header.steps < 4000, "the run finished before it was killed");
+    assert!(killed.join("lock").exists(), "a killed process leaves its lock file behind");
 
     let out = alam(&["train", "--resume", k, "--quiet"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("resuming") && stderr.contains("full training state"), "{stderr}");
+    // Its lock is taken over, naming the killed process.
+    let note = format!("{}/lock was left by pid {pid} on ", killed.display());
+    assert!(stderr.contains(&note) && stderr.contains("which has ended: taken over"), "{stderr}");
+    assert!(!killed.join("lock").exists());
     assert_eq!(records(&whole), records(&killed), "the resumed run's records differ from the uninterrupted run's");
 
     // Finished: refused with what to do; then trained further with --steps.
@@ -173,12 +179,15 @@ fn a_killed_sweep_resumes_its_unfinished_runs() {
             assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint written");
             std::thread::sleep(Duration::from_millis(2));
         }
+        let pid = child.id();
         child.kill().unwrap();
         child.wait().unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_alam")).args(args(&killed)).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         assert!(stderr.contains("resum"), "{population}: nothing was resumed\n{stderr}");
+        let note = format!("{}/lock was left by pid {pid} on ", victim.display());
+        assert!(stderr.contains(&note), "{population}: the killed sweep's lock is taken over\n{stderr}");
         for seed in ["s0", "s1"] {
             let name = format!("double-integrator-alam-{seed}");
             assert_eq!(

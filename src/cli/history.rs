@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use alam::lock::RunLock;
 use alam::metrics::bounded_history;
 use alam::run::{io_context, read_metrics, CHECKPOINT_FILE, METRICS_FILE, WEIGHTS_FILE};
 use alam::{checkpoint, AlamError, Result};
@@ -12,6 +13,9 @@ use burn::tensor::Device;
 use super::Outcome;
 
 pub(super) fn run(run: PathBuf, out: Option<PathBuf>, full: bool) -> Result<Outcome> {
+    // A run another process is training is refused: its records and files are still changing.
+    // A missing folder is refused below, by the file it lacks.
+    let _lock = if run.is_dir() { Some(RunLock::acquire(&run)?) } else { None };
     let weights = run.join(if full { CHECKPOINT_FILE } else { WEIGHTS_FILE });
     let out = out.unwrap_or_else(|| weights.clone());
     let (kept, of) = embed(&run.join(METRICS_FILE), &weights, &out, full)?;

@@ -4,36 +4,42 @@ use std::path::{Path, PathBuf};
 
 use alam::config::{Algo, TrainConfig};
 use alam::env::EnvKind;
+use alam::lock::{describe, Claim, RunLock};
 use alam::run::{
     io_context, resumable_step, resume_in_dir, resume_population_in_dirs, train_population_to_dirs, CONFIG_FILE,
     DONE_FILE, METRICS_FILE, WEIGHTS_FILE,
 };
-use alam::sweep::{clip, grid, parse_shard, seed_groups, shard, Batching, Cell};
+use alam::sweep::{clip, grid, seed_groups, shard, Batching, Cell};
 use alam::{checkpoint, AlamError, Result};
 
-use super::train::train;
-use super::{build_config, ConfigArgs, Outcome};
+use super::train::{suspects, train};
+use super::{build_config, read_config_file, ConfigArgs, Outcome, DEFAULT_ENV};
 
+/// `alam sweep`: `envs`, `algos` and `seeds` are `None` where not given on the command line
+/// (then the config file's one value, else the defaults).
 // One parameter per flag of the subcommand.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run(
-    envs: Vec<EnvKind>,
-    algos: Vec<Algo>,
-    seeds: Vec<u64>,
+    envs: Option<Vec<EnvKind>>,
+    algos: Option<Vec<Algo>>,
+    seeds: Option<Vec<u64>>,
     variants: Vec<String>,
-    cfg: ConfigArgs,
-    shard_spec: String,
+    args: ConfigArgs,
+    (i, n): (usize, usize),
     population: Batching,
     out: PathBuf,
     force: bool,
 ) -> Result<Outcome> {
-    let (i, n) = parse_shard(&shard_spec)?;
+    let file = read_config_file(&args)?;
+    let envs = envs.unwrap_or_else(|| vec![file.as_ref().map_or(DEFAULT_ENV, |f| f.env)]);
+    let algos = algos.unwrap_or_else(|| file.as_ref().map_or(Algo::ALL.to_vec(), |f| vec![f.algo]));
+    let seeds = seeds.unwrap_or_else(|| vec![file.as_ref().map_or(0, |f| f.seed)]);
     let cells = grid(&envs, &algos, &seeds, &variants)?;
     // The whole grid's configs, every shard's, before anything trains: a bad variant
     // is refused before a good one has spent hours.
     let mut cfgs: Vec<(String, TrainConfig)> = Vec::with_capacity(cells.len());
     for c in &cells {
-        let built = build_config(c.env, c.algo, c.seed, &cfg, &c.overrides)
+        let built = build_config(file.as_ref(), Some(c.env), Some(c.algo), Some(c.seed), &args, &c.overrides)
             .map_err(|e| AlamError::ConfigParse(format!("run {}: {}", c.dir_name(), clip(&e.to_string(), 300))))?;
         cfgs.push((c.dir_name(), built));
     }
@@ -106,12 +112,42 @@ pub(super) fn run(
     }
     let mut k = skipped.len();
     let mut diverged = 0;
+    let mut held = 0;
     for todo in todo_units {
         for chunk in todo.chunks(population.max_seeds()) {
             k += chunk.len();
-            let cfgs: Vec<TrainConfig> = chunk.iter().map(&config_of).collect();
-            let dirs: Vec<PathBuf> = chunk.iter().map(|c| out.join(c.dir_name())).collect();
-            let names: Vec<String> = chunk.iter().map(Cell::dir_name).collect();
+            // Every run's folder is claimed before any trains (a population's seeds together);
+            // the locks are let go once the chunk is done.
+            let mut claimed: Vec<(&Cell, RunLock)> = Vec::with_capacity(chunk.len());
+            for cell in chunk {
+                let (name, dir) = (cell.dir_name(), out.join(cell.dir_name()));
+                std::fs::create_dir_all(&dir).map_err(io_context(&dir, "cannot create run folder"))?;
+                let lock = match RunLock::try_acquire(&dir)? {
+                    Claim::Taken(lock) => lock,
+                    Claim::HeldBy(holder) => {
+                        eprintln!("{name} is being trained by {}: skipped", describe(holder.as_ref()));
+                        held += 1;
+                        continue;
+                    }
+                };
+                if let Some(note) = lock.stale_note() {
+                    eprintln!("{note}");
+                }
+                // Another process may have finished it since this sweep looked.
+                match done_state(&dir, &config_of(cell)) {
+                    DoneRun::Done => eprintln!("{name} was finished by another process meanwhile: skipped"),
+                    DoneRun::Differs(_) if !force => {
+                        eprintln!("{name} was finished by another process meanwhile, with another config: skipped")
+                    }
+                    _ => claimed.push((cell, lock)),
+                }
+            }
+            if claimed.is_empty() {
+                continue;
+            }
+            let cfgs: Vec<TrainConfig> = claimed.iter().map(|(c, _)| config_of(c)).collect();
+            let dirs: Vec<PathBuf> = claimed.iter().map(|(c, _)| out.join(c.dir_name())).collect();
+            let names: Vec<String> = claimed.iter().map(|(c, _)| c.dir_name()).collect();
             for dir in &dirs {
                 // A run not done is the sweep's own, cut short: resumed from its checkpoint
                 // below when it has one for this config, else started over.
@@ -121,7 +157,7 @@ pub(super) fn run(
                 }
             }
             let resume_at: Vec<Option<u64>> = dirs.iter().zip(&cfgs).map(|(d, c)| resumable_step(d, c)).collect();
-            if chunk.len() == 1 {
+            if claimed.len() == 1 {
                 eprintln!("[{k}/{total}] {}", names[0]);
                 diverged += match resume_at[0] {
                     Some(step) => {
@@ -146,6 +182,11 @@ pub(super) fn run(
                 std::fs::write(&done, "").map_err(io_context(&done, "cannot write"))?;
             }
         }
+    }
+    if held > 0 {
+        eprintln!(
+            "{held} run(s) held by other processes were skipped: run this sweep again once they end to check them"
+        );
     }
     Ok(if diverged > 0 { Outcome::Diverged(diverged) } else { Outcome::Done })
 }
@@ -209,10 +250,11 @@ fn report_population(population: alam::population::PopulationTrainer, dirs: &[Pa
             Some(msg) => {
                 diverged += 1;
                 eprintln!(
-                    "{} diverged at step {}: {msg}; last good weights in {}",
+                    "{} diverged at step {}: {msg}; last good weights in {}{}",
                     dir.display(),
                     t.steps_done(),
-                    weights.display()
+                    weights.display(),
+                    suspects(t.config())
                 );
             }
             None => eprintln!(

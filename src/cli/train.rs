@@ -5,33 +5,44 @@ use std::time::Duration;
 
 use alam::config::{Algo, TrainConfig};
 use alam::env::EnvKind;
+use alam::lock::RunLock;
 use alam::metrics::Record;
 use alam::run::{prepare_run_dir, resume_in_dir, train_to_dir, Resumed, WEIGHTS_FILE};
 use alam::trainer::Trainer;
 use alam::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{build_config, ConfigArgs, Outcome};
+use super::{build_config, read_config_file, ConfigArgs, Outcome};
 
+/// `alam train`: `env`, `algo` and `seed` are `None` where not given on the command line.
 pub(super) fn run(
-    env: EnvKind,
-    algo: Algo,
-    seed: u64,
-    cfg: ConfigArgs,
+    env: Option<EnvKind>,
+    algo: Option<Algo>,
+    seed: Option<u64>,
+    args: ConfigArgs,
     out: PathBuf,
     force: bool,
     quiet: bool,
 ) -> Result<Outcome> {
-    let cfg = build_config(env, algo, seed, &cfg, &[])?;
+    let cfg = build_config(read_config_file(&args)?.as_ref(), env, algo, seed, &args, &[])?;
     for w in cfg.warnings() {
         eprintln!("warning: {w}");
     }
-    prepare_run_dir(&out, force)?;
+    let lock = prepare_run_dir(&out, force)?;
+    if let Some(note) = lock.stale_note() {
+        eprintln!("{note}");
+    }
     Ok(if train(&cfg, &out, quiet)? { Outcome::Diverged(1) } else { Outcome::Done })
 }
 
 /// `alam train --resume DIR [--steps N]`.
 pub(super) fn resume(dir: PathBuf, steps: Option<u64>, quiet: bool) -> Result<Outcome> {
+    // The run is this process's while the lock lives; a missing folder is refused by
+    // `resume_in_dir`, with its reason.
+    let lock = if dir.is_dir() { Some(RunLock::acquire(&dir)?) } else { None };
+    if let Some(note) = lock.as_ref().and_then(RunLock::stale_note) {
+        eprintln!("{note}");
+    }
     let bar = progress_bar(0, quiet);
     let mut watch = Watch::default();
     let started = |r: &Resumed| {
@@ -99,7 +110,12 @@ fn report_end(trainer: &Trainer, out: &Path) -> bool {
     let weights = out.join(WEIGHTS_FILE);
     match trainer.diverged() {
         Some(msg) => {
-            eprintln!("diverged at step {}: {msg}; last good weights in {}", trainer.steps_done(), weights.display());
+            eprintln!(
+                "diverged at step {}: {msg}; last good weights in {}{}",
+                trainer.steps_done(),
+                weights.display(),
+                suspects(trainer.config())
+            );
             true
         }
         None => {
@@ -121,4 +137,15 @@ pub(super) fn train(cfg: &TrainConfig, out: &Path, quiet: bool) -> Result<bool> 
     let trainer = train_to_dir(cfg, out, |t, records| watch.show(&bar, t, records))?;
     bar.finish();
     Ok(report_end(&trainer, out))
+}
+
+/// The settings a divergence most likely comes from, as the end of its message ("" if none is
+/// outside its usual range).
+pub(super) fn suspects(cfg: &TrainConfig) -> String {
+    let unusual = cfg.unusual_settings();
+    if unusual.is_empty() {
+        String::new()
+    } else {
+        format!(". Likely cause, outside the usual range: {}", unusual.join(", "))
+    }
 }
