@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The study of issue 18 / REPRODUCTION.md: can the methods be told apart, with enough seeds?
+# One command, resumable (a finished run is skipped; an interrupted one resumes from its
+# checkpoint), then `alam report` with 95% intervals and a test per pairwise claim.
+#
+#   scripts/study.sh                      # the whole grid, JOBS shards at once (nproc)
+#   JOBS=16 scripts/study.sh              # on a bigger machine
+#   SHARD=3/16 scripts/study.sh           # one shard (a Slurm array task); no report
+#   GRID=pilot scripts/study.sh           # the pilot: point-goal, the four multiplier cells
+#
+# The grid (GRID=full): 8 seeds (0–7) per cell, 2×64 networks, batch 64 (the page's sizes).
+#   point-goal 100k steps, car-following 60k, double-integrator 30k (calibration, C3);
+#   cells: SAC, SAC-Lag, PID-Lag, FAC (its authors' delay, every 10 updates: the preset),
+#   FAC every update, ALaM (method of multipliers: the preset), ALaM re-anchored (the crate's
+#   step before the anchor: alam_anchor=false, every update, lr 3e-4 — the ablation);
+#   ALaM's ρ ∈ {0.3, 1, 3, 10} and dual period m ∈ {1, 10, 100} on point-goal and car-following.
+# The pilot (GRID=pilot): point-goal only, 30k steps, ALaM, ALaM re-anchored, FAC, FAC every
+# update, 8 seeds — what this 2-core machine could run in one session (REPRODUCTION.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ALAM="${ALAM:-target/release/alam}"
+GRID="${GRID:-full}"
+RUNS="${RUNS:-runs/study-$GRID}"
+REPORT="${REPORT:-reports/study-$GRID}"
+JOBS="${JOBS:-$(nproc)}"
+SEEDS="${SEEDS:-0,1,2,3,4,5,6,7}"
+[ -x "$ALAM" ] || cargo build --release --bin alam
+COMMON=(--seeds "$SEEDS" --out "$RUNS" --set hidden=64 --set batch_size=64 --set probe_every=1000
+  --set eval_episodes=10)
+REANCHORED="reanchored:alam_anchor=false,multiplier_every=1,multiplier_lr=0.0003"
+
+# The sweeps of one env, shard i of n; sweep k starts at shard (i + k) mod n so that the first
+# group of every sweep does not always land on shard 0.
+env_grid() {
+  local env=$1 steps=$2 i=$3 n=$4 k=$5 cells=$6
+  local s=(--envs "$env" --steps "$steps" --set eval_every=$((steps / 10)) "${COMMON[@]}")
+  local algos=fac,alam
+  [ "$cells" = pilot ] || algos=sac,lag,pid-lag,fac,alam
+  "$ALAM" sweep --algos "$algos" --shard "$(((i + k) % n))/$n" "${s[@]}"
+  "$ALAM" sweep --algos fac --variant every1:multiplier_every=1 --shard "$(((i + k + 1) % n))/$n" "${s[@]}"
+  "$ALAM" sweep --algos alam --variant "$REANCHORED" --shard "$(((i + k + 2) % n))/$n" "${s[@]}"
+  if [ "$cells" = all ]; then
+    "$ALAM" sweep --algos alam --variant rho0.3:rho=0.3 --variant rho3:rho=3 --variant rho10:rho=10 \
+      --variant m1:multiplier_every=1 --variant m10:multiplier_every=10 --shard "$(((i + k + 3) % n))/$n" "${s[@]}"
+  fi
+}
+
+shard() {
+  if [ "$GRID" = pilot ]; then
+    env_grid point-goal 30000 "$1" "$2" 0 pilot
+    return
+  fi
+  env_grid point-goal 100000 "$1" "$2" 0 all
+  env_grid car-following 60000 "$1" "$2" 4 all
+  env_grid double-integrator 30000 "$1" "$2" 8 core
+}
+
+if [ -n "${SHARD:-}" ]; then
+  shard "${SHARD%/*}" "${SHARD#*/}"
+  exit 0
+fi
+mkdir -p "$RUNS"
+for i in $(seq 0 $((JOBS - 1))); do
+  shard "$i" "$JOBS" > "$RUNS/shard-$i.log" 2>&1 &
+done
+wait
+"$ALAM" report --runs "$RUNS" --out "$REPORT"
