@@ -356,4 +356,43 @@ mod tests {
         assert_eq!(num(-2.5), "-2.500");
         assert_eq!(num(12345.6), "12346");
     }
+
+    #[test]
+    fn alam_is_compared_with_its_rivals_of_the_same_env_and_variant() {
+        use crate::env::EnvKind::{CarFollowing, DoubleIntegrator};
+        // Every score of every group: its seeds' values 1, 2, 3 (FAC's shifted by 10).
+        let spreads = |shift: f64| -> BTreeMap<&'static str, Option<Spread>> {
+            SCORES
+                .iter()
+                .map(|s| (s.name, Spread::of(vec![Some(1.0 + shift), Some(2.0 + shift), Some(3.0 + shift)])))
+                .collect()
+        };
+        let (plain, fac) = (spreads(0.0), spreads(10.0));
+        let key = |group, env, algo, variant, scores| GroupKey { group, env, algo, variant, scores };
+        let groups = [
+            key("di-alam", DoubleIntegrator, Algo::Alam, "", &plain),
+            key("di-fac", DoubleIntegrator, Algo::Fac, "", &fac),
+            key("di-sac", DoubleIntegrator, Algo::Sac, "", &plain),
+            key("di-alam-stress", DoubleIntegrator, Algo::Alam, "stress", &plain),
+            key("di-fac-stress", DoubleIntegrator, Algo::Fac, "stress", &fac),
+            key("di-alam-rho10", DoubleIntegrator, Algo::Alam, "rho10", &plain),
+            key("cf-lag", CarFollowing, Algo::Lag, "", &plain),
+        ];
+        let found = comparisons(&groups);
+        let pairs: Vec<(&str, &str)> = found.iter().map(|c| (c.a.as_str(), c.b.as_str())).collect();
+        // Against FAC only (no Lag or PID-Lag on the double integrator; car-following's Lag is
+        // another env; SAC is no rival; rho10 has none), once per score with FAC in `versus`.
+        let per_pair = SCORES.iter().filter(|s| s.versus.contains(&Algo::Fac)).count();
+        assert_eq!(pairs.iter().filter(|p| **p == ("di-alam", "di-fac")).count(), per_pair);
+        assert_eq!(pairs.iter().filter(|p| **p == ("di-alam-stress", "di-fac-stress")).count(), per_pair);
+        assert_eq!(found.len(), 2 * per_pair, "{pairs:?}");
+        let c = found.iter().find(|c| c.score == "final_violations").unwrap();
+        // 1, 2, 3 against 11, 12, 13: diff −10, the most extreme of 20 splits (with its mirror).
+        assert_eq!((c.mean_a, c.mean_b, c.diff, c.n_a, c.n_b), (2.0, 12.0, -10.0, 3, 3));
+        assert!(c.a_better, "fewer violations is better");
+        assert!((c.p_permutation.unwrap() - 0.1).abs() < 1e-15);
+        assert_eq!(c.df, Some(4.0), "equal variances and sizes: df = 2n − 2");
+        let final_return = found.iter().find(|c| c.score == "final_return").unwrap();
+        assert!(!final_return.a_better, "a lower return is worse");
+    }
 }
