@@ -395,10 +395,10 @@ mod tests {
         // s²/n: 2.5/5 = 0.5 and 4/3; t = (3 − 4)/√(0.5 + 4/3);
         // df = (0.5 + 4/3)² / (0.5²/4 + (4/3)²/2) = 3.3611… / 0.95139 = 3.5328…
         let w = welch(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 6.0]).unwrap();
-        let (va, vb) = (0.5, 4.0 / 3.0);
-        assert!((w.t - (-1.0 / (va + vb as f64).sqrt())).abs() < 1e-12, "{w:?}");
+        let (va, vb): (f64, f64) = (0.5, 4.0 / 3.0);
+        assert!((w.t - (-1.0 / (va + vb).sqrt())).abs() < 1e-12, "{w:?}");
         assert!((w.t + 0.738_548_945_875_996).abs() < 1e-9, "{w:?}");
-        let df = (va + vb as f64).powi(2) / (va * va / 4.0 + vb * vb / 2.0);
+        let df = (va + vb).powi(2) / (va * va / 4.0 + vb * vb / 2.0);
         assert!((w.df - df).abs() < 1e-12 && (w.df - 3.532_846_715).abs() < 1e-6, "{w:?}");
         assert!((w.p - t_two_sided_p(w.t, w.df)).abs() < 1e-15);
         // Constant samples: equal means cannot be told apart, different ones can.
