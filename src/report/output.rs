@@ -50,13 +50,21 @@ pub fn replace_report<T>(out: &Path, write: impl FnOnce(&Path) -> Result<T>) -> 
             return Err(e);
         }
     };
-    if out.exists() {
-        move_entries(out, &new, |p| !is_report_file(p))?;
-        fs::rename(out, &old).map_err(io_context(out, "cannot move aside the previous report in"))?;
+    let swap = || -> Result<()> {
+        if out.exists() {
+            move_entries(out, &new, |p| !is_report_file(p))?;
+            fs::rename(out, &old).map_err(io_context(out, "cannot move aside the previous report in"))?;
+        }
+        // Between these two renames `out` is absent for an instant; `recover` finishes the
+        // swap if a report was stopped there.
+        fs::rename(&new, out).map_err(io_context(out, "cannot move the new report into"))
+    };
+    if let Err(e) = swap() {
+        // The previous report and the other entries back in `out`; what cannot be put back now
+        // is left for the next report's `recover`.
+        let _ = recover(out, &new, &old);
+        return Err(e);
     }
-    // Between these two renames `out` is absent for an instant; `recover` finishes the swap
-    // if a report was stopped there.
-    fs::rename(&new, out).map_err(io_context(out, "cannot move the new report into"))?;
     if old.exists() {
         fs::remove_dir_all(&old).map_err(io_context(&old, "cannot remove the previous report"))?;
     }
