@@ -96,6 +96,9 @@ enum Command {
         /// Seed of the evaluation env (0 ≤ seed ≤ 2^53 − 1).
         #[arg(long, default_value_t = 12345, value_parser = seed_value)]
         seed: u64,
+        /// Also list each episode's return, cost and violating steps.
+        #[arg(long)]
+        per_episode: bool,
     },
     /// Run a grid of envs × algos × seeds (× variants), optionally one shard of it.
     /// The whole grid is checked before any run trains; a run already done is skipped if its
@@ -248,7 +251,7 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Train { env, algo, seed, cfg, out, force, quiet, resume: None } => {
             train::run(env, algo, seed, cfg, out, force, quiet)
         }
-        Command::Eval { weights, episodes, seed } => eval::run(weights, episodes, seed),
+        Command::Eval { weights, episodes, seed, per_episode } => eval::run(weights, episodes, seed, per_episode),
         Command::Sweep { envs, algos, seeds, variants, cfg, shard, population, out, force } => {
             sweep::run(envs, algos, seeds, variants, cfg, shard, population, out, force)
         }

@@ -1,4 +1,5 @@
-//! `alam report`: a sweep's runs scored against the paper's claims (summary.json and SVG figures).
+//! `alam report`: a sweep's runs scored against the paper's claims (summary.json and SVG
+//! figures), and the table of scores, comparisons and intervals on stdout.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,9 @@ use alam::Result;
 use super::Outcome;
 
 pub(super) fn run(runs: PathBuf, out: PathBuf) -> Result<Outcome> {
-    for path in alam::report::write_report(&runs, &out)? {
+    let written = alam::report::write_report(&runs, &out)?;
+    print!("{}", written.table);
+    for path in written.files {
         println!("wrote {}", path.display());
     }
     Ok(Outcome::Done)

@@ -1,28 +1,34 @@
 //! `alam report`: reads a sweep's runs, scores each against the paper's claims (docs/method.md §6,
-//! §8) and writes `summary.json` plus SVG figures. Reading and scoring live here; drawing in
+//! §8), compares the groups (§10) and writes `summary.json` plus SVG figures, all at once
+//! (`output`). Reading runs lives here, the scores and their statistics in `scores`, drawing in
 //! `plots`.
 
+mod output;
 mod plots;
+mod scores;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::checkpoint;
-use crate::config::TrainConfig;
+use crate::config::{Algo, TrainConfig};
 use crate::env::{make_env, EnvKind};
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
 use crate::run::{io_context, read_metrics, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
-use crate::stats::{mean, mean_abs_change, second_half, std_dev};
 use crate::sweep::clip;
 use crate::trainer::PROBE_GRID;
+
+pub use scores::{score, Comparison, Score, Spread, SCORES};
 
 /// One finished run of a sweep.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// The run's folder name (`double-integrator-alam-rho10-s3`).
+    pub name: String,
     /// The run's group: its folder name without the seed (`double-integrator-alam-rho10`).
     pub group: String,
     /// The variant part of the name ("" for the plain algorithm).
@@ -62,96 +68,78 @@ impl Run {
     pub fn last_probe(&self) -> Option<&Record> {
         self.records.iter().rev().find(|r| matches!(r, Record::Probe { .. }))
     }
-}
 
-/// The scores of one run (each becomes a mean ± std over seeds in the summary).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunScores {
-    /// Last deterministic evaluation: return and violating steps per episode.
-    pub final_return: f64,
-    pub final_violations: f64,
-    /// Violating steps per training episode over the last 10% of training.
-    pub train_violations_last10: f64,
-    /// C2: standard deviation of the episode cost over the second half of training.
-    pub cost_std_second_half: f64,
-    /// C2/C4: standard deviation and mean absolute change of mean λ on the probe grid over
-    /// the second half of training.
-    pub lambda_std_second_half: f64,
-    pub lambda_change_second_half: f64,
-    /// C3 (double integrator): ROC-AUC of λ(s), and of Q_c(s, π(s)) for comparison, as
-    /// detectors of doomed states at the end of training.
-    pub calibration_auc: Option<f64>,
-    pub cost_value_auc: Option<f64>,
-}
-
-/// Scores one run. Episodes and probes are read at their steps, so runs of any length compare.
-pub fn score(run: &Run) -> RunScores {
-    let total = run.cfg.total_steps;
-    let episodes: Vec<(u64, f64, f64)> = run.episodes().collect();
-    let last_eval = run.records.iter().rev().find_map(|r| match r {
-        Record::Eval { return_mean, violations_mean, .. } => Some((*return_mean, *violations_mean)),
-        _ => None,
-    });
-    let late: Vec<f64> = run
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Episode { step, violations, .. } if 10 * step > 9 * total => Some(*violations as f64),
+    /// The last deterministic evaluation, as (return, violating steps) per episode.
+    pub fn last_eval(&self) -> Option<(f64, f64)> {
+        self.records.iter().rev().find_map(|r| match r {
+            Record::Eval { return_mean, violations_mean, .. } => Some((*return_mean, *violations_mean)),
             _ => None,
         })
-        .collect();
-    let late_violations = late.iter().sum::<f64>() / late.len().max(1) as f64;
-    let costs: Vec<(u64, f64)> = episodes.iter().map(|&(s, _, c)| (s, c)).collect();
-    let lambda_late = second_half(&run.probe_lambda(), total);
-    let (calibration_auc, cost_value_auc) = match run.last_probe() {
-        Some(Record::Probe { calibration_auc, cost_value_auc, .. }) => (*calibration_auc, *cost_value_auc),
-        _ => (None, None),
-    };
-    RunScores {
-        final_return: last_eval.map_or(f64::NAN, |e| e.0),
-        final_violations: last_eval.map_or(f64::NAN, |e| e.1),
-        train_violations_last10: late_violations,
-        cost_std_second_half: std_dev(&second_half(&costs, total)),
-        lambda_std_second_half: std_dev(&lambda_late),
-        lambda_change_second_half: mean_abs_change(&lambda_late),
-        calibration_auc,
-        cost_value_auc,
     }
 }
 
-/// Mean and standard deviation over seeds.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
-pub struct Spread {
-    pub mean: f64,
-    pub std: f64,
+/// Why a run the report found was not scored (a finished run is a [`Run`]), with what is known
+/// of where it stopped. Written to `summary.json` as today's strings: `status` is `diverged`,
+/// `unfinished` or `unreadable`, beside `step` where known and `reason`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Stopped on a non-finite value at `step`; its last good weights were kept.
+    Diverged { step: u64, message: String },
+    /// Stopped before its `total_steps` (killed, still running, or a torn last line).
+    Unfinished { step: Option<u64>, reason: String },
+    /// A file that cannot be read, or values the report refuses.
+    Unreadable { reason: String },
 }
 
-impl Spread {
-    fn of(values: &[f64]) -> Option<Spread> {
-        let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        if v.is_empty() {
-            return None;
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Diverged { .. } => "diverged",
+            Status::Unfinished { .. } => "unfinished",
+            Status::Unreadable { .. } => "unreadable",
         }
-        Some(Spread { mean: mean(&v), std: std_dev(&v) })
+    }
+
+    pub fn step(&self) -> Option<u64> {
+        match self {
+            Status::Diverged { step, .. } => Some(*step),
+            Status::Unfinished { step, .. } => *step,
+            Status::Unreadable { .. } => None,
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            Status::Diverged { message, .. } => message,
+            Status::Unfinished { reason, .. } | Status::Unreadable { reason } => reason,
+        }
     }
 }
 
 /// A run the report found but did not score, and why: counted and named in its group's
 /// line of `summary.json` so that no seed silently drops out of a mean.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct NotScored {
     /// The run's folder name.
     pub run: String,
-    #[serde(skip)]
     pub group: String,
-    #[serde(skip)]
     pub cfg: Option<TrainConfig>,
-    /// `diverged`, `unfinished` or `unreadable`.
-    pub status: &'static str,
-    /// Where it stopped (diverged, unfinished), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub step: Option<u64>,
-    pub reason: String,
+    pub status: Status,
+}
+
+impl Serialize for NotScored {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            run: &'a str,
+            status: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            step: Option<u64>,
+            reason: &'a str,
+        }
+        let st = &self.status;
+        Line { run: &self.run, status: st.name(), step: st.step(), reason: st.reason() }.serialize(s)
+    }
 }
 
 /// What a sweep folder holds: the finished runs, and every other run with its reason.
@@ -161,30 +149,46 @@ pub struct Loaded {
     pub not_scored: Vec<NotScored>,
 }
 
+impl Loaded {
+    /// The runs not scored for the reason `kind` selects.
+    fn count(&self, kind: fn(&Status) -> bool) -> usize {
+        self.not_scored.iter().filter(|n| kind(&n.status)).count()
+    }
+}
+
+fn diverged(s: &Status) -> bool {
+    matches!(s, Status::Diverged { .. })
+}
+
+fn unfinished(s: &Status) -> bool {
+    matches!(s, Status::Unfinished { .. })
+}
+
+fn unreadable(s: &Status) -> bool {
+    matches!(s, Status::Unreadable { .. })
+}
+
 /// One line of `summary.json`: a group (env × algo × variant) over its seeds.
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupSummary {
     pub group: String,
     /// Unknown (null) only for a group none of whose configs could be read.
     pub env: Option<EnvKind>,
-    pub algo: Option<String>,
+    pub algo: Option<Algo>,
     pub variant: String,
-    /// Finished runs, the ones every score below is a mean ± std over.
+    /// Finished runs, the ones every score below is over.
     pub seeds: usize,
+    /// Their folder names, in the order of each score's `values`.
+    pub scored_runs: Vec<String>,
     /// Every run of the group found in the folder: `seeds` + diverged + unfinished + unreadable.
     pub runs_found: usize,
     /// Whether every run found finished and was scored. False means the means below are over
     /// the survivors only (a diverged seed's scores are missing, not good): read them so.
     pub complete: bool,
     pub total_steps: Option<u64>,
-    pub final_return: Option<Spread>,
-    pub final_violations: Option<Spread>,
-    pub train_violations_last10: Option<Spread>,
-    pub cost_std_second_half: Option<Spread>,
-    pub lambda_std_second_half: Option<Spread>,
-    pub lambda_change_second_half: Option<Spread>,
-    pub calibration_auc: Option<Spread>,
-    pub cost_value_auc: Option<Spread>,
+    /// One entry per score of [`SCORES`], by its name: mean, std, 95% interval and the values.
+    #[serde(flatten)]
+    pub scores: BTreeMap<&'static str, Option<Spread>>,
     /// The runs not scored, by kind, each with its step and reason.
     pub diverged: Vec<NotScored>,
     pub unfinished: Vec<NotScored>,
@@ -194,34 +198,26 @@ pub struct GroupSummary {
 /// A group's line: scores over its finished runs (`runs`, possibly none) and the runs it has
 /// that were not scored.
 pub fn summarize_group(group: &str, runs: &[&Run], others: &[&NotScored]) -> GroupSummary {
-    let scores: Vec<RunScores> = runs.iter().map(|r| score(r)).collect();
-    let pick = |f: fn(&RunScores) -> Option<f64>| Spread::of(&scores.iter().filter_map(f).collect::<Vec<_>>());
     let cfg = runs.first().map(|r| &r.cfg).or_else(|| others.iter().find_map(|o| o.cfg.as_ref()));
     let variant = runs
         .first()
         .map(|r| r.variant.clone())
         .unwrap_or_else(|| cfg.map(|c| variant_of(group, c)).unwrap_or_default());
-    let of = |kind: &str| others.iter().filter(|o| o.status == kind).map(|&o| o.clone()).collect::<Vec<_>>();
+    let of = |kind: fn(&Status) -> bool| others.iter().filter(|o| kind(&o.status)).map(|&o| o.clone()).collect();
     GroupSummary {
         group: group.to_string(),
         env: cfg.map(|c| c.env),
-        algo: cfg.map(|c| c.algo.name().to_string()),
+        algo: cfg.map(|c| c.algo),
         variant,
         seeds: runs.len(),
+        scored_runs: runs.iter().map(|r| r.name.clone()).collect(),
         runs_found: runs.len() + others.len(),
         complete: others.is_empty(),
         total_steps: cfg.map(|c| c.total_steps),
-        final_return: pick(|s| Some(s.final_return)),
-        final_violations: pick(|s| Some(s.final_violations)),
-        train_violations_last10: pick(|s| Some(s.train_violations_last10)),
-        cost_std_second_half: pick(|s| Some(s.cost_std_second_half)),
-        lambda_std_second_half: pick(|s| Some(s.lambda_std_second_half)),
-        lambda_change_second_half: pick(|s| Some(s.lambda_change_second_half)),
-        calibration_auc: pick(|s| s.calibration_auc),
-        cost_value_auc: pick(|s| s.cost_value_auc),
-        diverged: of("diverged"),
-        unfinished: of("unfinished"),
-        unreadable: of("unreadable"),
+        scores: scores::spreads(runs),
+        diverged: of(diverged),
+        unfinished: of(unfinished),
+        unreadable: of(unreadable),
     }
 }
 
@@ -250,9 +246,9 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
                 eprintln!(
                     "skipped {} ({}{}: {})",
                     path.display(),
-                    ns.status,
-                    ns.step.map(|s| format!(" at step {s}")).unwrap_or_default(),
-                    ns.reason
+                    ns.status.name(),
+                    ns.status.step().map(|s| format!(" at step {s}")).unwrap_or_default(),
+                    ns.status.reason()
                 );
                 loaded.not_scored.push(*ns);
             }
@@ -269,36 +265,32 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
 
 /// One run folder: the run, or why it is not scored.
 fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Box<NotScored>> {
-    let not = |cfg: Option<&TrainConfig>, status: &'static str, step: Option<u64>, reason: String| {
-        Box::new(NotScored { run: name.to_string(), group: group.to_string(), cfg: cfg.cloned(), status, step, reason })
+    let not = |cfg: Option<&TrainConfig>, status: Status| {
+        Box::new(NotScored { run: name.to_string(), group: group.to_string(), cfg: cfg.cloned(), status })
     };
+    let unreadable = |reason: String| Status::Unreadable { reason };
     let config_path = path.join(CONFIG_FILE);
     let cfg = fs::read_to_string(&config_path)
         .map_err(|e| e.to_string())
         .and_then(|t| TrainConfig::from_json(&t).map_err(|e| e.to_string()))
-        .map_err(|e| not(None, "unreadable", None, format!("{}: {}", config_path.display(), clip(&e, 200))))?;
+        .map_err(|e| not(None, unreadable(format!("{}: {}", config_path.display(), clip(&e, 200)))))?;
     let records = match read_metrics(&path.join(METRICS_FILE)) {
         Ok(r) => r,
         // A torn last line is a write cut short: the run was stopped mid-way.
-        Err(e) if e.torn_tail => return Err(not(Some(&cfg), "unfinished", None, e.message)),
-        Err(e) => return Err(not(Some(&cfg), "unreadable", None, e.message)),
+        Err(e) if e.torn_tail => return Err(not(Some(&cfg), Status::Unfinished { step: None, reason: e.message })),
+        Err(e) => return Err(not(Some(&cfg), unreadable(e.message))),
     };
     let metrics_path = path.join(METRICS_FILE);
     for (k, r) in records.iter().enumerate() {
         if let Some(why) = insane(r, cfg.total_steps) {
-            return Err(not(
-                Some(&cfg),
-                "unreadable",
-                None,
-                format!("{}: record {}: {why}", metrics_path.display(), k + 1),
-            ));
+            return Err(not(Some(&cfg), unreadable(format!("{}: record {}: {why}", metrics_path.display(), k + 1))));
         }
     }
     if let Some((step, message)) = records.iter().find_map(|r| match r {
         Record::Diverged { step, message } => Some((*step, message.clone())),
         _ => None,
     }) {
-        return Err(not(Some(&cfg), "diverged", Some(step), clip(&message, 200)));
+        return Err(not(Some(&cfg), Status::Diverged { step, message: clip(&message, 200) }));
     }
     // The weights' header holds the step count at its save (the last is at the very end) and
     // the config that ran: it must agree with config.json.
@@ -309,25 +301,28 @@ fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Bo
             Ok((header, _)) if header.config != cfg => {
                 return Err(not(
                     Some(&cfg),
-                    "unreadable",
-                    None,
-                    format!("{} differs from the config in {}", config_path.display(), weights_path.display()),
+                    unreadable(format!(
+                        "{} differs from the config in {}",
+                        config_path.display(),
+                        weights_path.display()
+                    )),
                 ));
             }
             Ok((header, _)) => reached = reached.max(header.steps),
             Err(e) => {
                 return Err(not(
                     Some(&cfg),
-                    "unreadable",
-                    None,
-                    format!("{}: {}", weights_path.display(), clip(&e.to_string(), 200)),
+                    unreadable(format!("{}: {}", weights_path.display(), clip(&e.to_string(), 200))),
                 ))
             }
         }
     }
     let done = path.join(DONE_FILE).is_file();
     if reached < cfg.total_steps && !done {
-        return Err(not(Some(&cfg), "unfinished", Some(reached), format!("step {reached} of {}", cfg.total_steps)));
+        return Err(not(
+            Some(&cfg),
+            Status::Unfinished { step: Some(reached), reason: format!("step {reached} of {}", cfg.total_steps) },
+        ));
     }
     // A finished run evaluates at the last multiple of eval_every: without that record its
     // metrics lost their end (cut at a line boundary), and its final scores would be made up.
@@ -336,14 +331,15 @@ fn load_run(path: &Path, name: &str, group: &str) -> std::result::Result<Run, Bo
         if !records.iter().any(|r| matches!(r, Record::Eval { step, .. } if *step == last_eval)) {
             return Err(not(
                 Some(&cfg),
-                "unreadable",
-                None,
-                format!("{}: no eval record at step {last_eval}: its records are incomplete", metrics_path.display()),
+                unreadable(format!(
+                    "{}: no eval record at step {last_eval}: its records are incomplete",
+                    metrics_path.display()
+                )),
             ));
         }
     }
     let variant = variant_of(group, &cfg);
-    Ok(Run { group: group.to_string(), variant, cfg, records })
+    Ok(Run { name: name.to_string(), group: group.to_string(), variant, cfg, records })
 }
 
 /// A record the report cannot draw or average: a value beyond ±[`SANE`] or a step past the end.
@@ -428,12 +424,22 @@ pub fn doomed_labels() -> Vec<bool> {
     make_env(EnvKind::DoubleIntegrator, 0).probe_grid(PROBE_GRID, PROBE_GRID).and_then(|g| g.doomed).unwrap_or_default()
 }
 
-/// Reads the runs under `runs_dir`, writes `summary.json` and the figures into `out`, and
-/// returns the paths written. Every run found is in the summary: finished runs scored,
-/// diverged, unfinished and unreadable ones counted and named in their group's line.
-pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+/// What `alam report` wrote: its files (under `out`) and the table it prints.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    /// Per group its n and each score's mean, 95% interval and per-seed values; the
+    /// comparisons; a warning for small groups.
+    pub table: String,
+}
+
+/// Reads the runs under `runs_dir` and writes `summary.json` and the figures into `out`, all at
+/// once: the previous report's files there are replaced as a whole, or not at all (`output`).
+/// Every run found is in the summary: finished runs scored, diverged, unfinished and unreadable
+/// ones counted and named in their group's line. If no run can be scored the summary is still
+/// written and the error says so.
+pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Written> {
     let loaded = load_runs(runs_dir)?;
-    fs::create_dir_all(out).map_err(io_context(out, "--out: cannot create report folder"))?;
     let grouped = groups(&loaded.runs);
     let mut names: Vec<&String> = grouped.keys().chain(loaded.not_scored.iter().map(|n| &n.group)).collect();
     names.sort();
@@ -446,52 +452,74 @@ pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             summarize_group(g, &runs, &others)
         })
         .collect();
-    let count = |kind: &str| loaded.not_scored.iter().filter(|n| n.status == kind).count();
+    let keys: Vec<scores::GroupKey> = summaries
+        .iter()
+        .filter_map(|g| {
+            Some(scores::GroupKey {
+                group: &g.group,
+                env: g.env?,
+                algo: g.algo?,
+                variant: &g.variant,
+                scores: &g.scores,
+            })
+        })
+        .collect();
+    let comparisons = scores::comparisons(&keys);
+    let mut notes = serde_json::json!({
+        "seeds": "finished runs of the group; every score is over these only",
+        "scored_runs": "their folder names, in the order of each score's `values`",
+        "complete": "false when the group has diverged, unfinished or unreadable runs: its means are over the survivors (a diverged seed is missing, not good)",
+        "diverged": "runs stopped on a non-finite loss (their last good weights kept), with the step and message",
+        "unfinished": "runs that stopped before total_steps without diverging (killed, still running, or a torn last line)",
+        "unreadable": "runs whose files could not be read or hold values the report refuses (beyond ±1e12), with the file and reason",
+        "scores": format!("each score below, per group: mean and std over its scored runs, ci95 = 95% percentile-bootstrap interval of the mean ({} resamples, a fixed seed), values = per scored run (null: no value)", crate::stats::RESAMPLES),
+        "comparisons": "ALaM against SAC-Lag, PID-Lag and FAC (C1) and FAC (C2–C4) in the same env and variant: diff = mean_a − mean_b with ci_diff, its 95% bootstrap interval; t and df of Welch's test; two-sided p-values of Welch's t test (p_welch) and of a permutation test (p_permutation: exact up to 100 000 splits, else Monte Carlo); a_better: diff points the score's better way",
+    });
+    for s in &SCORES {
+        notes[s.name] =
+            format!("{} ({} is better)", s.note, if s.higher_is_better { "higher" } else { "lower" }).into();
+    }
+    let count = |kind| loaded.count(kind);
     let summary = serde_json::json!({
         "runs_dir": runs_dir.display().to_string(),
         "runs": loaded.runs.len(),
         "runs_found": loaded.runs.len() + loaded.not_scored.len(),
-        "diverged": count("diverged"),
-        "unfinished": count("unfinished"),
-        "unreadable": count("unreadable"),
-        "notes": {
-            "seeds": "finished runs of the group; every score is a mean ± std over these only",
-            "complete": "false when the group has diverged, unfinished or unreadable runs: its means are over the survivors (a diverged seed is missing, not good)",
-            "diverged": "runs stopped on a non-finite loss (their last good weights kept), with the step and message",
-            "unfinished": "runs that stopped before total_steps without diverging (killed, still running, or a torn last line)",
-            "unreadable": "runs whose files could not be read or hold values the report refuses (beyond ±1e12), with the file and reason",
-            "final_*": "last deterministic evaluation (mean action), per episode; mean ± std over seeds",
-            "train_violations_last10": "violating steps per training episode over the last 10% of steps",
-            "cost_std_second_half": "C2: std of episode cost over the second half of training",
-            "lambda_std_second_half": "C2/C4: std of mean λ on the fixed probe grid over the second half",
-            "lambda_change_second_half": "C4: mean |Δ| of mean λ between consecutive probes, second half",
-            "calibration_auc": "C3: ROC-AUC of final λ(s) as a detector of doomed states on the 21×21 probe grid (envs with an oracle: double integrator, car-following)",
-            "cost_value_auc": "the same for the cost critic Q_c(s, π(s))",
-        },
+        "diverged": count(diverged),
+        "unfinished": count(unfinished),
+        "unreadable": count(unreadable),
+        "notes": notes,
         "groups": summaries,
+        "comparisons": comparisons,
     });
-    let summary_path = out.join("summary.json");
-    fs::write(&summary_path, serde_json::to_string_pretty(&summary).unwrap_or_default())
-        .map_err(io_context(&summary_path, "cannot write"))?;
-    let mut written = vec![summary_path];
-    written.extend(plots::draw_all(&grouped, out)?);
+    let files = output::replace_report(out, |dir| {
+        let summary_path = dir.join("summary.json");
+        fs::write(&summary_path, serde_json::to_string_pretty(&summary).unwrap_or_default())
+            .map_err(io_context(&summary_path, "cannot write"))?;
+        let mut written = vec![summary_path];
+        written.extend(plots::draw_all(&grouped, &summaries, dir)?);
+        // Named where they will be once the folder is in place.
+        Ok(written.iter().filter_map(|p| p.file_name()).map(|n| out.join(n)).collect::<Vec<_>>())
+    })?;
     if loaded.runs.is_empty() {
         return Err(AlamError::Report(format!(
             "no finished run to score in {} ({} diverged, {} unfinished, {} unreadable; {} lists them)",
             runs_dir.display(),
-            count("diverged"),
-            count("unfinished"),
-            count("unreadable"),
-            written[0].display()
+            count(diverged),
+            count(unfinished),
+            count(unreadable),
+            files[0].display()
         )));
     }
-    Ok(written)
+    let rows: Vec<scores::GroupRows> = summaries
+        .iter()
+        .map(|g| scores::GroupRows { group: &g.group, n: g.seeds, runs_found: g.runs_found, scores: &g.scores })
+        .collect();
+    Ok(Written { files, table: scores::table(&rows, &comparisons) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Algo;
 
     fn probe(step: u64, lambda_mean: f64, auc: Option<f64>) -> Record {
         Record::Probe {
@@ -527,14 +555,17 @@ mod tests {
             episode(1000, 4.0),
             probe(1000, 2.0, Some(0.9)),
         ];
-        let run = Run { group: "g".into(), variant: String::new(), cfg, records };
-        let s = score(&run);
-        assert_eq!((s.final_return, s.final_violations), (12.0, 1.0));
-        assert_eq!(s.train_violations_last10, 4.0);
-        assert!((s.cost_std_second_half - 1.0).abs() < 1e-12);
-        assert!((s.lambda_std_second_half - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
-        assert!((s.lambda_change_second_half - 1.5).abs() < 1e-12);
-        assert_eq!(s.calibration_auc, Some(0.9));
+        let run = Run { name: "g-s0".into(), group: "g".into(), variant: String::new(), cfg, records };
+        let scores = score(&run);
+        let s = |name: &str| scores[SCORES.iter().position(|s| s.name == name).unwrap()];
+        let close = |name: &str, want: f64| (s(name).unwrap() - want).abs() < 1e-12;
+        assert_eq!((s("final_return"), s("final_violations")), (Some(12.0), Some(1.0)));
+        assert_eq!(s("train_violations_last10"), Some(4.0));
+        assert!(close("cost_std_second_half", 1.0));
+        assert!(close("lambda_std_second_half", (2.0f64 / 3.0).sqrt()));
+        assert!(close("lambda_change_second_half", 1.5));
+        assert_eq!(s("calibration_auc"), Some(0.9));
+        assert_eq!(s("cost_value_auc"), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! The report's figures (plotters → SVG): learning curves with a band over seeds, ROC curves of
-//! λ(s) against the double integrator's oracle, and λ heat maps over training.
+//! The report's figures (plotters → SVG): learning curves with a band over seeds, every score
+//! with its 95% interval over seeds, ROC curves of λ(s) against the double integrator's oracle,
+//! and λ heat maps over training.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use super::{doomed_labels, Run};
+use super::{doomed_labels, GroupSummary, Run, Spread, SCORES};
 use crate::env::EnvKind;
 use crate::metrics::Record;
 use crate::stats::{roc_auc, roc_curve};
@@ -40,8 +41,8 @@ struct Band {
 
 /// Bins one run's (step, value) points into `BINS` equal step bins: each bin's mean.
 fn bin(points: &[(u64, f64)], total: u64) -> Vec<Option<f64>> {
-    let mut sum = vec![0.0; BINS];
-    let mut n = vec![0usize; BINS];
+    let mut sum = [0.0; BINS];
+    let mut n = [0usize; BINS];
     for &(step, v) in points {
         let k = ((step.saturating_sub(1) as f64 / total.max(1) as f64) * BINS as f64) as usize;
         let k = k.min(BINS - 1);
@@ -122,6 +123,61 @@ fn draw_curves(path: &Path, title: &str, groups: &[(&str, Vec<&Run>)]) -> Result
             .position(SeriesLabelPosition::UpperRight)
             .draw()
             .map_err(draw_err)?;
+    }
+    root.present().map_err(draw_err)?;
+    Ok(())
+}
+
+/// Every score of [`SCORES`] for an env's groups, one panel each: per group the mean (filled
+/// dot), its 95% bootstrap interval (bar) and each seed's value (rings).
+fn draw_scores(path: &Path, title: &str, groups: &[(&str, &GroupSummary)]) -> Result<(), AlamError> {
+    let spread = |g: &GroupSummary, name: &str| g.scores.get(name).and_then(|s| s.as_ref()).cloned();
+    let panels: Vec<_> = SCORES.iter().filter(|s| groups.iter().any(|(_, g)| spread(g, s.name).is_some())).collect();
+    let (cols, n) = (2, groups.len());
+    let rows = panels.len().div_ceil(cols).max(1);
+    let height = (70 + 24 * n as u32) * rows as u32 + 40;
+    let root = SVGBackend::new(path, (1300, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(draw_err)?;
+    let root = root.titled(title, ("sans-serif", 18)).map_err(draw_err)?;
+    let labels: Vec<String> = groups.iter().map(|(l, _)| l.to_string()).collect();
+    for (area, score) in root.split_evenly((rows, cols)).iter().zip(panels) {
+        let spreads: Vec<Option<Spread>> = groups.iter().map(|(_, g)| spread(g, score.name)).collect();
+        let (lo, hi) = y_range(spreads.iter().flatten().flat_map(|s| s.present().into_iter().chain(s.ci95)));
+        let pad = 0.05 * (hi - lo);
+        let better = if score.higher_is_better { "higher" } else { "lower" };
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{} ({better} is better)", score.name), ("sans-serif", 14))
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(170)
+            .build_cartesian_2d(lo - pad..hi + pad, (0..n as i32).into_segmented())
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(draw_err)?;
+        for (i, s) in spreads.iter().enumerate() {
+            let Some(s) = s else { continue };
+            let (y, color) = (SegmentValue::CenterOf(i as i32), PALETTE[i % PALETTE.len()]);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(s.ci95[0], y.clone()), (s.ci95[1], y.clone())],
+                    color.stroke_width(3),
+                )))
+                .map_err(draw_err)?;
+            chart
+                .draw_series(s.present().into_iter().map(|v| Circle::new((v, y.clone()), 3, color.stroke_width(1))))
+                .map_err(draw_err)?;
+            chart
+                .draw_series(std::iter::once(Circle::new((s.mean, y.clone()), 5, color.filled())))
+                .map_err(draw_err)?;
+        }
     }
     root.present().map_err(draw_err)?;
     Ok(())
@@ -249,12 +305,28 @@ fn doomed_boundary(doomed: &[bool], n: usize) -> impl Iterator<Item = Vec<(i32, 
     })
 }
 
-/// Every figure the runs allow: curves per env (plain algorithms; variants apart), and for
-/// the double integrator the ROC and heat maps.
-pub fn draw_all(grouped: &BTreeMap<String, Vec<&Run>>, out: &Path) -> Result<Vec<PathBuf>, AlamError> {
+/// Every figure the runs allow: curves per env (plain algorithms; variants apart), the scores
+/// of every group of an env with their intervals, and for the double integrator the ROC and
+/// heat maps.
+pub fn draw_all(
+    grouped: &BTreeMap<String, Vec<&Run>>,
+    summaries: &[GroupSummary],
+    out: &Path,
+) -> Result<Vec<PathBuf>, AlamError> {
     let mut written = Vec::new();
     let doomed = doomed_labels();
     for env in EnvKind::ALL {
+        let mut scored: Vec<&GroupSummary> = summaries.iter().filter(|g| g.env == Some(env) && g.seeds > 0).collect();
+        scored.sort_by_key(|g| (g.algo.map(|a| a as usize), g.variant.clone()));
+        if !scored.is_empty() {
+            let path = out.join(format!("scores-{env}.svg"));
+            let labelled: Vec<(&str, &GroupSummary)> = scored
+                .iter()
+                .map(|g| (g.group.strip_prefix(env.name()).map_or(&g.group[..], |s| s.trim_start_matches('-')), *g))
+                .collect();
+            draw_scores(&path, &format!("{env}: each score's mean, 95% bootstrap interval and seeds"), &labelled)?;
+            written.push(path);
+        }
         let of_env = |plain: bool| -> Vec<(&str, Vec<&Run>)> {
             let mut v: Vec<(&str, Vec<&Run>)> = grouped
                 .values()
