@@ -132,8 +132,9 @@ pub struct TrainConfig {
     /// regressed onto on every update in between: one dual period moves λ by ρh, the method of
     /// multipliers (docs/method.md §3b–c). false: the re-anchored ablation — the target from the
     /// network being trained, k steps every m-th update, whose step is dual ascent's up to a
-    /// factor Adam removes (§3c). Files from before this field read as true.
-    #[serde(default = "default_true")]
+    /// factor Adam removes (§3c). Files from before this field read as false: their runs were
+    /// trained with that step, and go on with it.
+    #[serde(default)]
     pub alam_anchor: bool,
 
     // --- scalar baselines ---
@@ -168,10 +169,6 @@ pub struct TrainConfig {
     /// as the default.
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: u64,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 fn default_sync_every() -> u64 {
