@@ -257,8 +257,6 @@ impl Env for CarFollowing {
         }
     }
 
-    /// Gap over [0, 50] m (x) × ego speed over [0, v_max] (y), lead at its current speed and
-    /// not accelerating. `doomed` is the worst-case oracle [`CarFollowing::is_doomed_worst_case`].
     fn save_state(&self) -> serde_json::Value {
         super::state_json(self)
     }
@@ -278,6 +276,8 @@ impl Env for CarFollowing {
         )?;
         Ok(())
     }
+    /// Gap over [0, 50] m (x) × ego speed over [0, v_max] (y), lead at its current speed and
+    /// not accelerating. `doomed` is the worst-case oracle [`CarFollowing::is_doomed_worst_case`].
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let x_range = [0.0, 50.0];
         let y_range = [0.0, self.p.v_max];

@@ -223,7 +223,6 @@ impl Env for DoubleIntegrator {
         }
     }
 
-    /// x over [-1.2·x_max, 1.2·x_max] × v over [-v_max, v_max], doomed from the oracle.
     fn save_state(&self) -> serde_json::Value {
         super::state_json(self)
     }
@@ -236,6 +235,7 @@ impl Env for DoubleIntegrator {
         )?;
         Ok(())
     }
+    /// x over [-1.2·x_max, 1.2·x_max] × v over [-v_max, v_max], doomed from the oracle.
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let x_range = [-1.2 * self.p.x_max, 1.2 * self.p.x_max];
         let y_range = [-self.p.v_max, self.p.v_max];
