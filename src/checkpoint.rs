@@ -88,7 +88,8 @@ impl RunKind {
         match self {
             RunKind::Full => "full training state loaded: the run goes on exactly where it stopped".into(),
             RunKind::WeightsOnly => format!(
-                "weights-only file: optimiser moments start from zero and the replay is refilled with {learning_starts} steps of the loaded policy before any update"
+                "weights-only file: optimiser moments start from zero and the replay is refilled with \
+                 {learning_starts} steps of the loaded policy before any update"
             ),
         }
     }

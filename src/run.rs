@@ -136,7 +136,8 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
         (_, w) if w.is_file() => (w, false),
         _ => {
             return Err(resume_err(format!(
-                "--resume {}: no {CHECKPOINT_FILE} or {WEIGHTS_FILE} in it: nothing to resume (a run killed before its first checkpoint starts again with `alam train --force`)",
+                "--resume {}: no {CHECKPOINT_FILE} or {WEIGHTS_FILE} in it: nothing to resume (a run killed \
+                 before its first checkpoint starts again with `alam train --force`)",
                 dir.display()
             )))
         }
@@ -152,7 +153,11 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
     let target = total_steps.unwrap_or(header.config.total_steps);
     if target <= from_step {
         return Err(resume_err(match total_steps {
-            None => format!("{}: the run has finished ({from_step} of {target} steps); pass --steps N (N > {from_step}) to train it further", dir.display()),
+            None => format!(
+                "{}: the run has finished ({from_step} of {target} steps); pass --steps N (N > {from_step}) \
+                 to train it further",
+                dir.display()
+            ),
             Some(n) => format!("{}: --steps {n} is not past the run's {from_step} steps", dir.display()),
         }));
     }

@@ -35,7 +35,8 @@ fn eval(weights: &Path, episodes: u64, seed: u64) -> Result<bool> {
     );
     if e.non_finite_episodes > 0 {
         eprintln!(
-            "error: the policy failed: {} of {episodes} episodes met a non-finite action or state (each counted as a violation)",
+            "error: the policy failed: {} of {episodes} episodes met a non-finite action or state \
+             (each counted as a violation)",
             e.non_finite_episodes
         );
     }

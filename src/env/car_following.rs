@@ -235,7 +235,8 @@ impl Env for CarFollowing {
         let gap = self.gap();
         let p = &self.p;
         let outcome = StepOutcome {
-            // Capped at cruise speed: tailgating a slow lead cannot pay (docs/method.md §7: a violation must never pay without limit).
+            // Capped at cruise speed: tailgating a slow lead cannot pay (docs/method.md §7: a
+            // violation must never pay without limit).
             reward: self.ego_v.min(p.v_lead_cruise) / p.v_lead_cruise - p.action_penalty * a * a,
             cost: if gap < p.min_gap { 1.0 } else { 0.0 },
             terminated: gap <= 0.0,

@@ -200,7 +200,8 @@ impl Env for DoubleIntegrator {
         self.t += 1;
         let violating = self.x.abs() > p.x_max;
         let outcome = StepOutcome {
-            // Capped at the wall: no gain from crossing it (docs/method.md §7: a violation must never pay without limit).
+            // Capped at the wall: no gain from crossing it (docs/method.md §7: a violation must
+            // never pay without limit).
             reward: self.x.min(p.x_max) / p.x_max - p.action_penalty * a * a,
             cost: if violating { 1.0 } else { 0.0 },
             // Far outside: nothing left to learn, stop the runaway.

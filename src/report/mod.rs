@@ -456,16 +456,20 @@ pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         "unreadable": count("unreadable"),
         "notes": {
             "seeds": "finished runs of the group; every score is a mean ± std over these only",
-            "complete": "false when the group has diverged, unfinished or unreadable runs: its means are over the survivors (a diverged seed is missing, not good)",
+            "complete": "false when the group has diverged, unfinished or unreadable runs: its means are over \
+                         the survivors (a diverged seed is missing, not good)",
             "diverged": "runs stopped on a non-finite loss (their last good weights kept), with the step and message",
-            "unfinished": "runs that stopped before total_steps without diverging (killed, still running, or a torn last line)",
-            "unreadable": "runs whose files could not be read or hold values the report refuses (beyond ±1e12), with the file and reason",
+            "unfinished": "runs that stopped before total_steps without diverging (killed, still running, or a \
+                           torn last line)",
+            "unreadable": "runs whose files could not be read or hold values the report refuses (beyond ±1e12), \
+                           with the file and reason",
             "final_*": "last deterministic evaluation (mean action), per episode; mean ± std over seeds",
             "train_violations_last10": "violating steps per training episode over the last 10% of steps",
             "cost_std_second_half": "C2: std of episode cost over the second half of training",
             "lambda_std_second_half": "C2/C4: std of mean λ on the fixed probe grid over the second half",
             "lambda_change_second_half": "C4: mean |Δ| of mean λ between consecutive probes, second half",
-            "calibration_auc": "C3: ROC-AUC of final λ(s) as a detector of doomed states on the 21×21 probe grid (envs with an oracle: double integrator, car-following)",
+            "calibration_auc": "C3: ROC-AUC of final λ(s) as a detector of doomed states on the 21×21 probe grid \
+                                (envs with an oracle: double integrator, car-following)",
             "cost_value_auc": "the same for the cost critic Q_c(s, π(s))",
         },
         "groups": summaries,
