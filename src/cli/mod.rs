@@ -136,7 +136,7 @@ enum Command {
         /// `cpu` (burn's pure-Rust flex device) or `vulkan` (wgpu, needs the `vulkan` feature).
         #[arg(long, default_value = "cpu")]
         device: String,
-        /// Instead: N seeds' updates as N separate agents vs one batched call of N stacked agents.
+        /// Instead: N seeds' updates as N separate agents vs one batched call of a population of N.
         #[arg(long)]
         population: Option<usize>,
         /// K: updates per host read (the config's `sync_every`).
