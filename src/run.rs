@@ -245,7 +245,7 @@ fn train_loop(
                 metrics.flush().map_err(write_err())?;
             }
         }
-        if trainer.steps_done() % every == 0 && !trainer.is_done() {
+        if trainer.steps_done().is_multiple_of(every) && !trainer.is_done() {
             metrics.flush().map_err(write_err())?;
             save_checkpoint(&trainer, out, metrics.get_ref())?;
         }

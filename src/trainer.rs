@@ -426,11 +426,11 @@ impl Trainer {
     }
 
     fn eval_due(&self) -> bool {
-        self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0
+        self.cfg.eval_every > 0 && self.step.is_multiple_of(self.cfg.eval_every)
     }
 
     fn probe_due(&self) -> bool {
-        self.step % self.cfg.probe_every == 0
+        self.step.is_multiple_of(self.cfg.probe_every)
     }
 
     /// The evaluation and the probe this step makes due, after the step's records `out`.

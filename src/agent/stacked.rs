@@ -507,7 +507,7 @@ impl StackedAgents {
         self.learner.updates += 1;
         let h = h.detach().inner();
         let mut multiplier_loss = Tensor::zeros([n, 1, 1], &plain);
-        if self.learner.multiplier.is_some() && self.learner.updates % cfg.multiplier_every == 0 {
+        if self.learner.multiplier.is_some() && self.learner.updates.is_multiple_of(cfg.multiplier_every) {
             let loss_of = self
                 .handler
                 .stacked_multiplier_loss(lambda.clone().autodiff(), h.clone().autodiff(), handlers)

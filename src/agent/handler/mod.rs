@@ -221,7 +221,7 @@ impl MultiplierTrainer {
         loss: impl Fn(Tensor<2>) -> Tensor<2>,
     ) -> Option<Tensor<1>> {
         let mut kept = self.kept.take();
-        if policy_update % self.every != 0 {
+        if !policy_update.is_multiple_of(self.every) {
             return None;
         }
         let mut last = None;
