@@ -265,7 +265,7 @@ impl StackedAgents {
         let actor_opt = stack_adam(&agents.iter().map(|a| &l(a).actor_opt).collect::<Vec<_>>(), |m| {
             StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
         });
-        let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), |m| stack_critics(m));
+        let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), stack_critics);
         let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha {
             value: own(stack_log_alpha(m)),
         });

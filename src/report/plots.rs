@@ -40,8 +40,8 @@ struct Band {
 
 /// Bins one run's (step, value) points into `BINS` equal step bins: each bin's mean.
 fn bin(points: &[(u64, f64)], total: u64) -> Vec<Option<f64>> {
-    let mut sum = vec![0.0; BINS];
-    let mut n = vec![0usize; BINS];
+    let mut sum = [0.0; BINS];
+    let mut n = [0usize; BINS];
     for &(step, v) in points {
         let k = ((step.saturating_sub(1) as f64 / total.max(1) as f64) * BINS as f64) as usize;
         let k = k.min(BINS - 1);
