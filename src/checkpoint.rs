@@ -91,7 +91,8 @@ impl RunKind {
         match self {
             RunKind::Full => "full training state loaded: the run goes on exactly where it stopped".into(),
             RunKind::WeightsOnly => format!(
-                "weights-only file: optimiser moments start from zero and the replay is refilled with {learning_starts} steps of the loaded policy before any update"
+                "weights-only file: optimiser moments start from zero and the replay is refilled with \
+                 {learning_starts} steps of the loaded policy before any update"
             ),
         }
     }
@@ -288,7 +289,7 @@ fn join_planes(bytes: &[u8]) -> Vec<u8> {
 fn body_parts(state: &FullState, compressed: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
     if state.body_len > MAX_BODY_BYTES
         || state.record_len > state.body_len
-        || (state.body_len - state.record_len) % 4 != 0
+        || !(state.body_len - state.record_len).is_multiple_of(4)
     {
         return Err(bad(format!(
             "header: body of {} bytes with a record of {} is impossible",

@@ -510,6 +510,9 @@ fn num(v: f64) -> String {
 mod tests {
     use super::*;
 
+    /// A change that breaks a config, paired in the tables below with the field it names.
+    type Break = fn(&mut TrainConfig);
+
     #[test]
     fn every_preset_is_valid_and_round_trips() {
         for env in EnvKind::ALL {
@@ -523,12 +526,12 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut TrainConfig)>)> = vec![
-            ("rho", Box::new(|c| c.rho = -1.0)),
-            ("batch_size", Box::new(|c| c.batch_size = 0)),
-            ("actor_lr", Box::new(|c| c.actor_lr = f64::NAN)),
-            ("gamma", Box::new(|c| c.gamma = 1.5)),
-            ("multiplier_every", Box::new(|c| c.multiplier_every = 0)),
+        let cases: [(&str, Break); 5] = [
+            ("rho", |c| c.rho = -1.0),
+            ("batch_size", |c| c.batch_size = 0),
+            ("actor_lr", |c| c.actor_lr = f64::NAN),
+            ("gamma", |c| c.gamma = 1.5),
+            ("multiplier_every", |c| c.multiplier_every = 0),
         ];
         for (field, mutate) in cases {
             let mut cfg = TrainConfig::default();
@@ -561,7 +564,7 @@ mod tests {
         assert!(err.contains("[1e-6, 1]"), "{err}");
         cfg.tau = 1e-6;
         cfg.validate().unwrap();
-        let cases: [(&str, fn(&mut TrainConfig)); 3] = [
+        let cases: [(&str, Break); 3] = [
             ("total_steps", |c| c.total_steps = u64::MAX),
             ("eval_episodes", |c| c.eval_episodes = u64::MAX),
             ("multiplier_steps", |c| c.multiplier_steps = u64::MAX),

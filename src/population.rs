@@ -1,13 +1,14 @@
-//! The driver of N trainers: N seeds of one config trained side by side, as N runs of
-//! [`Trainer`](crate::trainer::Trainer) would train them — each seed its own env, replay buffer, episodes, evaluations,
-//! probes and records — with the seeds' acting (one policy forward for all) and updates (one
-//! [`StackedAgents`](crate::agent::stacked::StackedAgents) update for all: the stacked learner, `agent::stacked`) batched into one
-//! network call each. `alam sweep` trains a group of seeds this way.
+//! A population: N seeds of one config trained side by side as one, as N runs of
+//! [`Trainer`](crate::trainer::Trainer) would train them — each seed its own env, replay
+//! buffer, episodes, evaluations, probes and records — with the seeds' acting (one policy
+//! forward for all) and updates (one [`StackedAgents`](crate::agent::stacked::StackedAgents)
+//! update for all, `agent::stacked`) batched into one network call each. `alam sweep` trains
+//! the seeds of each group (env × algo × variant) this way.
 //!
-//! Each seed's [`Trainer`](crate::trainer::Trainer) keeps everything that is its own (env, replay, exploration RNG,
-//! counters, the handler's scalar multiplier state); its agent is a view that the population
-//! writes the seed's networks into before it evaluates, probes or saves. Native only: it
-//! reads the device synchronously.
+//! Each seed's [`Trainer`](crate::trainer::Trainer) keeps everything that is its own (env,
+//! replay, exploration RNG, counters, the handler's scalar multiplier state); its agent is a
+//! view that the population writes the seed's networks into before it evaluates, probes or
+//! saves. Native only: it reads the device synchronously.
 
 use burn::tensor::Device;
 

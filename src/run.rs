@@ -141,7 +141,8 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
         (_, w) if w.is_file() => (w, false),
         _ => {
             return Err(resume_err(format!(
-                "--resume {}: no {CHECKPOINT_FILE} or {WEIGHTS_FILE} in it: nothing to resume (a run killed before its first checkpoint starts again with `alam train --force`)",
+                "--resume {}: no {CHECKPOINT_FILE} or {WEIGHTS_FILE} in it: nothing to resume (a run killed \
+                 before its first checkpoint starts again with `alam train --force`)",
                 dir.display()
             )))
         }
@@ -157,7 +158,11 @@ pub fn open_for_resume(dir: &Path, total_steps: Option<u64>) -> Result<(Trainer,
     let target = total_steps.unwrap_or(header.config.total_steps);
     if target <= from_step {
         return Err(resume_err(match total_steps {
-            None => format!("{}: the run has finished ({from_step} of {target} steps); pass --steps N (N > {from_step}) to train it further", dir.display()),
+            None => format!(
+                "{}: the run has finished ({from_step} of {target} steps); pass --steps N (N > {from_step}) \
+                 to train it further",
+                dir.display()
+            ),
             Some(n) => format!("{}: --steps {n} is not past the run's {from_step} steps", dir.display()),
         }));
     }
@@ -245,7 +250,7 @@ fn train_loop(
                 metrics.flush().map_err(write_err())?;
             }
         }
-        if trainer.steps_done() % every == 0 && !trainer.is_done() {
+        if trainer.steps_done().is_multiple_of(every) && !trainer.is_done() {
             metrics.flush().map_err(write_err())?;
             save_checkpoint(&trainer, out, metrics.get_ref())?;
         }

@@ -98,7 +98,8 @@ pub fn check_not_naming(overrides: &[(String, String)]) -> Result<()> {
             return Err(AlamError::Config {
                 field,
                 value: clip(v, 60),
-                allowed: "is set by --env/--algo/--seed (a sweep: --envs/--algos/--seeds), not by --set or a variant: the run's folder is named after it",
+                allowed: "is set by --env/--algo/--seed (a sweep: --envs/--algos/--seeds), not by --set or a \
+                          variant: the run's folder is named after it",
             });
         }
     }

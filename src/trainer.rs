@@ -166,9 +166,10 @@ impl Trainer {
         let (o, a) = (t.env.obs_dim(), t.env.act_dim());
         t.replay = ReplayBuffer::from_bytes(t.cfg.buffer_size, o, a, (state.replay_len, state.replay_next), replay)
             .map_err(bad)?;
-        if !(state.update_credit.is_finite() && (0.0..1.0).contains(&state.update_credit))
-            || !state.ep_return.is_finite()
-            || !state.ep_cost.is_finite()
+        if !(state.update_credit.is_finite()
+            && (0.0..1.0).contains(&state.update_credit)
+            && state.ep_return.is_finite()
+            && state.ep_cost.is_finite())
         {
             return Err(bad("trainer state: a counter is out of range".into()));
         }
@@ -426,11 +427,11 @@ impl Trainer {
     }
 
     fn eval_due(&self) -> bool {
-        self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0
+        self.cfg.eval_every > 0 && self.step.is_multiple_of(self.cfg.eval_every)
     }
 
     fn probe_due(&self) -> bool {
-        self.step % self.cfg.probe_every == 0
+        self.step.is_multiple_of(self.cfg.probe_every)
     }
 
     /// The evaluation and the probe this step makes due, after the step's records `out`.

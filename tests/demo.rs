@@ -169,7 +169,10 @@ fn a_history_keeps_the_newest_records_without_probe_grids() {
     let history = alam::metrics::bounded_history(&records);
     assert_eq!(history.len(), HISTORY_CAP);
     assert_eq!(history[0].step(), 10);
-    assert!(history.iter().all(|r| matches!(r, Record::Probe { lambda_grid, cost_value_grid, .. } if lambda_grid.is_empty() && cost_value_grid.is_empty())));
+    assert!(history.iter().all(|r| matches!(
+        r,
+        Record::Probe { lambda_grid, cost_value_grid, .. } if lambda_grid.is_empty() && cost_value_grid.is_empty()
+    )));
 }
 
 /// The watched episodes are `alam eval`'s on its default seed: the page shows what the CLI scores.

@@ -84,7 +84,10 @@ fn alam_cuts_point_goal_violations_and_still_reaches_goals() {
     let (_, sac_return) = Episodes::quarters(&sac.returns);
     let (_, alam_viol) = Episodes::quarters(&alam.violations);
     let (_, alam_return) = Episodes::quarters(&alam.returns);
-    eprintln!("point-goal, last quarter: SAC {sac_viol:.2} violations, return {sac_return:.1}; ALaM {alam_viol:.2}, {alam_return:.1}");
+    eprintln!(
+        "point-goal, last quarter: SAC {sac_viol:.2} violations, return {sac_return:.1}; \
+         ALaM {alam_viol:.2}, {alam_return:.1}"
+    );
     assert!(sac_viol >= 10.0, "plain SAC should run through hazards: {sac_viol}");
     assert!(alam_viol <= 0.25 * sac_viol, "ALaM violations {alam_viol} vs SAC {sac_viol}");
     assert!(alam_return >= 0.25 * sac_return && alam_return > 40.0, "ALaM return {alam_return} vs SAC {sac_return}");

@@ -140,7 +140,7 @@ fn a_population_resumes_exactly_from_its_seeds_files() {
     let mut p = PopulationTrainer::new(&cfgs, &dev).unwrap();
     run(&mut p, &mut got, Some(200));
     let stop = p.trainers()[0].steps_done();
-    assert!(stop >= 200 && stop < 420);
+    assert!((200..420).contains(&stop), "{stop}");
     p.sync_agents();
     let files: Vec<Vec<u8>> = p.trainers().iter().map(|t| checkpoint::save_run(t, Vec::new(), None).unwrap()).collect();
     drop(p);

@@ -6,7 +6,7 @@
 //! so the page could not save its optimiser on the user's normal device. Here the first and
 //! second moments *are* networks (the module mapped to zeros), so they save, load, copy to the
 //! CPU in one packed async read ([`super::readback::copy_module`]) and roll back exactly like
-//! the networks themselves, on every device; the stacked learner (`stacked.rs`) stacks
+//! the networks themselves, on every device; a population (`stacked.rs`) stacks
 //! and unstacks them with the same functions as its weights. The update is burn 0.22.1's
 //! (`burn-optim/src/optim/adam.rs`: β₁ = 0.9, β₂ = 0.999, bias correction folded into one
 //! factor, ε scaled by √(1 − β₂ᵗ)) op for op, so runs are bit-identical to burn's Adam and no
@@ -61,7 +61,7 @@ impl<M: Module> Adam<M> {
 
     /// One Adam step with learning rate `lr` on every parameter of `module` that has a gradient
     /// in `grads`; moments are matched to parameters by visiting order, not by id, so a module
-    /// rebuilt with fresh ids (the stacked learner's stacks) keeps its moments.
+    /// rebuilt with fresh ids (a population's stacked networks) keeps its moments.
     pub fn step(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
         self.time += 1;
         let time = self.time.min(i32::MAX as u64) as i32;

@@ -9,8 +9,9 @@ pub mod adam;
 pub mod handler;
 pub mod nets;
 pub mod readback;
-/// N seeds' agents stacked as one batched learner (networks and update only; driven by
-/// [`crate::population`] for `alam sweep`; native only: it reads synchronously).
+/// A population's agents: N seeds' networks stacked and updated as one batched call (networks
+/// and update only; driven by [`crate::population`] for `alam sweep`; native only: it reads
+/// synchronously).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod stacked;
 pub mod steps;
@@ -458,7 +459,7 @@ impl Agent {
     }
 
     /// One update and a sync at once: its statistics, judged. For callers that check every
-    /// update (the stacked learner's equivalence tests, small tools).
+    /// update (the population's equivalence tests, small tools).
     pub async fn update_and_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
         self.update(batch);
         let stats = self.sync().await?;

@@ -1,4 +1,4 @@
-//! The stacked learner: N agents of one config (N seeds) as one set of networks and one update
+//! A population's agents: N agents of one config (N seeds) as one set of networks and one update
 //! — networks, optimisers and the update only; the envs, replay and records stay with the N
 //! trainers that [`crate::population::PopulationTrainer`] drives and that feed this. Every
 //! network is stacked along a leading seed axis (weights `[N, in, out]`, one batched matmul per
@@ -11,7 +11,7 @@
 //! sum of the seeds' own losses, so each seed's gradient is exactly its own; and Adam is
 //! element-wise, so one optimiser over the stacked parameters moves each seed's slice as that
 //! seed's own optimiser would. Noise is drawn per seed from each agent's own RNG, in the
-//! agent's order, so a stack built from N agents follows them (to float rounding of
+//! agent's order, so a population built from N agents follows them (to float rounding of
 //! the batched kernels: the tests below check it for every algorithm).
 //!
 //! One update in one place: every formula of the update — the critics' targets and losses,
@@ -180,7 +180,7 @@ struct LogAlpha {
 }
 
 /// Everything an update changes, cloned before each update so that a diverged one can be
-/// undone (the stacked counterpart of the agent's `Learner`).
+/// undone (the population's counterpart of the agent's `Learner`).
 #[derive(Clone)]
 struct StackedLearner {
     actor: StackedMlp,
@@ -200,7 +200,8 @@ struct StackedLearner {
     updates: u64,
 }
 
-/// N seeds' agents of one config (they differ in seed only) stacked as one learner.
+/// A population's agents: N seeds of one config (they differ in seed only), their networks
+/// stacked along a leading seed axis and updated as one.
 pub struct StackedAgents {
     cfg: TrainConfig,
     n: usize,
@@ -211,7 +212,7 @@ pub struct StackedAgents {
     device: Device,
     /// The seeds' algorithm: its formulas for stacked seeds (penalty, multiplier loss, scalar λ).
     /// Only its stacked methods are called, and they read each seed's scalars from the states
-    /// that come with every update, never this copy's own (seed 0's at stacking).
+    /// that come with every update, never this copy's own (seed 0's when the population was made).
     handler: Box<dyn ConstraintHandler>,
     learner: StackedLearner,
     /// The acting policy: the stacked actor as of the last sync ([`StackedAgents::sync_policy`]),
@@ -219,7 +220,7 @@ pub struct StackedAgents {
     acting: Option<StackedMlp>,
 }
 
-/// What one stacked update gave seed i.
+/// What one update of the population gave seed i.
 #[derive(Debug)]
 pub enum SeedUpdate {
     /// The seed was not live: nothing to report.
@@ -227,7 +228,7 @@ pub enum SeedUpdate {
     Done(UpdateStats),
     /// This update made the seed's statistics non-finite. The whole update was undone and
     /// redone for the others; the seed's last good networks and update count are here (its
-    /// slice of the stack goes on as garbage and must not be read again).
+    /// slice of the stacked networks goes on as garbage and must not be read again).
     Diverged {
         error: AlamError,
         last_good: Box<AgentNets>,
@@ -236,8 +237,8 @@ pub enum SeedUpdate {
 }
 
 impl StackedAgents {
-    /// Stacks `agents` (same config apart from the seed, fresh or trained): their weights,
-    /// their update counts and their RNGs, so the stack goes on as they would.
+    /// A population of `agents` (same config apart from the seed, fresh or trained): their
+    /// weights stacked, their update counts and their RNGs, so the population goes on as they would.
     pub fn from_agents(agents: &[&Agent]) -> Result<Self> {
         let first = agents.first().ok_or(AlamError::Config {
             field: "population",
@@ -268,7 +269,7 @@ impl StackedAgents {
         let actor_opt = stack_adam(&agents.iter().map(|a| &l(a).actor_opt).collect::<Vec<_>>(), |m| {
             StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
         });
-        let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), |m| stack_critics(m));
+        let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), stack_critics);
         let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha {
             value: own(stack_log_alpha(m)),
         });
@@ -611,7 +612,7 @@ mod tests {
         }
     }
 
-    /// N agents updated one by one, and the stack built from the same N agents fed the
+    /// N agents updated one by one, and the population made of the same N agents fed the
     /// same batches, end with the same parameters; each seed has its own scalar multiplier
     /// state (λ for Lag and PID-Lag, ρ for ALaM) and ALaM's multiplier trains twice per update.
     fn stacked_equals_separate_agents(algo: Algo, twin_cost: bool) {

@@ -1,6 +1,6 @@
 //! The update's formulas, written once for one agent (`[batch, _]` tensors, D = 2) and for N
 //! stacked seeds (`[N, batch, _]`, D = 3). The single agent's update ([`super::Agent::update`])
-//! and the stacked learner's (`stacked.rs`) both call these, and the constraint handlers'
+//! and a population's (`stacked.rs`) both call these, and the constraint handlers'
 //! formulas (ψ_ρ, the dual target, the multiplier losses) are rank-generic in the same way: a
 //! change to a loss is made here, once, and every algorithm on both paths follows
 //! (docs/method.md §3–§4). What stays with each path is only where its networks put the

@@ -97,8 +97,8 @@ pub struct PopulationBench {
 }
 
 /// N seeds' SAC-ALaM updates: N separate agents updated in turn (what `sweep --population off`
-/// does), against one batched update of the same N agents stacked ([`StackedAgents`], what
-/// `sweep` does). Each seed samples its own batch, both ways.
+/// does), against one batched update of the same N agents as a population ([`StackedAgents`],
+/// what `sweep` does). Each seed samples its own batch, both ways.
 pub fn population_throughput(
     n: usize,
     obs_dim: usize,

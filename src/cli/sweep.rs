@@ -98,7 +98,8 @@ pub(super) fn run(
     }
     if !differ.is_empty() {
         return Err(AlamError::ConfigParse(format!(
-            "{} done run(s) in {} were trained with another config than the one asked for: {}. Use another --out, the same settings, or --force to train them again",
+            "{} done run(s) in {} were trained with another config than the one asked for: {}. \
+             Use another --out, the same settings, or --force to train them again",
             differ.len(),
             out.display(),
             clip(&differ.join("; "), 1000)

@@ -235,7 +235,8 @@ impl Env for CarFollowing {
         let gap = self.gap();
         let p = &self.p;
         let outcome = StepOutcome {
-            // Capped at cruise speed: tailgating a slow lead cannot pay (docs/method.md §7: a violation must never pay without limit).
+            // Capped at cruise speed: tailgating a slow lead cannot pay (docs/method.md §7: a
+            // violation must never pay without limit).
             reward: self.ego_v.min(p.v_lead_cruise) / p.v_lead_cruise - p.action_penalty * a * a,
             cost: if gap < p.min_gap { 1.0 } else { 0.0 },
             terminated: gap <= 0.0,
@@ -257,8 +258,6 @@ impl Env for CarFollowing {
         }
     }
 
-    /// Gap over [0, 50] m (x) × ego speed over [0, v_max] (y), lead at its current speed and
-    /// not accelerating. `doomed` is the worst-case oracle [`CarFollowing::is_doomed_worst_case`].
     fn save_state(&self) -> serde_json::Value {
         super::state_json(self)
     }
@@ -278,6 +277,8 @@ impl Env for CarFollowing {
         )?;
         Ok(())
     }
+    /// Gap over [0, 50] m (x) × ego speed over [0, v_max] (y), lead at its current speed and
+    /// not accelerating. `doomed` is the worst-case oracle [`CarFollowing::is_doomed_worst_case`].
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let x_range = [0.0, 50.0];
         let y_range = [0.0, self.p.v_max];

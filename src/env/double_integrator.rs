@@ -200,7 +200,8 @@ impl Env for DoubleIntegrator {
         self.t += 1;
         let violating = self.x.abs() > p.x_max;
         let outcome = StepOutcome {
-            // Capped at the wall: no gain from crossing it (docs/method.md §7: a violation must never pay without limit).
+            // Capped at the wall: no gain from crossing it (docs/method.md §7: a violation must
+            // never pay without limit).
             reward: self.x.min(p.x_max) / p.x_max - p.action_penalty * a * a,
             cost: if violating { 1.0 } else { 0.0 },
             // Far outside: nothing left to learn, stop the runaway.
@@ -223,7 +224,6 @@ impl Env for DoubleIntegrator {
         }
     }
 
-    /// x over [-1.2·x_max, 1.2·x_max] × v over [-v_max, v_max], doomed from the oracle.
     fn save_state(&self) -> serde_json::Value {
         super::state_json(self)
     }
@@ -236,6 +236,7 @@ impl Env for DoubleIntegrator {
         )?;
         Ok(())
     }
+    /// x over [-1.2·x_max, 1.2·x_max] × v over [-v_max, v_max], doomed from the oracle.
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let x_range = [-1.2 * self.p.x_max, 1.2 * self.p.x_max];
         let y_range = [-self.p.v_max, self.p.v_max];

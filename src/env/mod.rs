@@ -74,9 +74,11 @@ pub trait Env {
     fn obs_dim(&self) -> usize;
     fn act_dim(&self) -> usize;
     fn max_episode_steps(&self) -> usize;
-    /// Starts a new episode, drawing the start state from the env's own RNG (seeded at construction), writes the first observation into `obs` (len obs_dim).
+    /// Starts a new episode, drawing the start state from the env's own RNG (seeded at
+    /// construction), writes the first observation into `obs` (len obs_dim).
     fn reset(&mut self, obs: &mut [f32]);
-    /// Advances one step; writes the next observation into `obs`. cost is exactly 1.0 on a violation, else 0.0. truncated when max_episode_steps is reached.
+    /// Advances one step; writes the next observation into `obs`. cost is exactly 1.0 on a
+    /// violation, else 0.0. truncated when max_episode_steps is reached.
     fn step(&mut self, action: &[f32], obs: &mut [f32]) -> StepOutcome;
     /// What a canvas needs to draw the current state.
     fn scene(&self) -> Scene;
@@ -144,7 +146,8 @@ pub struct ProbeGrid {
     pub ny: usize,
     /// Row-major (y outer, x inner) observations, nx*ny*obs_dim floats.
     pub obs: Vec<f32>,
-    /// Ground truth where the env knows it (double integrator): true = doomed (no action avoids a future violation). Same order as obs.
+    /// Ground truth where the env knows it (double integrator): true = doomed (no action avoids
+    /// a future violation). Same order as obs.
     pub doomed: Option<Vec<bool>>,
 }
 

@@ -310,8 +310,6 @@ impl Env for PointGoal {
         }
     }
 
-    /// Robot positions over the arena (x right, y up; row 0 is the bottom), at rest, with the
-    /// current goal and hazards.
     fn save_state(&self) -> serde_json::Value {
         super::state_json(self)
     }
@@ -334,6 +332,8 @@ impl Env for PointGoal {
         )?;
         Ok(())
     }
+    /// Robot positions over the arena (x right, y up; row 0 is the bottom), at rest, with the
+    /// current goal and hazards.
     fn probe_grid(&self, nx: usize, ny: usize) -> Option<ProbeGrid> {
         let range = [-self.p.arena, self.p.arena];
         let d = self.obs_dim();

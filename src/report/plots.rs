@@ -258,7 +258,8 @@ fn draw_heatmaps(path: &Path, groups: &[(&str, Vec<&Run>)], doomed: &[bool]) -> 
     root.fill(&WHITE).map_err(draw_err)?;
     let root = root
         .titled(
-            "λ(s) over position x (→) and velocity v (↑); red line: edge of the doomed set (oracle); colour 0 → λ_max",
+            "λ(s) over position x (→) and velocity v (↑); red line: edge of the doomed set (oracle); \
+             colour 0 → λ_max",
             ("sans-serif", 15),
         )
         .map_err(draw_err)?;

@@ -69,9 +69,9 @@ pub trait ConstraintHandler: Send {
         None
     }
 
-    /// N stacked seeds of this algorithm (the stacked learner, `stacked.rs`): λ(s) `[N, b, 1]`
+    /// N stacked seeds of this algorithm (a population, `stacked.rs`): λ(s) `[N, b, 1]`
     /// when the multiplier is a scalar — each seed's own, from its `states` (0 for plain SAC);
-    /// `None` when it is a network, which the stacked learner runs itself.
+    /// `None` when it is a network, which the population runs itself.
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
         let _ = (states, batch, device);
         None
