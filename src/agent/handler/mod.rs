@@ -210,7 +210,7 @@ impl MultiplierSchedule {
     pub fn steps_at(self, update: u64) -> u64 {
         match self {
             MultiplierSchedule::Periodic { every, steps } => {
-                if update % every == 0 {
+                if update.is_multiple_of(every) {
                     steps
                 } else {
                     0
@@ -222,7 +222,7 @@ impl MultiplierSchedule {
 
     /// Whether the anchor λ_old is refreshed after policy update `update` (counted from 1).
     pub fn refresh_at(self, update: u64) -> bool {
-        matches!(self, MultiplierSchedule::Anchored { period, .. } if update % period == 0)
+        matches!(self, MultiplierSchedule::Anchored { period, .. } if update.is_multiple_of(period))
     }
 
     pub fn anchored(self) -> bool {
