@@ -26,8 +26,8 @@ export const ALGOS = [
   ["sac", "sac — no constraint"],
   ["lag", "lag — scalar λ, dual ascent"],
   ["pid-lag", "pid-lag — scalar λ, PID"],
-  ["fac", "fac — λ(s), dual ascent"],
-  ["alam", "alam — λ(s), augmented Lagrangian"],
+  ["fac", "fac — λ(s), dual ascent every 10 updates"],
+  ["alam", "alam — λ(s), augmented Lagrangian + dual target"],
 ];
 
 const options = (pairs) => pairs.map(([value, label]) => `<option value="${value}">${label}</option>`).join("");
