@@ -24,23 +24,47 @@ const RATES_EVERY_MS = 1000;
 
 /**
  * Race presets: how each agent's settings differ from the shared ones, and what to watch.
- * "stressed": the multiplier network learns 30× faster and is updated 20× less often — the
- * setting under which REPRODUCTION.md saw FAC's λ(s) overshoot to its cap and its return
- * collapse on point-goal (5 seeds), while ALaM's λ stayed bounded (docs/method.md §3).
+ * Each agent keeps its own algorithm's multiplier schedule (FAC: an ascent step every 10
+ * updates; ALaM: a regression every update onto a target that moves every 100) unless the
+ * shared settings changed it (`ownAlgoDefaults`). The captions say what the settings do and
+ * what to look at, not what a single seed will show: one race is one seed (REPRODUCTION.md has
+ * the multi-seed figures).
+ * "stressed": FAC's multiplier learns 30× faster and steps 20× less often than its preset
+ * (FAC's overshoot setting in the earlier study); ALaM keeps its own schedule, whose step is ρh
+ * whatever its learning rate.
  */
 export const PRESETS = {
   default: {
     label: "Settings as given",
     settings: () => ({}),
-    watch: "Watch the λ chart: dual ascent (FAC) tends to swing where ALaM settles. Both curves below share the environment, seed and settings.",
+    watch:
+      "Watch the λ chart. FAC moves λ(s) by gradient ascent every 10 updates, by a step its learning rate sets; ALaM fits λ(s) onto the dual target max(0, λ_old + ρh) and moves the anchor λ_old every 100 updates, by a step of ρh. Both share the environment, seed and settings; one seed is one run, not a rule.",
   },
   stressed: {
-    label: "Stressed multiplier (λ learns 30× faster, updated every 20 policy updates)",
-    settings: (base) => ({ multiplier_lr: 30 * (base.multiplier_lr ?? 3e-4), multiplier_every: 20 }),
+    label: "Stressed multiplier (FAC's λ learns 30× faster, every 200 updates)",
+    settings: (base, algo) => (algo === "fac" ? { multiplier_lr: 9e-3, multiplier_every: 200 } : {}),
     watch:
-      "Watch the λ chart and the return: with its multiplier pushed this hard, FAC's λ(s) tends to overshoot to its cap and its return to collapse (on point-goal, after about 10 000 steps). ALaM regresses λ(s) onto a dual target instead of ascending, so its λ should stay bounded and its return hold.",
+      "FAC's multiplier takes a 30× larger ascent step, 20× less often: a delayed, coarse dual update. ALaM keeps its dual period of 100 updates, whose step is ρh whatever its learning rate. Watch whether either λ overshoots or swings, and what the return and violations do meanwhile.",
   },
 };
+
+/** Config fields whose defaults depend on the algorithm (the multiplier's schedule). */
+export const ALGO_FIELDS = ["multiplier_lr", "multiplier_every", "multiplier_steps"];
+
+/** `settings` for `algo`: each field of ALGO_FIELDS that still holds the default of the
+ *  settings' own algorithm is dropped, so `algo` gets its own default; a value the user changed
+ *  is kept. `check` is the core's `checkSettings` (the full config of a settings object). */
+export function ownAlgoDefaults(settings, algo, check) {
+  const s = { ...settings, algo };
+  let defaults = null;
+  try {
+    defaults = check({ env: settings.env, algo: settings.algo });
+  } catch {
+    return s;
+  }
+  for (const f of ALGO_FIELDS) if (Object.hasOwn(s, f) && s[f] === defaults[f]) delete s[f];
+  return s;
+}
 
 function markup(checked, preset) {
   const options = Object.entries(PRESETS).map(([value, p]) => `<option value="${value}"${value === preset ? " selected" : ""}>${p.label}</option>`).join("");
@@ -220,7 +244,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     status("starting…");
     const base = baseSettings();
     const preset = $("race-preset").value;
-    const settingsOf = (algo) => ({ ...base, ...PRESETS[preset].settings(base), algo });
+    const settingsOf = (algo) => ({ ...ownAlgoDefaults(base, algo, core.checkSettings), ...PRESETS[preset].settings(base, algo) });
     let trainers, choice;
     try {
       // "auto": the device measured (or remembered) for these settings, as for the page's run.

@@ -119,8 +119,10 @@ test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race wid
     }, null, { timeout: 200_000, polling: 500 });
     const agents = await page.evaluate(() => window.alamRace.agents());
     assert.deepEqual(agents.map((a) => a.algo), ["sac", "lag", "fac", "alam"]);
-    // The default preset runs the shared settings as they are.
-    assert.deepEqual(agents.map((a) => [a.multiplier_lr, a.multiplier_every]), Array(4).fill([3e-4, 1]));
+    // The default preset runs the shared settings as they are, each algorithm with its own
+    // multiplier schedule (FAC and the scalar baselines: every 10 updates at 3e-4; ALaM: a dual
+    // period of 100 at 3e-3), though the page's settings hold ALaM's.
+    assert.deepEqual(agents.map((a) => [a.multiplier_lr, a.multiplier_every]), [[3e-4, 10], [3e-4, 10], [3e-4, 10], [3e-3, 100]]);
     assert.match(await page.textContent("#race-status"), /sac vs lag vs fac vs alam on double-integrator, seed 3/);
     const pts = await page.evaluate(() => window.alamRace.points());
     assert.ok(pts.return >= 12 && pts.violations >= 12 && pts.lambda >= 3, JSON.stringify(pts));
@@ -143,15 +145,15 @@ test("[cpu] race view: 2–4 algorithms train side by side, overlaid; a race wid
     assert.deepEqual(await page.evaluate(() => document.getElementById("race").alam.agents().map((a) => a.algo)), ["fac", "alam"]);
     await page.locator("alam-trainer#race").locator("#race-pause").click();
 
-    // The course page's stressed race: its preset is selected and says what to watch; its
-    // agents run with the multiplier 30× faster and updated every 20 policy updates.
+    // The course page's stressed race: its preset is selected and says what to watch; FAC runs
+    // with its multiplier 30× faster and updated every 200 policy updates, ALaM with its own.
     const stressed = page.locator("#stressed");
     assert.equal(await stressed.locator("#race-preset").inputValue(), "stressed");
-    assert.match(await stressed.locator("#race-watch").textContent(), /FAC's λ\(s\) tends to overshoot to its cap/);
+    assert.match(await stressed.locator("#race-watch").textContent(), /FAC's multiplier takes a 30× larger ascent step/);
     await stressed.locator("#race-start").click();
     await page.waitForFunction(() => document.getElementById("stressed").alam.agents().length === 2 && document.getElementById("stressed").alam.agents().every((a) => a.steps > 0), null, { timeout: 120_000, polling: 500 });
     const runs = await page.evaluate(() => document.getElementById("stressed").alam.agents());
-    assert.deepEqual(runs.map((a) => [a.algo, a.multiplier_lr, a.multiplier_every]), [["fac", 9e-3, 20], ["alam", 9e-3, 20]]);
+    assert.deepEqual(runs.map((a) => [a.algo, a.multiplier_lr, a.multiplier_every]), [["fac", 9e-3, 200], ["alam", 3e-3, 100]]);
     assert.match(await stressed.locator("#race-status").textContent(), /fac vs alam on point-goal, seed 0, stressed multiplier, on /);
     await stressed.locator("#race-pause").click();
     await stressed.scrollIntoViewIfNeeded();
