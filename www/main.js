@@ -50,7 +50,7 @@ async function start() {
   const core = await remoteCore(window.wasmBindings);
   document.getElementById("app").innerHTML = trainerMarkup(new Set(PANELS));
   const query = readQuery(runQuery.toString());
-  const firstVisit = runQuery.size === 0;
+  const firstVisit = runQuery.toString() === "";
   window.alamPage = createTrainerView(document, core, {
     settings: query.settings,
     page: query.page,
@@ -62,7 +62,7 @@ async function start() {
   const race = document.getElementById("race");
   window.alamRace = createRace(race, core, () => window.alamPage.config(), {
     backend: query.page.backend,
-    algos: pageKeys.get("race")?.split(",") ?? undefined,
+    algos: pageKeys.get("race")?.split(","),
     preset: pageKeys.get("race-preset") ?? undefined,
     onStart: () => window.alamPage.pause(), // the race gets the CPU to itself
   });
