@@ -1,6 +1,8 @@
-// The page: the full trainer (every panel) and the race view, with the settings in the URL,
-// autosave to this browser, and on a first visit (a bare address) the pretrained demo.
+// The page: the full trainer (every panel), the race view and the article below them, with the
+// settings in the URL, autosave to this browser, and on a first visit (no run settings in the
+// address) the pretrained demo.
 import { createTrainerView } from "./app.js";
+import { mountArticle } from "./article.js";
 import { readQuery } from "./controls.js";
 import { PANELS, trainerMarkup } from "./template.js";
 import { createRace } from "./race.js";
@@ -14,12 +16,41 @@ const PRETRAINED = "www/pretrained/point-goal-alam.alam";
  *  and trained on exactly from where the run stopped. */
 const PRETRAINED_FULL = "www/pretrained/point-goal-alam-full.alam";
 
+/** URL keys of the page itself, not run settings: `text=0` leaves the article out (as TF
+ *  Playground's hideText, for embedding); `race=fac,alam` and `race-preset=stressed` set the race
+ *  up (the article's "try this" links). */
+const PAGE_KEYS = ["text", "race", "race-preset"];
+const pageKeys = new URLSearchParams(location.search);
+const runQuery = new URLSearchParams(location.search);
+for (const key of PAGE_KEYS) runQuery.delete(key);
+
+// The trainer rewrites the query from its run's settings (controls.js writeQuery): `text=0` stays
+// in it, so a reload or Copy link keeps the article hidden. (The race keys are a one-time setup.)
+if (pageKeys.get("text") === "0") {
+  const replaceState = history.replaceState.bind(history);
+  history.replaceState = (data, unused, url) => {
+    const u = new URL(url, location.href);
+    u.searchParams.set("text", "0");
+    replaceState(data, unused, u.href);
+  };
+}
+
+const article = document.getElementById("article");
+if (pageKeys.get("text") === "0") article.hidden = true;
+else {
+  try {
+    mountArticle(article);
+  } catch (e) {
+    console.error("the article could not be drawn:", e); // the trainer starts all the same
+  }
+}
+
 async function start() {
   // The main thread's instance only checks settings; every trainer trains in a worker.
   const core = await remoteCore(window.wasmBindings);
   document.getElementById("app").innerHTML = trainerMarkup(new Set(PANELS));
-  const query = readQuery(location.search);
-  const firstVisit = location.search === "";
+  const query = readQuery(runQuery.toString());
+  const firstVisit = runQuery.toString() === "";
   window.alamPage = createTrainerView(document, core, {
     settings: query.settings,
     page: query.page,
@@ -28,10 +59,15 @@ async function start() {
     pretrained: firstVisit ? PRETRAINED : null,
     pretrainedFull: firstVisit ? PRETRAINED_FULL : null,
   });
-  window.alamRace = createRace(document.getElementById("race"), core, () => window.alamPage.config(), {
+  const race = document.getElementById("race");
+  window.alamRace = createRace(race, core, () => window.alamPage.config(), {
     backend: query.page.backend,
+    algos: pageKeys.get("race")?.split(","),
+    preset: pageKeys.get("race-preset") ?? undefined,
     onStart: () => window.alamPage.pause(), // the race gets the CPU to itself
   });
+  // A link to the race (`#race`) lands on it once the trainer above has its height.
+  if (location.hash === "#race") race.scrollIntoView();
 }
 
 function run() {
