@@ -179,9 +179,9 @@ function markup() {
       never settles from 4 on. The method of multipliers (section 4) with ${rho} equal to the same step never overshoots.</figcaption>
     </figure>
     ${tryRow([["Race FAC against ALaM with a stressed multiplier (then press Start race)", { race: "fac,alam", "race-preset": "stressed" }, "#race"]])}
-    <p class="help">The preset makes the multiplier learn 30× faster and update every 20 policy updates. On
-    point-goal FAC's λ(${s}) tends to overshoot to its cap after about 10 000 steps and its return to collapse, while
-    ALaM's stays bounded (REPRODUCTION.md, five seeds).</p>
+    <p class="help">The preset gives FAC's multiplier a 30× larger ascent step, taken every 200 policy updates
+    instead of 10: a delayed, coarse dual update. ALaM keeps its own schedule, whose step is ${rho}${h} whatever its
+    learning rate. One race is one seed; REPRODUCTION.md says what held over many.</p>
   </section>
 
   <section id="article-alam" aria-labelledby="article-alam-title">
