@@ -192,3 +192,21 @@ export class Controls {
     else if (focused === b.pause && b.pause.disabled) (b.play.disabled ? b.reset : b.play).focus();
   }
 }
+
+/** Config fields whose defaults depend on the algorithm (the multiplier's schedule). */
+export const ALGO_FIELDS = ["multiplier_lr", "multiplier_every", "multiplier_steps"];
+
+/** `settings` for `algo`: each field of ALGO_FIELDS that still holds the default of the
+ *  settings' own algorithm is dropped, so `algo` gets its own default; a value the user changed
+ *  is kept. `check` is the core's `checkSettings` (the full config of a settings object). */
+export function ownAlgoDefaults(settings, algo, check) {
+  const s = { ...settings, algo };
+  let defaults = null;
+  try {
+    defaults = check({ env: settings.env, algo: settings.algo });
+  } catch {
+    return s;
+  }
+  for (const f of ALGO_FIELDS) if (Object.hasOwn(s, f) && s[f] === defaults[f]) delete s[f];
+  return s;
+}

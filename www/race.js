@@ -7,7 +7,7 @@
 // ~1.5× on the CPU (BENCHMARKS.md, population bench), less than a core per agent.
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
-import { messageOf } from "./controls.js";
+import { messageOf, ownAlgoDefaults } from "./controls.js";
 import { chooseBackend, gpuLost, unlessLost, whenGpuLost } from "./device.js";
 
 const MIN_AGENTS = 2;
@@ -47,24 +47,6 @@ export const PRESETS = {
       "FAC's multiplier takes a 30× larger ascent step, 20× less often: a delayed, coarse dual update. ALaM keeps its dual period of 100 updates, whose step is ρh whatever its learning rate. Watch whether either λ overshoots or swings, and what the return and violations do meanwhile.",
   },
 };
-
-/** Config fields whose defaults depend on the algorithm (the multiplier's schedule). */
-export const ALGO_FIELDS = ["multiplier_lr", "multiplier_every", "multiplier_steps"];
-
-/** `settings` for `algo`: each field of ALGO_FIELDS that still holds the default of the
- *  settings' own algorithm is dropped, so `algo` gets its own default; a value the user changed
- *  is kept. `check` is the core's `checkSettings` (the full config of a settings object). */
-export function ownAlgoDefaults(settings, algo, check) {
-  const s = { ...settings, algo };
-  let defaults = null;
-  try {
-    defaults = check({ env: settings.env, algo: settings.algo });
-  } catch {
-    return s;
-  }
-  for (const f of ALGO_FIELDS) if (Object.hasOwn(s, f) && s[f] === defaults[f]) delete s[f];
-  return s;
-}
 
 function markup(checked, preset) {
   const options = Object.entries(PRESETS).map(([value, p]) => `<option value="${value}"${value === preset ? " selected" : ""}>${p.label}</option>`).join("");
