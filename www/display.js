@@ -188,6 +188,6 @@ export class Display {
 
   /** What the notice says while "auto" measures the devices (`seconds`: at most this long). */
   showMeasuring(seconds) {
-    this.$("backend").textContent = `Measuring which device trains faster here: WebGPU, then the CPU (at most ${seconds} s)…`;
+    this.$("backend").textContent = `Measuring which device trains faster here: the CPU, then WebGPU (at most ${seconds} s)…`;
   }
 }

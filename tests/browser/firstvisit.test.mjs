@@ -167,20 +167,24 @@ test("[webgpu] a first visit with a WebGPU adapter never measured here: the demo
   const { browser, page, errors } = await open({ webgpu: true });
   try {
     await page.goto(server.base);
-    await ready(page);
+    await page.waitForFunction(() => window.alamPage?.measurements >= 1, null, { timeout: 120_000, polling: 50 });
+    const began = Date.now();
     await statusText(page, /^watching the pretrained demo/);
     const watching = Date.now();
+    console.log(`# [webgpu] the demo plays ${((watching - began) / 1000).toFixed(1)} s after the measurement began`);
     assert.match(await page.textContent("#backend"), /^Training on: CPU \(watching trains nothing; (measuring meanwhile|for training)/);
     const start = await robot(page);
     await page.waitForFunction(([x, y]) => {
       const r = window.alamPage.scene()?.robot;
       return r && Math.hypot(r[0] - x, r[1] - y) >= 0.2;
     }, start, { timeout: 5000, polling: 50 });
-    // Both devices, at most 3 s each (and a second for the closing read), then both figures.
+    // Both devices, at most 3 s each, then both figures.
     await page.waitForFunction(() => /for training: WebGPU [\d.]+ updates\/s.* vs CPU [\d.]+: using (WebGPU|CPU)/.test(document.querySelector("#backend").textContent), null, { timeout: 30_000, polling: 100 });
-    const took = (Date.now() - watching) / 1000;
-    console.log(`# [webgpu] measured in ${took.toFixed(1)} s while watching: ${await page.textContent("#backend")}`);
-    assert.ok(took <= 10, `measured within a few seconds: ${took} s`);
+    const took = (Date.now() - began) / 1000;
+    const { seconds } = await page.evaluate(() => window.alamPage.device());
+    console.log(`# [webgpu] measured in ${seconds.toFixed(1)} s by the page's clock (${took.toFixed(1)} s until the test saw it): ${await page.textContent("#backend")}`);
+    // 3 s per device (on this loaded machine the page's timers may fire a little late).
+    assert.ok(seconds <= 2 * 3 + 1.5, `measured within a few seconds (3 s per device): ${seconds} s`);
     assert.equal(await page.evaluate(() => window.alamPage.measurements), 1);
     assert.ok(await page.evaluate(() => window.alamPage.watching()), "still watching");
     // Training uses the measured choice, at once.
