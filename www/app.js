@@ -231,7 +231,11 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   /** The autosave and the heat map are due every few seconds, and once more when the run ends
    *  (so the final λ(s) stays on screen). */
   const autosaveDue = () => (useAutosave || state.onGpu) && (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS);
-  const heatmapDue = () => state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS || layoutChanged();
+  const heatmapDue = () => state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS || (followsScene() && layoutChanged());
+  /** Whether the map follows the scene's layouts: at a pace a person can follow (watching, or a
+   *  steps-per-frame speed); at full speed the layouts flicker past and a map for each would
+   *  slow training (a GPU read each on WebGPU). */
+  const followsScene = () => state.watching || state.page.speed !== "max";
   /** Whether the scene on screen shows other hazards or another goal than the heat map. */
   const layoutChanged = () =>
     display.heatmap !== null && layoutOf(display.scene) !== state.heatmapLayout && performance.now() - state.heatmapAt >= HEATMAP_LAYOUT_MS;
