@@ -13,6 +13,7 @@ use web_time::Instant;
 use crate::agent::read_floats_async;
 use crate::checkpoint::{self, RunKind};
 use crate::config::TrainConfig;
+use crate::env::Env;
 use crate::metrics::{Record, HISTORY_CAP};
 use crate::trainer::Trainer;
 use crate::watch::{WatchedEpisode, Watcher, WATCH_SEED};
@@ -26,6 +27,13 @@ thread_local! {
 
 fn js_err(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `console.warn`: where the raw text of an error goes that the page says in words.
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(text: &str);
 }
 
 /// A refused setting as a JS `Error` whose `field` names the setting (absent when the
@@ -57,29 +65,49 @@ fn has_navigator_gpu() -> bool {
         .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
-/// The WebGPU device, or why there is none.
+/// The WebGPU device, or why there is none, in a sentence for the page (never the library's
+/// own text, which prints its device structs: that goes to the console).
 async fn webgpu_device() -> Result<Device, String> {
     if let Some(d) = WEBGPU.with(|w| w.borrow().clone()) {
         return Ok(d);
     }
     if !has_navigator_gpu() {
-        return Err("this browser exposes no navigator.gpu (WebGPU is off or unsupported)".into());
+        return Err(
+            "this browser does not offer WebGPU (navigator.gpu is missing: it is turned off or not supported)".into()
+        );
     }
-    let device = Device::wgpu_options()
-        .init_async()
-        .await
-        .map_err(|e| format!("WebGPU adapter or device request failed: {e}"))?;
+    let device = Device::wgpu_options().init_async().await.map_err(|e| {
+        let raw = e.to_string();
+        console_warn(&format!("WebGPU could not be started: {raw}"));
+        webgpu_refusal(&raw)
+    })?;
     WEBGPU.with(|w| *w.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// Why WebGPU cannot train here, in words, from the text of a failed adapter or device request.
+fn webgpu_refusal(raw: &str) -> String {
+    let raw = raw.to_lowercase();
+    if raw.contains("adapter") {
+        "this browser offers WebGPU but found no GPU adapter to train on (no suitable GPU or driver, or the browser blocks WebGPU on it)".into()
+    } else if raw.contains("limit") || raw.contains("feature") {
+        "this GPU's WebGPU adapter lacks a limit or feature the trainer needs".into()
+    } else {
+        "this browser offers WebGPU but could not start a GPU device to train on".into()
+    }
 }
 
 #[derive(Serialize)]
 struct RunReport {
     records: Vec<Record>,
     steps: u64,
+    /// Finished episodes so far (a weights-only file's included, [`Prior`]).
     episodes: u64,
     /// Violating steps so far, the episode in progress included.
     violations: u64,
+    /// Whether `violations` is only a lower bound: a weights-only file whose history no longer
+    /// holds the run's first episodes.
+    violations_at_least: bool,
     updates: u64,
     total_steps: u64,
     done: bool,
@@ -91,6 +119,10 @@ struct RunReport {
 #[derive(Serialize)]
 struct WatchReport {
     episodes: Vec<WatchedEpisode>,
+    /// The watched episode in progress so far.
+    current: WatchedEpisode,
+    /// The watched environment's seed: these are the episodes `alam eval --seed SEED` scores.
+    seed: u64,
     scene: crate::env::Scene,
     watched_steps: u64,
     watched_episodes: u64,
@@ -131,6 +163,37 @@ async fn pick_device(backend: &str) -> Result<(Device, String), String> {
     })
 }
 
+/// What a weights-only file's run had done before it was saved, as its history tells: the file
+/// keeps steps and updates but no episode counters (a full file restores them exactly).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Prior {
+    episodes: u64,
+    violations: u64,
+    /// Whether the history holds every one of those episodes (else `violations` counts only the
+    /// ones it holds: the newest).
+    complete: bool,
+}
+
+impl Prior {
+    const NONE: Prior = Prior { episodes: 0, violations: 0, complete: true };
+
+    /// Counted from the episode records of `history` (oldest first). Episodes are numbered from
+    /// 1 in each stretch of training; a number that does not go up starts a new stretch (a run
+    /// resumed from a weights-only file numbers its episodes afresh).
+    fn of(history: &[Record]) -> Prior {
+        let (mut episodes, mut violations, mut held, mut last) = (0, 0, 0, 0);
+        for r in history {
+            if let Record::Episode { episode, violations: v, .. } = *r {
+                episodes += if episode > last { episode - last } else { episode };
+                last = episode;
+                violations += v;
+                held += 1;
+            }
+        }
+        Prior { episodes, violations, complete: held == episodes }
+    }
+}
+
 /// One training run in the page.
 #[wasm_bindgen]
 pub struct WebTrainer {
@@ -143,6 +206,11 @@ pub struct WebTrainer {
     unsent: Vec<Record>,
     /// The policy acting in an environment of its own, made by the first [`WebTrainer::watch`].
     watcher: Option<Watcher>,
+    /// Whether the latest call was [`WebTrainer::watch`]: the page then shows the watched
+    /// environment, and [`WebTrainer::heatmap`] is drawn over it.
+    watching: bool,
+    /// What a weights-only file's run had done before (none for a new run or a full file).
+    prior: Prior,
     /// The kind of file this run was loaded from, if any.
     loaded: Option<RunKind>,
 }
@@ -173,6 +241,8 @@ impl WebTrainer {
             history: VecDeque::new(),
             unsent: Vec::new(),
             watcher: None,
+            watching: false,
+            prior: Prior::NONE,
             loaded: None,
         })
     }
@@ -190,12 +260,15 @@ impl WebTrainer {
         // A full file's finished run too (a weights-only one got it in `Trainer::resume`): the
         // demo's included.
         trainer.train_on_if_finished().map_err(js_err)?;
+        let prior = if kind == RunKind::WeightsOnly { Prior::of(&header.history) } else { Prior::NONE };
         Ok(WebTrainer {
             trainer,
             backend: label,
             history: header.history.into(),
             unsent: Vec::new(),
             watcher: None,
+            watching: false,
+            prior,
             loaded: Some(kind),
         })
     }
@@ -267,6 +340,7 @@ impl WebTrainer {
     /// the page's calls that came meanwhile before the next slice.
     pub async fn run(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
         let t0 = Instant::now();
+        self.watching = false;
         let mut records = std::mem::take(&mut self.unsent);
         for _ in 0..max_steps {
             if self.trainer.is_done() || t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
@@ -279,8 +353,9 @@ impl WebTrainer {
         to_js(&RunReport {
             records,
             steps: self.trainer.steps_done(),
-            episodes: self.trainer.episodes_done(),
-            violations: self.trainer.total_violations(),
+            episodes: self.prior.episodes + self.trainer.episodes_done(),
+            violations: self.prior.violations + self.trainer.total_violations(),
+            violations_at_least: !self.prior.complete,
             updates: self.trainer.agent().updates(),
             total_steps: self.trainer.config().total_steps,
             done: self.trainer.is_done(),
@@ -292,9 +367,10 @@ impl WebTrainer {
     /// `budget_ms` milliseconds: deterministic actions (tanh μ, as evaluation) in an environment
     /// of its own ([`Watcher`], seeded as `alam eval`), so nothing of the run changes — no
     /// replay, no update, no step of its environment or its random generators. Reports the
-    /// watched scene and the watched episodes finished meanwhile.
+    /// watched scene, the watched episodes finished meanwhile and the one in progress.
     pub async fn watch(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
         let t0 = Instant::now();
+        self.watching = true;
         if self.trainer.agent().unread_updates() == 0 {
             // A loaded run has no acting policy yet (the actor's copy on the CPU): this one
             // async read makes it, as the run's first step would, so acting never reads from
@@ -316,6 +392,8 @@ impl WebTrainer {
         }
         to_js(&WatchReport {
             episodes,
+            current: watcher.current(),
+            seed: WATCH_SEED,
             scene: watcher.scene(),
             watched_steps: watcher.steps(),
             watched_episodes: watcher.episodes(),
@@ -331,13 +409,19 @@ impl WebTrainer {
     }
 
     /// λ(s) over an n × n grid of states (double integrator: (x, v) with the doomed set;
-    /// point-goal: robot positions), or null where there is no state-wise multiplier (SAC,
-    /// the scalar baselines) or no 2-D picture.
+    /// point-goal: robot positions, in the layout of hazards and goal on screen), or null where
+    /// there is no state-wise multiplier (SAC, the scalar baselines) or no 2-D picture. Drawn
+    /// over the environment the page shows: the watched one after [`WebTrainer::watch`], else
+    /// the training one.
     pub async fn heatmap(&self, n: usize) -> Result<JsValue, String> {
         if !self.trainer.config().algo.has_multiplier_net() {
             return Ok(JsValue::NULL);
         }
-        let Some(grid) = self.trainer.env().probe_grid(n, n) else { return Ok(JsValue::NULL) };
+        let env: &dyn Env = match &self.watcher {
+            Some(w) if self.watching => w.env(),
+            _ => self.trainer.env(),
+        };
+        let Some(grid) = env.probe_grid(n, n) else { return Ok(JsValue::NULL) };
         let lambda = read_floats_async(self.trainer.agent().lambda_tensor(&grid.obs)).await.map_err(js_err)?;
         to_js(&Heatmap {
             x_label: grid.x_label,
@@ -349,7 +433,7 @@ impl WebTrainer {
             lambda,
             lambda_max: self.trainer.config().lambda_max,
             doomed: grid.doomed,
-            scene: self.trainer.env().scene(),
+            scene: env.scene(),
         })
     }
 }

@@ -6,13 +6,16 @@
 // settings form is controls.js; this browser's autosave store is autosave.js; run files in and
 // out are runfile.js. The page (main.js) and each `<alam-trainer>` widget (widget.js) make one,
 // in their own root.
-import { Display } from "./display.js";
+import { Display, runTitle } from "./display.js";
 import { acceptedSettings, BUDGET_MS, committed, Controls, messageOf, ownAlgoDefaults, SPEEDS, writeQuery } from "./controls.js";
-import { chooseBackend, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
+import { chooseBackend, DEVICE_MS, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 import { dropAutosave, readAutosave, sameSettings } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
 
 const HEATMAP_EVERY_MS = 3000;
+/** A point-goal map is drawn again when the scene shows other hazards or another goal, at most
+ *  this often (λ(s) depends on them: the robot sees them through its lidar). */
+const HEATMAP_LAYOUT_MS = 500;
 const HEATMAP_CELLS = 32;
 /** How often a playing run is saved to this browser's IndexedDB (and at every pause). */
 const AUTOSAVE_EVERY_MS = 15_000;
@@ -20,6 +23,11 @@ const AUTOSAVE_EVERY_MS = 15_000;
 const LOSS_HEARD_MS = 2000;
 /** Watched episodes kept one by one (for tests and scripts: `watched().list`). */
 const WATCHED_KEPT = 1000;
+
+/** What a heat map depends on besides the networks: a point-goal scene's hazards and goal (the
+ *  robot sees them through its lidar); null for the other envs, whose maps do not depend on the
+ *  scene. */
+const layoutOf = (scene) => (scene?.env === "point-goal" ? JSON.stringify([scene.hazards, scene.goal]) : null);
 
 /**
  * Starts a trainer view in `root` (a Document or a ShadowRoot holding `trainerMarkup`).
@@ -29,10 +37,14 @@ const WATCHED_KEPT = 1000;
  * - `url`: keep the settings in the address bar; `autosave`: resume from IndexedDB;
  * - `pretrained`: a run file's URL to show first (a newcomer's first visit), watched: its policy
  *   acts without learning, its curves come from the file's history;
- * - `pretrainedFull`: the file "Train on" continues that run from (default: `pretrained`).
+ * - `pretrainedFull`: the file "Train on" continues that run from (default: `pretrained`);
+ * - `runFile`: a run file's URL to start from instead of a fresh run (a widget's `src`): loaded as
+ *   "Load run" loads a file; if it cannot be, a fresh run of `settings` starts and says why;
+ * - `heading`: the text of the controls panel's heading (a widget's `label`), or "auto" for the
+ *   run's algorithm and env ("SAC-ALaM on point-goal"); null leaves it as it is.
  * Returns what scripts and tests read (`window.alamPage` on the page, `element.alam` on a widget).
  */
-export function createTrainerView(root, core, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null, pretrainedFull = null }) {
+export function createTrainerView(root, core, { settings, page: pageOptions, url = false, autosave: useAutosave = false, pretrained = null, pretrainedFull = null, runFile = null, heading = null }) {
   const state = {
     trainer: null,
     settings: {}, // what the URL says and the trainer runs (partial: the core fills in the rest)
@@ -43,6 +55,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     label: null, // the trainer's device, as the core says it ("WebGPU", "CPU — why")
     choice: {}, // how "auto" chose it ({ backend, note, measured }, www/device.js)
     heatmapAt: 0,
+    /** The hazards and goal the heat map on screen was drawn for (`layoutOf`). */
+    heatmapLayout: null,
     timer: null, // { cancel } of the scheduled slice
     pendingResets: 0,
     resume: false,
@@ -68,11 +82,14 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     points: () => display.charts.points(),
     heatmapVersion: 0,
     lastHeatmap: null,
+    /** The scene on screen (`WebTrainer.scene`, or the watched one). */
+    scene: () => display.scene,
     /** Step of the last autosave (-1: none yet). */
     autosaved: -1,
     /** The last run loaded from a file: { kind: "full" | "weights-only", note }, or null. */
     loaded: null,
     config: () => state.config,
+    play: () => play(),
     pause: () => pause(),
     /** The device that trains ("WebGPU", "CPU …", the core's label) and how it was chosen. */
     device: () => ({ label: state.label, onGpu: state.onGpu, ...state.choice }),
@@ -80,6 +97,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     measurements: 0,
     /** What each chart draws (uPlot's data), `{return: [[steps…], [series…]…], …}`. */
     plotted: () => display.charts.plotted(),
+    /** Each chart's value axes as drawn, `{lambda: {y: [min, max]}, …}`. */
+    ranges: () => display.charts.ranges(),
     /** Whether the pretrained demo is being watched (acting, not learning). */
     watching: () => state.watching,
     /** Finished watched episodes: { episodes, violations, return } summed, and `list`. */
@@ -149,6 +168,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       return;
     }
     if (trainer !== state.trainer) return;
+    state.heatmapLayout = layoutOf(hm?.scene);
     display.setHeatmap(hm);
     view.lastHeatmap = display.heatmap;
     view.heatmapVersion += 1;
@@ -211,7 +231,14 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   /** The autosave and the heat map are due every few seconds, and once more when the run ends
    *  (so the final λ(s) stays on screen). */
   const autosaveDue = () => (useAutosave || state.onGpu) && (state.done || performance.now() - state.autosavedAt >= AUTOSAVE_EVERY_MS);
-  const heatmapDue = () => state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS;
+  const heatmapDue = () => state.done || performance.now() - state.heatmapAt >= HEATMAP_EVERY_MS || (followsScene() && layoutChanged());
+  /** Whether the map follows the scene's layouts: at a pace a person can follow (watching, or a
+   *  steps-per-frame speed); at full speed the layouts flicker past and a map for each would
+   *  slow training (a GPU read each on WebGPU). */
+  const followsScene = () => state.watching || state.page.speed !== "max";
+  /** Whether the scene on screen shows other hazards or another goal than the heat map. */
+  const layoutChanged = () =>
+    display.heatmap !== null && layoutOf(display.scene) !== state.heatmapLayout && performance.now() - state.heatmapAt >= HEATMAP_LAYOUT_MS;
   async function chores(t) {
     if (t !== state.trainer) return; // replaced meanwhile
     if (autosaveDue()) await autosave(t);
@@ -243,7 +270,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   }
 
   /** One slice of watching: the policy acts in an environment of its own; nothing learns, so
-   *  there is nothing to autosave and the heat map stays as it was drawn. */
+   *  there is nothing to autosave, and the heat map is drawn again only for a new layout of
+   *  hazards and goal (the core draws it over the watched environment). */
   async function watchSlice(maxSteps) {
     const t = state.trainer;
     if (!t) return;
@@ -262,10 +290,11 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       state.watched.return += e.return;
       if (state.watched.list.length < WATCHED_KEPT) state.watched.list.push({ return: e.return, violations: e.violations });
     }
-    display.showWatched(state.watched);
+    display.showWatched(state.watched, report.current, report.seed);
     // The run's own counters, as the core reports them: watching leaves them as they are.
     display.showProgress(report.steps, report.updates);
     display.setScene(report.scene);
+    if (layoutChanged()) await refreshHeatmap(t);
   }
 
   /** Stops scheduled training; returns the promise of a stopped stream (else undefined). */
@@ -356,13 +385,16 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   // ---- trainers and settings ----------------------------------------------------------------
 
   /** The backend a trainer of `settings` is made on: the page's option, with "auto" resolved
-   *  by measurement (device.js) — said in the notice while it measures. */
-  function resolveBackend(settings) {
+   *  by measurement (device.js) — said in the notice while it measures. With `wait: false` a
+   *  measurement is not waited for (device.js `chooseBackend`), and the caller says it. */
+  function resolveBackend(settings, { wait = true } = {}) {
     return chooseBackend(core, settings, state.page.backend, {
+      wait,
       onMeasure: () => {
         view.measurements += 1;
-        display.showMeasuring();
-        setStatus("measuring which device trains faster here (a few seconds, once for these settings)…", "loading");
+        if (!wait) return;
+        display.showMeasuring(2 * DEVICE_MS / 1000);
+        setStatus(`measuring which device trains faster here (at most ${2 * DEVICE_MS / 1000} s, once for these settings)…`, "loading");
       },
     });
   }
@@ -408,6 +440,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         state.label = t.backend();
         state.onGpu = onWebGpu(state.label);
         state.config = t.config();
+        showHeading();
         display.showBackend(state.label, state.choice.note);
         display.showCounters(null, state.config);
         display.setScene(t.scene());
@@ -520,6 +553,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     state.recovering = true;
     const wasPlaying = state.playing || state.resume;
     const wasWatching = state.watching;
+    const speed = state.page.speed;
     dropTrainer();
     state.label = null;
     const why = `the WebGPU device was lost (${info.message})`;
@@ -532,7 +566,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         const t = await core.WebTrainer.load(save.bytes, "cpu");
         const goesOn = (steps) => (wasWatching ? "watching the demo goes on on the CPU" : `training goes on on the CPU from the last save (step ${steps})`);
         ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching });
-        if (ok && wasWatching) enterWatching(display.status().text);
+        if (ok && wasWatching) enterWatching(display.status().text, speed);
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
       }
@@ -646,59 +680,106 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     return { bytes, ...(await loadOn(bytes, state.settings)) };
   }
 
+  /** The form, the URL and the next fresh run take the settings of `config`, a loaded run's:
+   *  every field agrees with the run on screen. */
+  function adoptSettings(config) {
+    state.settings = committed({ ...state.settings, env: config.env, algo: config.algo }, config);
+    controls.clearAllErrors();
+    controls.fill(state.settings, config);
+  }
+
+  /** The controls panel's heading: the `heading` option, or with "auto" the run's algorithm
+   *  and env. */
+  function showHeading() {
+    const el = root.getElementById("controls-title");
+    if (heading === null || !el) return;
+    el.textContent = heading === "auto" ? runTitle(state.config) : heading;
+  }
+
   /** A first visit: the pretrained demo, watched at one step per frame — its policy acts in an
    *  environment of its own and nothing learns — with its training curves from the file's
-   *  history. "Train on" continues its training; "Train from scratch" starts afresh. */
+   *  history, and its settings in the form. "Train on" continues its training; "Train from
+   *  scratch" starts afresh. Watching trains nothing, so it does not wait for "auto" to measure
+   *  the devices: the demo plays on the CPU meanwhile (a few seconds), and training uses the
+   *  measured choice. */
   async function showPretrained() {
-    let run;
+    let bytes, t, choice;
     try {
-      run = await fetchRun(pretrained);
+      bytes = await fetchRunFile(pretrained);
+      choice = await resolveBackend(state.settings, { wait: false });
+      t = await core.WebTrainer.load(bytes, choice.backend);
     } catch (e) {
       console.warn("no pretrained demo; starting from scratch:", e);
       return false;
     }
-    const seed = run.t.config().seed; // the demo's own (the form shows what a fresh run uses)
-    const describe = (steps) => `watching the pretrained demo: ${steps} steps of SAC-ALaM (seed ${seed}) acting without learning — Train on continues its training, Train from scratch starts afresh`;
-    if (!(await adoptRun(run.t, run.bytes, run.note, describe, "ready", { watching: true }))) return false;
-    state.page.speed = "1";
-    controls.setSpeed("1");
-    enterWatching(display.status().text);
+    const config = t.config();
+    adoptSettings(config);
+    const describe = (steps) =>
+      `watching the pretrained demo: ${runTitle(config)} after ${steps} steps (seed ${config.seed}), acting without learning — Train on continues its training, Train from scratch starts afresh`;
+    if (!(await adoptRun(t, bytes, choice.note, describe, "ready", { watching: true }))) return false;
+    enterWatching(display.status().text, "1");
+    if (choice.measuring) {
+      display.showBackend(state.label, `watching trains nothing; measuring meanwhile which device trains faster here, at most ${2 * DEVICE_MS / 1000} s…`);
+      choice.measuring
+        .then((c) => {
+          if (state.trainer !== t) return;
+          state.choice = c;
+          display.showBackend(state.label, `watching trains nothing; for training: ${c.note ?? "WebGPU could not be measured"}`);
+        })
+        .catch((e) => console.warn("measuring the devices failed:", e));
+    }
     play();
     return true;
   }
 
-  /** The current trainer is watched (acting, not learning) until a run replaces it. */
-  function enterWatching(status) {
+  /** A widget's `src`: starts from the run file at `runFile`, as "Load run" would; null if it
+   *  did, else why not. */
+  async function startFromFile() {
+    let run;
+    try {
+      run = await fetchRun(runFile);
+    } catch (e) {
+      return messageOf(e);
+    }
+    adoptSettings(run.t.config());
+    const name = runFile.split("/").pop();
+    const ok = await adoptRun(run.t, run.bytes, run.note, (steps) => `loaded ${name}: step ${steps}, press Play to train on`);
+    return ok ? null : "it could not be shown";
+  }
+
+  /** The current trainer is watched (acting, not learning) at `speed` until a run replaces it. */
+  function enterWatching(status, speed) {
     state.watching = true;
     state.watchStatus = status;
     state.watched = { episodes: 0, violations: 0, return: 0, list: [] };
+    state.page.speed = speed;
+    controls.setSpeed(speed);
     display.showWatched(state.watched);
     display.showWatching(true);
     setStatus(status, "watching");
   }
 
+  /** Leaves the demo (for whatever replaces it: a changed setting, Reset, a loaded run, Train
+   *  on, Train from scratch): the demo's rows and buttons go, and the speed is the page's own
+   *  again. */
   function leaveWatching() {
     if (!state.watching) return;
     state.watching = false;
-    display.showWatching(false); // "Train from scratch" stays while the demo's run trains on
+    display.showWatching(false);
+    display.hideScratch();
+    state.page.speed = pageOptions.speed ?? "max";
+    controls.setSpeed(state.page.speed);
     // The address bar stays bare while the demo is watched (a reload shows the demo again);
     // from here on it reproduces the run on screen.
     remember();
   }
 
-  /** Leaves the demo for a run that trains, at the page's own speed. */
-  function toTraining() {
-    leaveWatching();
-    state.page.speed = pageOptions.speed ?? "max";
-    controls.setSpeed(state.page.speed);
-    remember();
-  }
-
   /** "Train on": the demo's run continues training from `pretrainedFull` (its whole training
-   *  state: it goes on exactly where the demo's run stopped). */
+   *  state: it goes on exactly where the demo's run stopped); "Train from scratch" stays. */
   async function trainOn() {
     pause(); // while still watching: nothing to autosave
-    toTraining();
+    leaveWatching();
+    display.showScratch();
     controls.setState("none");
     setStatus("fetching the demo's run to train on…", "loading");
     let run;
@@ -716,8 +797,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   }
 
   async function trainFromScratch() {
+    leaveWatching();
     display.hideScratch();
-    toTraining();
     await replaceTrainer(state.settings, { stop: true });
     play();
   }
@@ -762,6 +843,13 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   (async () => {
     if (useAutosave && (await resumeAutosave())) {
       // resumed where this browser left it
+    } else if (runFile) {
+      const why = await startFromFile();
+      if (why) {
+        remember();
+        await replaceTrainer(state.settings, { stop: true });
+        if (state.trainer) setStatus(`could not load the run file ${runFile} (${why}): a fresh run instead`, "error");
+      }
     } else if (!(pretrained && (await showPretrained()))) {
       remember();
       await replaceTrainer(state.settings, { stop: true });

@@ -44,6 +44,22 @@ function finiteOrNull(v) {
 const axisStroke = (u) => cssVar(u.root, "--fg-muted", "#555");
 const gridStroke = (u) => cssVar(u.root, "--grid", "rgba(128,128,128,0.2)");
 
+/** Room left above and below a chart's lines, as a fraction of their span. */
+const PAD = 0.08;
+
+/**
+ * A value axis' range (uPlot `scales[key].range`) from the lowest and highest value drawn on it:
+ * PAD of their span above and below, so every line runs inside the axes, a line at the
+ * bottom or top included; a flat line gets a range around it (±8% of its value, at least
+ * ±0.5). Nothing drawn yet: [0, 1].
+ */
+export function paddedRange(_u, min, max) {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  const span = max - min;
+  const pad = span > 0 ? PAD * span : Math.max(PAD * Math.abs(max), 0.5);
+  return [min - pad, max + pad];
+}
+
 export function axis(extra = {}) {
   return {
     stroke: axisStroke,
@@ -105,7 +121,12 @@ export class Chart {
       height: HEIGHT,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false } },
+      // Every value axis ranges over its data (uPlot's default keeps 0 in a positive one and
+      // may cut a line at the axis).
+      scales: {
+        x: { time: false },
+        ...Object.fromEntries([...new Set(spec.series.map((s) => s.scale ?? "y"))].map((key) => [key, { range: paddedRange }])),
+      },
       axes: [axis(), axis(), ...(spec.axes ?? [])],
       series: [
         { label: "step" },
@@ -187,6 +208,13 @@ export class Charts {
    *  (rows reach it at the next animation frame). */
   plotted() {
     return Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, c.plot.data.map((col) => Array.from(col))]));
+  }
+
+  /** Each chart's value axes as drawn, for tests: `{lambda: {y: [min, max]}, speed: {y: …,
+   *  steps: …}, …}`. */
+  ranges() {
+    const ranges = (plot) => Object.fromEntries(Object.entries(plot.scales).filter(([k]) => k !== "x").map(([k, s]) => [k, [s.min, s.max]]));
+    return Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, ranges(c.plot)]));
   }
 
   /** Rows per chart, for tests: `{return, cost, lambda, speed}`. */

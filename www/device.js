@@ -1,13 +1,15 @@
 // Which device trains. "auto" measures: on the first run of an env/width/batch in this browser
-// it trains a few seconds on WebGPU and on the CPU, keeps the faster and remembers the figures
-// (localStorage), so later visits start at once. `?backend=cpu|webgpu` forces one.
+// it trains a few seconds on WebGPU and on the CPU (at most DEVICE_MS each, cut short there),
+// keeps the faster and remembers the figures (localStorage), so later visits start at once.
+// `?backend=cpu|webgpu` forces one.
 // It also keeps whether a WebGPU device was lost (driver reset, tab in the background too long,
 // `device.destroy()`; the training workers hear it), so the page can go on on the CPU.
 
 const STORE = "alam-playground:device:";
-/** Longest warm-up per device (shader compilation and the first updates), then the timed part. */
-const WARM_MS = 8_000;
-const MEASURE_MS = 2_500;
+/** Each device's whole share of the measurement: starting its trainer, the warm-up to its first
+ *  updates (shader compilation on WebGPU), then the timed updates. A device still warming up
+ *  when it runs out is judged on what it did: no timed update, 0 updates/s. */
+export const DEVICE_MS = 3_000;
 
 // ---- the WebGPU device: lost or not ---------------------------------------------------------
 
@@ -81,8 +83,12 @@ function remember(settings, result) {
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const NAME = { webgpu: "WebGPU", cpu: "CPU" };
 
-/** "WebGPU 412 updates/s vs CPU 181: using WebGPU". */
-export const describe = (r) => `WebGPU ${fmt(r.webgpu)} updates/s vs CPU ${fmt(r.cpu)}: using ${NAME[r.backend]}`;
+/** "WebGPU 412 updates/s vs CPU 181: using WebGPU", and which device was still warming up when
+ *  its time ran out, if one was. */
+export const describe = (r) => {
+  const cut = [r.webgpuCut && "WebGPU", r.cpuCut && "the CPU"].filter(Boolean).join(" and ");
+  return `WebGPU ${fmt(r.webgpu)} updates/s vs CPU ${fmt(r.cpu)}: using ${NAME[r.backend]}${cut ? `; ${cut} still warming up after ${DEVICE_MS / 1000} s` : ""}`;
+};
 
 let adapter = null;
 /** Whether this browser offers a WebGPU adapter at all (asked once per page). */
@@ -97,25 +103,46 @@ function hasAdapter() {
   return adapter;
 }
 
-/** Updates per second of a throwaway trainer for `settings` on `backend`: a warm-up to the
- *  first updates, then MEASURE_MS of 40 ms slices asked for one after another (the same for
- *  both devices), ended by a read that waits for every queued GPU command (so queued work is
- *  not counted as done). */
+const TIMEOUT = Symbol("timeout");
+/** `promise`'s value, or TIMEOUT once `ms` have passed (its own failure then goes unheard). */
+function within(promise, ms) {
+  promise.catch(() => {});
+  let timer;
+  const late = new Promise((ok) => (timer = setTimeout(() => ok(TIMEOUT), Math.max(0, ms))));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Updates per second of a throwaway trainer for `settings` on `backend`, all within DEVICE_MS:
+ *  a warm-up to the first updates, then 40 ms slices
+ *  asked for one after another (the same for both devices), ended by a read that waits for
+ *  every queued GPU command (so queued work is not counted as done). A call still running when
+ *  the time is up is not waited for: the trainer's worker ends. Returns `{ rate, cut }`: `cut`
+ *  when the time ran out before the warm-up ended (`rate` 0). Throws if the trainer cannot be
+ *  made on `backend`. */
 async function updatesPerSecond(core, settings, backend) {
-  const t = await core.WebTrainer.create(settings, backend);
+  const deadline = performance.now() + DEVICE_MS;
+  const left = () => deadline - performance.now();
+  const made = core.WebTrainer.create(settings, backend);
+  const t = await within(made, left());
+  if (t === TIMEOUT) {
+    made.then((late) => late.free(), () => {});
+    return { rate: 0, cut: true };
+  }
   try {
-    const warmUntil = performance.now() + WARM_MS;
-    let report = await t.run(1_000_000, 40);
-    while (report.updates < 2 && performance.now() < warmUntil) {
-      report = await t.run(1_000_000, 40);
-    }
+    let report = await within(t.run(1_000_000, 40), left());
+    while (report !== TIMEOUT && report.updates < 2) report = await within(t.run(1_000_000, 40), left());
+    if (report === TIMEOUT) return { rate: 0, cut: true };
     const u0 = report.updates;
     const t0 = performance.now();
-    while (performance.now() - t0 < MEASURE_MS) {
-      report = await t.run(1_000_000, 40);
+    for (;;) {
+      const next = await within(t.run(1_000_000, 40), left());
+      if (next === TIMEOUT) break;
+      report = next;
     }
-    await t.heatmap(2); // a GPU read: it returns once the commands before it have run
-    return (report.updates - u0) / ((performance.now() - t0) / 1000);
+    // A GPU read: it returns once the commands before it have run (or the time is up: the
+    // updates are then counted over all of it).
+    await within(t.heatmap(2), left());
+    return { rate: (report.updates - u0) / ((performance.now() - t0) / 1000), cut: false };
   } finally {
     t.free();
   }
@@ -127,9 +154,12 @@ async function updatesPerSecond(core, settings, backend) {
  * - forced ("cpu", "webgpu"): as asked (the CPU once the WebGPU device is lost);
  * - "auto" without navigator.gpu: "auto" (the core falls back to the CPU and says why);
  * - "auto", measured before in this browser: the remembered choice, at once;
- * - "auto", first time: measures both (`onMeasure()` is called first, to say so), remembers.
+ * - "auto", first time: measures both (`onMeasure()` is called first, to say so; a few seconds,
+ *   DEVICE_MS each at most), remembers. With `wait: false` it does not wait for the measurement:
+ *   { backend: "cpu", note: null, measured: false, measuring } at once, `measuring` the promise
+ *   of the choice.
  */
-export async function chooseBackend(core, settings, backend, { onMeasure = () => {} } = {}) {
+export async function chooseBackend(core, settings, backend, { onMeasure = () => {}, wait = true } = {}) {
   if (lost) return { backend: "cpu", note: `the WebGPU device was lost (${lost.message})`, measured: false };
   if (backend !== "auto") return { backend, note: null, measured: false };
   if (!(await hasAdapter())) return { backend: "auto", note: null, measured: false };
@@ -141,6 +171,7 @@ export async function chooseBackend(core, settings, backend, { onMeasure = () =>
     onMeasure();
     measuring.set(key, measure(core, settings).finally(() => measuring.delete(key)));
   }
+  if (!wait) return { backend: "cpu", note: null, measured: false, measuring: measuring.get(key) };
   return measuring.get(key);
 }
 
@@ -150,6 +181,10 @@ const measuring = new Map();
 async function measure(core, settings) {
   // The measuring runs start learning at once (learning_starts = batch) and never evaluate.
   const probe = { ...settings, learning_starts: settings.batch_size, eval_every: 0, total_steps: 100_000_000 };
+  // The CPU first: a GPU emulated on the CPU (SwiftShader) goes on with its queued work for a
+  // while after its trainer ends, and would slow the CPU's measurement after it.
+  const start = performance.now();
+  const cpu = await updatesPerSecond(core, probe, "cpu");
   let webgpu;
   try {
     webgpu = await updatesPerSecond(core, probe, "webgpu");
@@ -159,8 +194,11 @@ async function measure(core, settings) {
     return { backend: "auto", note: null, measured: false };
   }
   if (lost) return { backend: "cpu", note: `the WebGPU device was lost (${lost.message})`, measured: false };
-  const cpu = await updatesPerSecond(core, probe, "cpu");
-  const result = { backend: webgpu > cpu ? "webgpu" : "cpu", webgpu, cpu, at: Date.now() };
-  remember(settings, result);
-  return { backend: result.backend, note: describe(result), measured: true };
+  const result = { backend: webgpu.rate > cpu.rate ? "webgpu" : "cpu", webgpu: webgpu.rate, webgpuCut: webgpu.cut, cpu: cpu.rate, cpuCut: cpu.cut, at: Date.now() };
+  // WebGPU still warming up after its time is a measurement (slower here, for a first run);
+  // the CPU still warming up says the machine was busy: that is not remembered, and the next
+  // visit measures again.
+  if (!cpu.cut) remember(settings, result);
+  // `seconds`: how long it took, by this page's clock.
+  return { backend: result.backend, note: describe(result), measured: true, seconds: (performance.now() - start) / 1000 };
 }

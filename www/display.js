@@ -8,6 +8,12 @@ import { drawHeatmap, drawLegend } from "./heatmap.js";
 /** Finished episodes in the "last episodes" counter. */
 const RECENT = 5;
 
+/** Each algorithm's name in the literature (the paper's for SAC-ALaM; all five on SAC). */
+export const ALGO_NAMES = { sac: "SAC", lag: "SAC-Lag", "pid-lag": "SAC-PID-Lag", fac: "FAC", alam: "SAC-ALaM" };
+
+/** "SAC-ALaM on point-goal": what a run of `config` ({algo, env}) is, as a heading says it. */
+export const runTitle = ({ algo, env }) => `${ALGO_NAMES[algo] ?? algo} on ${env}`;
+
 export class Display {
   /** `root`: a Document or a ShadowRoot holding `trainerMarkup`. */
   constructor(root) {
@@ -115,8 +121,9 @@ export class Display {
     $("steps").textContent = String(report?.steps ?? 0);
     $("episodes").textContent = String(report?.episodes ?? 0);
     $("updates").textContent = String(report?.updates ?? 0);
-    // Violating steps of finished episodes (or the core's own total, if it reports one).
-    $("violations").textContent = String(report?.violations ?? this.violations);
+    // Violating steps of finished episodes (or the core's own total, if it reports one; "≥" when
+    // it counts only those a loaded file's history still holds).
+    $("violations").textContent = `${report?.violations_at_least ? "≥ " : ""}${report?.violations ?? this.violations}`;
     $("total-steps").textContent = String(report?.total_steps ?? config?.total_steps ?? "–");
     const n = this.recent.length;
     const mean = (f) => this.recent.reduce((s, e) => s + f(e), 0) / n;
@@ -129,12 +136,17 @@ export class Display {
     this.$("updates").textContent = String(updates);
   }
 
-  /** Finished watched episodes, `{ episodes, violations, return }` summed. */
-  showWatched(w) {
-    this.$("watched").textContent =
+  /** Finished watched episodes, `{ episodes, violations, return }` summed, and `current`, the
+   *  episode in progress (`WebTrainer.watch`'s `{ episode, return, violations, length }`), if
+   *  any; `seed`: the watched environment's. */
+  showWatched(w, current = null, seed = null) {
+    const done =
       w.episodes === 0
-        ? "none finished yet"
+        ? ""
         : `${w.episodes} · mean return ${(w.return / w.episodes).toFixed(1)} · ${(w.violations / w.episodes).toFixed(2)} violating steps per episode (${w.violations} in all)`;
+    const now = current && current.length > 0 ? `episode ${current.episode}: step ${current.length}, return ${current.return.toFixed(1)}, ${current.violations} violating` : "";
+    const of = seed == null ? "" : ` (the episodes of alam eval --seed ${seed})`;
+    this.$("watched").textContent = done && now ? `${done}; now ${now}${of}` : `${done || now || "the first episode is starting"}${of}`;
   }
 
   /** The demo's rows and buttons shown while it is watched. */
@@ -142,6 +154,11 @@ export class Display {
     this.$("watched-row").hidden = !on;
     this.$("train-on").hidden = !on;
     if (on) this.$("scratch").hidden = false;
+  }
+
+  /** "Train from scratch" stays while the demo's run trains on ("Train on"). */
+  showScratch() {
+    this.$("scratch").hidden = false;
   }
 
   /** "Train from scratch" goes once a fresh run starts. */
@@ -169,8 +186,8 @@ export class Display {
     el.dataset.kind = /^webgpu/i.test(text) ? "gpu" : "cpu";
   }
 
-  /** What the notice says while "auto" measures the devices. */
-  showMeasuring() {
-    this.$("backend").textContent = "Measuring which device trains faster here: WebGPU, then the CPU…";
+  /** What the notice says while "auto" measures the devices (`seconds`: at most this long). */
+  showMeasuring(seconds) {
+    this.$("backend").textContent = `Measuring which device trains faster here: the CPU, then WebGPU (at most ${seconds} s)…`;
   }
 }

@@ -16,9 +16,15 @@
 //   race="fac,alam": a race of 2–4 algorithms instead of one trainer; race-preset="stressed"
 //   selects the race's stressed-multiplier preset (www/race.js PRESETS);
 //   compact (one column, shorter charts), height="480px" (scrolls inside), autoplay,
-//   speed="1|10|100|max", backend="auto|cpu|webgpu".
+//   speed="1|10|100|max", backend="auto|cpu|webgpu";
+//   label="…": the trainer's heading (default: its algorithm and env, "SAC-ALaM on point-goal");
+//   src="run.alam": starts from that run file (a URL, relative to the page) instead of afresh.
+// If the trainer cannot load (its files on another origin without CORS, a wasm or worker that
+// fails), the widget says so in its own box; text inside the element shows until the widget
+// starts, so a host page whose module script is refused still shows something.
 import init, * as core from "./alam.js";
 import { createTrainerView } from "./www/app.js";
+import { ALGO_NAMES } from "./www/display.js";
 import { createRace } from "./www/race.js";
 import { DEFAULT_PAGE, DEFAULT_SETTINGS, SPEEDS, parseValue } from "./www/controls.js";
 import { PANELS, trainerMarkup } from "./www/template.js";
@@ -27,19 +33,33 @@ import { compileCore, remoteCore } from "./www/remote.js";
 const here = (path) => new URL(path, import.meta.url).href;
 
 /** Attributes that configure the widget rather than the run. */
-const OPTIONS = new Set(["panels", "race", "race-preset", "compact", "height", "autoplay", "speed", "backend"]);
+const OPTIONS = new Set(["panels", "race", "race-preset", "compact", "height", "autoplay", "speed", "backend", "label", "src"]);
 /** Global HTML attributes: never settings. */
 const GLOBAL = /^(id|class|style|title|hidden|lang|dir|slot|tabindex|part|role|data-.*|aria-.*)$/;
 const DEFAULT_PANELS = "controls,scene,charts";
+
+/** Where the widget's files come from (the static build's origin). */
+const ORIGIN = new URL(import.meta.url).origin;
+
+/** Why the trainer's files did not load, in words: from another origin, a failed fetch is
+ *  almost always a host that does not send CORS headers. */
+function loadFailure(e) {
+  const cors = ORIGIN !== location.origin ? ": the host must send Access-Control-Allow-Origin for its files (see the browser console)" : "";
+  return new Error(`could not load the trainer from ${ORIGIN}${cors} (${e?.message ?? e})`);
+}
 
 let loading = null;
 /** The wasm core, compiled once for every widget on the page: its trainers train in workers of
  *  their own (www/remote.js), this thread's instance only checks settings. */
 function loadCore() {
-  loading ??= compileCore().then(async (module) => {
-    await init({ module_or_path: module });
-    return remoteCore(core);
-  });
+  loading ??= compileCore()
+    .then(async (module) => {
+      await init({ module_or_path: module });
+      return remoteCore(core);
+    })
+    .catch((e) => {
+      throw loadFailure(e);
+    });
   return loading;
 }
 
@@ -58,12 +78,15 @@ class AlamTrainer extends HTMLElement {
     shadow.innerHTML = `${sheets}<div class="app${compact ? " compact" : ""}" part="app">${
       race ? '<section id="race" class="panel race" aria-labelledby="race-title"></section>' : ""
     }</div>`;
-    this.start(shadow, race).catch((e) => {
-      const p = Object.assign(document.createElement("p"), { className: "widget-error", role: "alert" });
-      p.textContent = `The ALaM trainer could not start: ${e?.message ?? e}`;
-      shadow.querySelector(".app").append(p);
-      console.error("alam-trainer:", e);
-    });
+    this.start(shadow, race).catch((e) => this.showError(shadow, e));
+  }
+
+  /** A failure to start, said in the widget's own box (and the console). */
+  showError(shadow, e) {
+    const p = Object.assign(document.createElement("p"), { className: "widget-error", role: "alert" });
+    p.textContent = `The ALaM trainer could not start: ${e?.message ?? e}`;
+    shadow.querySelector(".app").append(p);
+    console.error("alam-trainer:", e);
   }
 
   /** The run's settings: every attribute that is not a widget option, `batch-size` → `batch_size`;
@@ -94,12 +117,21 @@ class AlamTrainer extends HTMLElement {
       const algos = race.split(",").map((a) => a.trim()).filter(Boolean);
       const settings = { ...DEFAULT_SETTINGS, ...this.settings() };
       this.alam = createRace(shadow.getElementById("race"), core, () => settings, { algos, backend: page.backend, preset: this.getAttribute("race-preset") ?? "default" });
+      const names = algos.map((a) => ALGO_NAMES[a] ?? a).join(" vs ");
+      shadow.getElementById("race-title").textContent = this.getAttribute("label") ?? `Race: ${names} on ${settings.env}`;
       if (page.autoplay) this.alam.start();
       return;
     }
     const show = new Set((this.getAttribute("panels") || DEFAULT_PANELS).split(",").map((p) => p.trim()).filter((p) => PANELS.includes(p)));
     app.insertAdjacentHTML("beforeend", trainerMarkup(show, { share: false }));
-    this.alam = createTrainerView(shadow, core, { settings: this.settings(), page });
+    const src = this.getAttribute("src");
+    this.alam = createTrainerView(shadow, core, {
+      settings: this.settings(),
+      page,
+      heading: this.getAttribute("label") ?? "auto",
+      // Relative to the page the widget is on, as any URL in its markup.
+      runFile: src ? new URL(src, document.baseURI).href : null,
+    });
   }
 
   disconnectedCallback() {

@@ -21,8 +21,9 @@ export const ARTIFACTS = join(ROOT, "artifacts");
 export const SUBPATH = "/courses/safe-rl/alam/";
 
 /** Serves `dir` under `prefix` on 127.0.0.1 (a plain file server: no rewriting, no fallback
- *  page); resolves to its base URL. */
-export async function serve(dir = DIST, prefix = SUBPATH) {
+ *  page); resolves to its base URL. `cors(path)`: whether that file is sent with CORS (default
+ *  all, as GitHub Pages does; a plain local server sends none). */
+export async function serve(dir = DIST, prefix = SUBPATH, { cors = () => true } = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     if (!url.pathname.startsWith(prefix)) {
@@ -40,7 +41,9 @@ export async function serve(dir = DIST, prefix = SUBPATH) {
       const body = await readFile(path);
       // CORS, as static hosts such as GitHub Pages send it: a course page on another origin
       // embeds the widget from here.
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "access-control-allow-origin": "*" }).end(body);
+      const headers = { "content-type": TYPES[extname(path)] ?? "application/octet-stream" };
+      if (cors(path)) headers["access-control-allow-origin"] = "*";
+      res.writeHead(200, headers).end(body);
     } catch {
       res.writeHead(404).end();
     }

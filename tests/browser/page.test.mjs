@@ -207,7 +207,7 @@ for (const dev of devices()) {
       const t0 = Date.now();
       await page.goto(server.base);
       await ready(page);
-      assert.match(await statusText(page, /^watching the pretrained demo/), /20000 steps of SAC-ALaM \(seed 4\) acting without learning/);
+      assert.match(await statusText(page, /^watching the pretrained demo/), /SAC-ALaM on point-goal after 20000 steps \(seed 4\), acting without learning/);
       assert.match(await page.textContent("#backend"), dev.label);
       assert.equal(await page.inputValue("#speed"), "1", "watchable: one step per frame");
       for (const id of ["#train-on", "#scratch", "#watched-row"]) assert.ok(await page.isVisible(id), `${id} is shown`);
@@ -298,7 +298,7 @@ test("[webgpu] the pretrained demo trains on, autosaves, reloads and resumes on 
     await page.addInitScript(rememberWebGpu([["point-goal", 64, 64]]));
     await page.goto(server.base);
     await ready(page);
-    assert.match(await statusText(page, /^watching the pretrained demo/), /20000 steps of SAC-ALaM/);
+    assert.match(await statusText(page, /^watching the pretrained demo/), /SAC-ALaM on point-goal after 20000 steps/);
     assert.match(await page.textContent("#backend"), /^Training on: WebGPU \(WebGPU .* updates\/s vs CPU .*: using WebGPU \(measured earlier/);
     await page.click("#train-on"); // the demo's run trains on
     await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) >= 20_030, null, { timeout: 240_000, polling: 500 });

@@ -338,3 +338,93 @@ test("[cpu] a widget removed from its page ends its worker; put back, it trains 
     await browser.close();
   }
 });
+
+// A widget's heading says what it trains (its `label`, by default its algorithm and env); `src`
+// starts it from a run file (here the page's demo, on another origin, fetched with CORS: its
+// 20 000 steps, its settings); `element.alam.play()` and `pause()` drive it from a script.
+for (const dev of devices()) {
+  test(`[${dev.name}] a widget's label heads it; src starts it from a run file; play() and pause() drive it`, { timeout: 180_000 * dev.slow }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "alam-label-"));
+    const backend = dev.webgpu ? "webgpu" : "cpu";
+    writeFileSync(join(dir, "index.html"), `<!doctype html><html lang="en"><meta charset="utf-8"><title>Labels</title><link rel="icon" href="data:,">
+<script type="module" src="${server.base}widget.js"></script>
+<alam-trainer id="plain" env="double-integrator" algo="fac" hidden-units="16" backend="${backend}"></alam-trainer>
+<alam-trainer id="named" env="double-integrator" label="Lesson 7: the 1-D robot" hidden-units="16" backend="${backend}"></alam-trainer>
+<alam-trainer id="file" src="${server.base}www/pretrained/point-goal-alam.alam" backend="${backend}"${dev.webgpu ? ' utd_ratio="0.1"' : ""}></alam-trainer>
+<alam-trainer id="race" race="fac,alam" env="double-integrator"></alam-trainer></html>`);
+    const host = await serve(dir, "/course/");
+    const { browser, page, errors } = await open({ webgpu: dev.webgpu });
+    try {
+      await page.goto(`${host.base}index.html`);
+      const text = (id, inner) => page.evaluate(([id, inner]) => document.getElementById(id).shadowRoot?.getElementById(inner)?.textContent ?? null, [id, inner]);
+      await page.waitForFunction(() => ["plain", "named", "file"].every((id) => document.getElementById(id).alam?.config()), null, { timeout: 120_000 * dev.slow });
+      await page.waitForFunction(() => /^loaded point-goal-alam\.alam: step 20000/.test(document.getElementById("file").shadowRoot.getElementById("status").textContent), null, { timeout: 60_000 * dev.slow });
+      assert.equal(await text("plain", "controls-title"), "FAC on double-integrator");
+      assert.equal(await text("named", "controls-title"), "Lesson 7: the 1-D robot");
+      assert.equal(await text("file", "controls-title"), "SAC-ALaM on point-goal", "the file's run, not the attributes'");
+      assert.equal(await text("race", "race-title"), "Race: FAC vs SAC-ALaM on double-integrator");
+      // The file's run: its steps, its config, its curves.
+      assert.equal(await text("file", "steps"), "20000");
+      const cfg = await page.evaluate(() => document.getElementById("file").alam.config());
+      assert.deepEqual([cfg.env, cfg.algo, cfg.seed, cfg.hidden], ["point-goal", "alam", 4, 64]);
+      assert.ok((await page.evaluate(() => document.getElementById("file").alam.points().return)) >= 50, "the file's curves");
+      // play() trains on from the file's step; pause() stops it.
+      await page.evaluate(() => document.getElementById("file").alam.play());
+      await page.waitForFunction(() => Number(document.getElementById("file").shadowRoot.getElementById("steps").textContent) > 20_010, null, { timeout: 60_000 * dev.slow });
+      await page.evaluate(() => document.getElementById("file").alam.pause());
+      await page.waitForFunction(() => !document.getElementById("file").alam.busy(), null, { timeout: 30_000 * dev.slow });
+      const stopped = await text("file", "steps");
+      await page.waitForTimeout(500);
+      assert.equal(await text("file", "steps"), stopped, "paused");
+      await screenshot(page, `widget-${dev.name}-label-src.png`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await host.close();
+    }
+  });
+}
+
+// The README's snippet against a host that sends no CORS headers (a plain local server): the
+// browser refuses widget.js, and the element's own text stays, where a person sees it. A host
+// that sends them for its scripts but not for the wasm: the widget says in its box what it could
+// not load and why. A `src` that cannot be fetched is said, and a fresh run starts.
+test("[cpu] a widget that cannot load says so where its box is, not only in the console", { timeout: 180_000, skip: !has("cpu") }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "alam-nocors-"));
+  const builds = {
+    none: await serve(undefined, undefined, { cors: () => false }),
+    scripts: await serve(undefined, undefined, { cors: (path) => !path.endsWith(".wasm") }),
+  };
+  for (const [name, build] of Object.entries(builds)) {
+    writeFileSync(join(dir, `${name}.html`), `<!doctype html><html lang="en"><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<script type="module" src="${build.base}widget.js"></script>
+<alam-trainer id="w" env="double-integrator" autoplay>The trainer loads from the course's host…</alam-trainer></html>`);
+  }
+  writeFileSync(join(dir, "badsrc.html"), `<!doctype html><html lang="en"><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<script type="module" src="${server.base}widget.js"></script>
+<alam-trainer id="w" env="double-integrator" hidden-units="16" src="missing.alam"></alam-trainer></html>`);
+  const host = await serve(dir, "/course/");
+  const { browser, page } = await open();
+  try {
+    await page.goto(`${host.base}none.html`);
+    await page.waitForTimeout(3000);
+    assert.equal(await page.evaluate(() => customElements.get("alam-trainer")), undefined, "widget.js was refused");
+    assert.ok(await page.getByText("The trainer loads from the course's host…").isVisible(), "the element's own text shows");
+
+    await page.goto(`${host.base}scripts.html`);
+    const origin = new URL(builds.scripts.base).origin;
+    await page.waitForFunction(() => document.getElementById("w").shadowRoot?.querySelector(".widget-error"), null, { timeout: 60_000 });
+    const box = page.locator("#w .widget-error");
+    assert.ok(await box.isVisible(), "the error is shown in the widget");
+    assert.match(await box.textContent(), new RegExp(`^The ALaM trainer could not start: could not load the trainer from ${origin.replaceAll(".", "\\.")}: the host must send Access-Control-Allow-Origin`));
+    await screenshot(page, "widget-cors-error.png");
+
+    await page.goto(`${host.base}badsrc.html`);
+    await page.waitForFunction(() => /^could not load the run file .*missing\.alam \(.*404.*\): a fresh run instead/.test(document.getElementById("w").shadowRoot?.getElementById("status")?.textContent ?? ""), null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => document.getElementById("w").alam.config().env), "double-integrator");
+  } finally {
+    await browser.close();
+    await host.close();
+    for (const b of Object.values(builds)) await b.close();
+  }
+});
