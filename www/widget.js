@@ -29,6 +29,7 @@ import { createRace } from "./www/race.js";
 import { DEFAULT_PAGE, DEFAULT_SETTINGS, SPEEDS, parseValue } from "./www/controls.js";
 import { PANELS, trainerMarkup } from "./www/template.js";
 import { compileCore, remoteCore } from "./www/remote.js";
+import { registerServiceWorker } from "./www/offline.js";
 
 const here = (path) => new URL(path, import.meta.url).href;
 
@@ -148,3 +149,8 @@ class AlamTrainer extends HTMLElement {
 }
 
 if (!customElements.get("alam-trainer")) customElements.define("alam-trainer", AlamTrainer);
+
+// On a page of the build's own origin the build's service worker caches the widget's files (the
+// core, its workers, www/): within the build (examples/) the widget then works offline too. On
+// another origin there is none to register (offline.js).
+registerServiceWorker().catch((e) => console.warn("alam-trainer: no offline use:", e));
