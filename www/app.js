@@ -7,7 +7,7 @@
 // out are runfile.js. The page (main.js) and each `<alam-trainer>` widget (widget.js) make one,
 // in their own root.
 import { Display } from "./display.js";
-import { acceptedSettings, BUDGET_MS, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
+import { acceptedSettings, BUDGET_MS, changedSettings, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
 import { chooseBackend, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 import { dropAutosave, readAutosave, sameSettings } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
@@ -616,7 +616,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
 
   /** A field changed: check it with the core; refuse it beside the field, or start a run with it. */
   async function onSetting(field, value) {
-    const candidate = { ...state.settings, [field]: value };
+    const candidate = changedSettings(state.settings, field, value, core.checkSettings);
     let config;
     try {
       config = core.checkSettings(candidate);

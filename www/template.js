@@ -5,7 +5,7 @@
 export const PANELS = ["controls", "settings", "scene", "heatmap", "charts"];
 
 /** Text fields of the settings form: [config field, label, inputmode]. */
-const TEXT_FIELDS = [
+export const TEXT_FIELDS = [
   ["rho", "ρ (penalty weight)", "decimal"],
   ["actor_lr", "Actor learning rate", "decimal"],
   ["critic_lr", "Critic learning rate", "decimal"],
@@ -14,6 +14,54 @@ const TEXT_FIELDS = [
   ["hidden", "Network width (hidden units)", "numeric"],
   ["utd_ratio", "Update-to-data ratio", "decimal"],
   ["seed", "Seed", "numeric"],
+];
+
+/**
+ * The constraint's knobs: text fields grouped apart, each shown only with the algorithms that
+ * use it (`algos`), with its allowed range and a one-line hint (the core checks the value:
+ * `TrainConfig::validate`; `range` says the same to a person).
+ */
+export const CONSTRAINT_FIELDS = [
+  {
+    id: "cost_threshold",
+    label: "d — constraint threshold",
+    mode: "decimal",
+    range: "≥ 0",
+    hint: "How much discounted cost ahead a state may carry: Q_c(s, a) ≤ d; 0 = none.",
+    algos: ["fac", "alam"],
+  },
+  {
+    id: "cost_budget",
+    label: "Cost budget per episode",
+    mode: "decimal",
+    range: "≥ 0",
+    hint: "The episode cost the scalar λ steers toward: λ rises while episodes cost more.",
+    algos: ["lag", "pid-lag"],
+  },
+  {
+    id: "lambda_max",
+    label: "λ_max — cap on λ",
+    mode: "decimal",
+    range: "> 0",
+    hint: "No multiplier goes above it, so the penalty stays finite where the constraint cannot be met.",
+    algos: ["lag", "pid-lag", "fac", "alam"],
+  },
+  {
+    id: "multiplier_every",
+    label: "m — policy updates per λ(s) update",
+    mode: "numeric",
+    range: "whole number ≥ 1",
+    hint: "How often the multiplier network learns: every m-th policy update.",
+    algos: ["fac", "alam"],
+  },
+  {
+    id: "multiplier_steps",
+    label: "k — gradient steps per λ(s) update",
+    mode: "numeric",
+    range: "1 to 1000",
+    hint: "How many gradient steps the multiplier network takes each time it learns.",
+    algos: ["fac", "alam"],
+  },
 ];
 
 export const ENVS = [
@@ -48,11 +96,30 @@ function textField([id, label, mode]) {
   </div>`;
 }
 
+/** A knob of the constraint: label, input, its range and hint, and its refusal. */
+function knobField({ id, label, mode, range, hint }) {
+  return `<div class="field knob" data-knob="${id}">
+    <label for="${id}">${label}</label>
+    <input id="${id}" name="${id}" type="text" inputmode="${mode}" autocomplete="off" spellcheck="false" aria-describedby="${id}-help ${id}-error" />
+    <span class="help" id="${id}-help">${range}. ${hint}</span>
+    <span class="error" id="${id}-error" role="alert"></span>
+  </div>`;
+}
+
+/** The constraint's knobs, in a group of their own (controls.js shows those of the chosen
+ *  algorithm and says which in `#knobs-note`). */
+const knobsGroup = () => `<fieldset class="knobs" id="knobs">
+    <legend>Constraint</legend>
+    <p class="help" id="knobs-note"></p>
+    ${CONSTRAINT_FIELDS.map(knobField).join("")}
+  </fieldset>`;
+
 function settingsForm(shown) {
   return `<form id="settings" novalidate aria-label="Run settings"${shown ? "" : " hidden"}>
     ${select("env", "Environment", ENVS)}
     ${select("algo", "Algorithm", ALGOS)}
     ${TEXT_FIELDS.map(textField).join("")}
+    ${knobsGroup()}
     <div class="field">
       <label for="speed">Speed</label>
       <select id="speed" name="speed" aria-describedby="speed-help">
