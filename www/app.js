@@ -11,6 +11,7 @@ import { acceptedSettings, BUDGET_MS, changedSettings, committed, Controls, mess
 import { chooseBackend, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 import { dropAutosave, readAutosave, sameSettings } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
+import { wireExports } from "./export.js";
 
 const HEATMAP_EVERY_MS = 3000;
 const HEATMAP_CELLS = 32;
@@ -92,6 +93,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   };
 
   const display = new Display(root);
+  wireExports(root, display, () => state.config);
   const setStatus = (text, kind) => display.setStatus(text, kind);
   let controls = null;
 

@@ -1,5 +1,6 @@
 // The trainer's markup, shared by the page (index.html) and the `<alam-trainer>` widget (its
 // shadow root). Element ids are unique within one root, so two widgets on a page never clash.
+import { RECORDS_KEPT } from "./export.js";
 
 /** The panels a trainer can show; the page shows all of them. */
 export const PANELS = ["controls", "settings", "scene", "heatmap", "charts"];
@@ -170,6 +171,10 @@ const scenePanel = () => `<section class="panel scene-panel" aria-labelledby="sc
   <h2 id="scene-title">Environment</h2>
   <canvas id="scene" width="480" height="300" role="img" aria-label="The environment, drawn live" aria-describedby="scene-caption"></canvas>
   <p class="help" id="scene-caption"></p>
+  <div class="buttons" role="group" aria-label="Recording">
+    <button type="button" id="record" title="Records the environment as it is drawn, until Stop recording; then downloads the clip (WebM)">Record</button>
+  </div>
+  <p class="help" id="record-note" aria-live="polite"></p>
 </section>`;
 
 const heatmapPanel = () => `<section class="panel heatmap-panel" aria-labelledby="heatmap-title">
@@ -192,6 +197,11 @@ const chartsPanel = () => `<section class="panel charts" aria-labelledby="charts
   <figure><figcaption>Episode cost, violating steps (dashed) and evaluation cost (dots)</figcaption><div class="chart" id="chart-cost"></div></figure>
   <figure><figcaption>Multiplier λ (batch mean and max, probe-grid mean)</figcaption><div class="chart" id="chart-lambda"></div></figure>
   <figure><figcaption>Throughput: updates/s (left axis), env steps/s (right axis)</figcaption><div class="chart" id="chart-speed"></div></figure>
+  <div class="buttons" role="group" aria-label="Export the curves">
+    <button type="button" id="download-csv" title="The run's records (the newest ${RECORDS_KEPT}) as one table: a row per record, its kind (episode, update, eval, probe) in the first column, then the fields of metrics.jsonl">Download curves (CSV)</button>
+    <button type="button" id="download-png" title="The four charts, with their titles and legends, as one image">Download charts (PNG)</button>
+  </div>
+  <p class="help" id="export-note" aria-live="polite"></p>
 </section>`;
 
 /**
