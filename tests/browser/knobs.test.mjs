@@ -27,6 +27,16 @@ const BAD = { cost_threshold: "-1", cost_budget: "-0.5", lambda_max: "0", multip
 const config = (page) => page.evaluate(() => window.alamPage.config());
 const visibleKnobs = (page) => page.evaluate((ids) => ids.filter((id) => document.getElementById(id).checkVisibility()), KNOBS);
 
+/** Waits until `predicate(field)` holds in the page; a timeout says what the field shows. */
+async function until(page, predicate, field, timeout) {
+  try {
+    await page.waitForFunction(predicate, field, { timeout });
+  } catch (e) {
+    const seen = await page.evaluate((f) => ({ value: document.getElementById(f).value, error: document.getElementById(`${f}-error`).textContent, status: document.getElementById("status").textContent }), field);
+    throw new Error(`${field}: ${e.message}; the page shows ${JSON.stringify(seen)}`);
+  }
+}
+
 /** Types `value` into `field` and commits it with Enter, as a person does. */
 async function setField(page, field, value) {
   await page.fill(`#${field}`, value);
@@ -49,12 +59,12 @@ for (const dev of devices()) {
 
       // From the form: the run restarts with it and the address bar says it.
       await setField(page, "cost_threshold", "2");
-      await page.waitForFunction(() => window.alamPage.config()?.cost_threshold === 2, null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.alamPage.config()?.cost_threshold === 2, null, { timeout: 60_000 * dev.slow });
       assert.match(page.url(), /[?&]cost_threshold=2(&|$)/);
       await setField(page, "multiplier_steps", "4");
-      await page.waitForFunction(() => window.alamPage.config()?.multiplier_steps === 4, null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.alamPage.config()?.multiplier_steps === 4, null, { timeout: 60_000 * dev.slow });
       await setField(page, "lambda_max", "50");
-      await page.waitForFunction(() => window.alamPage.config()?.lambda_max === 50, null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.alamPage.config()?.lambda_max === 50, null, { timeout: 60_000 * dev.slow });
 
       // It trains with them.
       await page.click("#play");
@@ -66,17 +76,18 @@ for (const dev of devices()) {
       for (const algo of ["alam", "lag"]) {
         if (algo !== before.algo) {
           await page.selectOption("#algo", algo);
-          await page.waitForFunction((algo) => window.alamPage.config()?.algo === algo, algo, { timeout: 60_000 });
+          await page.waitForFunction((algo) => window.alamPage.config()?.algo === algo, algo, { timeout: 60_000 * dev.slow });
         }
         for (const field of SHOWN[algo]) {
           await setField(page, field, BAD[field]);
-          await page.waitForFunction((f) => document.getElementById(`${f}-error`).textContent.includes(`\`${f}\``), field, { timeout: 10_000 });
+          await until(page, (f) => document.getElementById(`${f}-error`).textContent.includes(`\`${f}\``), field, 10_000);
           assert.equal(await page.getAttribute(`#${field}`, "aria-invalid"), "true", field);
           const now = await config(page);
           assert.equal(now[field], before[field], `${field}: the running trainer is untouched`);
-          // Put right again: the refusal goes.
+          // Put right again, the refusal goes (once per algorithm: each valid value restarts the run).
+          if (field !== SHOWN[algo][0]) continue;
           await setField(page, field, String(before[field]));
-          await page.waitForFunction((f) => document.getElementById(`${f}-error`).textContent === "", field, { timeout: 60_000 });
+          await until(page, (f) => document.getElementById(`${f}-error`).textContent === "", field, 60_000 * dev.slow);
         }
       }
       assert.doesNotMatch(await page.textContent("#status"), /error/);
@@ -100,20 +111,20 @@ for (const dev of devices()) {
       assert.match(await page.textContent("#status"), /refused.*cost_threshold/);
       for (const algo of ["sac", "pid-lag", "fac", "alam"]) {
         await page.selectOption("#algo", algo);
-        await page.waitForFunction((algo) => window.alamPage.config()?.algo === algo, algo, { timeout: 60_000 });
+        await page.waitForFunction((algo) => window.alamPage.config()?.algo === algo, algo, { timeout: 60_000 * dev.slow });
         assert.deepEqual(await visibleKnobs(page), SHOWN[algo], algo);
       }
       assert.equal((await config(page)).cost_threshold, 1);
       // Point-goal's d is 1, the double integrator's 0: a new env brings its own…
       await page.selectOption("#env", "double-integrator");
-      await page.waitForFunction(() => window.alamPage.config()?.env === "double-integrator", null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.alamPage.config()?.env === "double-integrator", null, { timeout: 60_000 * dev.slow });
       assert.equal((await config(page)).cost_threshold, 0);
       assert.equal(await page.inputValue("#cost_threshold"), "0");
       // …unless d was set by hand, which stays.
       await setField(page, "cost_threshold", "0.3");
-      await page.waitForFunction(() => window.alamPage.config()?.cost_threshold === 0.3, null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.alamPage.config()?.cost_threshold === 0.3, null, { timeout: 60_000 * dev.slow });
       await page.selectOption("#env", "car-following");
-      await page.waitForFunction(() => window.alamPage.config()?.env === "car-following", null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.alamPage.config()?.env === "car-following", null, { timeout: 60_000 * dev.slow });
       assert.equal((await config(page)).cost_threshold, 0.3);
       assert.deepEqual(errors, []);
     } finally {
