@@ -157,8 +157,8 @@ export function recordCanvas(canvas, type) {
 
 /**
  * Wires a trainer view's export buttons (template.js): "Download curves (CSV)" and "Download
- * charts (PNG)" under the charts, "Record" under the scene. `display`: the view's Display (its
- * records, charts and scene canvas); `config()`: the run's config, for the files' names (as a
+ * charts (PNG)" under the charts, "Record" under the scene (`#scene`). `display`: the view's
+ * Display (its records and charts); `config()`: the run's config, for the files' names (as a
  * saved run's: env, algorithm, seed, step). What each did is said under its buttons.
  */
 export function wireExports(root, display, config) {

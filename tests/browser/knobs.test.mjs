@@ -67,6 +67,7 @@ for (const dev of devices()) {
       await page.waitForFunction(() => window.alamPage.config()?.lambda_max === 50, null, { timeout: 60_000 * dev.slow });
 
       // It trains with them.
+      await page.waitForFunction(() => !document.querySelector("#play").disabled, null, { timeout: 60_000 * dev.slow });
       await page.click("#play");
       await page.waitForFunction(() => Number(document.querySelector("#updates").textContent) > 0, null, { timeout: 120_000 * dev.slow });
       await page.click("#pause");
