@@ -68,8 +68,11 @@ impl std::str::FromStr for Algo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
+    /// The environment (`point-goal`, `double-integrator`, `car-following`).
     pub env: EnvKind,
+    /// The constraint handler on top of SAC (`sac`, `lag`, `pid-lag`, `fac`, `alam`).
     pub algo: Algo,
+    /// Seeds the networks' initial weights, the environment and every random draw of the run.
     pub seed: u64,
     /// Environment steps in total.
     pub total_steps: u64,
@@ -78,6 +81,7 @@ pub struct TrainConfig {
     /// Width of both hidden layers of every network (2×256 in the paper's family; the
     /// browser presets use 64).
     pub hidden: usize,
+    /// Transitions sampled from the replay for each gradient update.
     pub batch_size: usize,
     /// Replay capacity in transitions; the oldest are overwritten.
     pub buffer_size: usize,
@@ -85,13 +89,17 @@ pub struct TrainConfig {
     pub learning_starts: u64,
     /// Gradient updates per environment step (update-to-data ratio); fractions accumulate.
     pub utd_ratio: f64,
+    /// Discount of the return (reward critics).
     pub gamma: f64,
     /// Discount of the cost value Q_c; Q_c ≤ 1/(1 − cost_gamma) bounds the constraint's scale.
     pub cost_gamma: f64,
     /// Polyak rate of the target critics.
     pub tau: f64,
+    /// Adam learning rate of the policy (actor).
     pub actor_lr: f64,
+    /// Adam learning rate of the reward and cost critics.
     pub critic_lr: f64,
+    /// Adam learning rate of the entropy temperature α.
     pub alpha_lr: f64,
     /// Initial entropy temperature α (learned; target entropy −|A|).
     pub init_alpha: f64,
@@ -119,6 +127,7 @@ pub struct TrainConfig {
     /// ρ ← min(rho_max, rho_growth·ρ) at each multiplier update where the mean violation did
     /// not shrink; 1.0 keeps ρ fixed (the default, §3d).
     pub rho_growth: f64,
+    /// Upper bound of ρ when it grows (`rho_growth` > 1).
     pub rho_max: f64,
     /// Learning rate of the multiplier network (regression for ALaM, ascent for FAC).
     pub multiplier_lr: f64,
@@ -140,13 +149,17 @@ pub struct TrainConfig {
     // --- scalar baselines ---
     /// Dual ascent step of SAC-Lag per finished episode.
     pub lag_lr: f64,
+    /// Proportional gain of PID-Lag's λ controller on episode cost − budget.
     pub pid_kp: f64,
+    /// Integral gain of PID-Lag's λ controller.
     pub pid_ki: f64,
+    /// Derivative gain of PID-Lag's λ controller.
     pub pid_kd: f64,
 
     // --- bookkeeping ---
     /// Environment steps between deterministic evaluations (0 = never).
     pub eval_every: u64,
+    /// Deterministic episodes per evaluation.
     pub eval_episodes: u64,
     /// Updates averaged into one `update` metrics record.
     pub log_every: u64,

@@ -487,3 +487,45 @@ fn a_run_file_from_a_newer_version_says_so() {
     std::fs::write(dir.join("zero.alam"), &bytes).unwrap();
     refused(alam(&["eval", "--weights", dir.join("zero.alam").to_str().unwrap()]), "not an ALaM Playground run file");
 }
+/// `alam config --explain`: every field of `alam config`, one a line, with its default for the
+/// env × algo asked for, the range the config's own check enforces, and its doc line.
+#[test]
+fn config_explain_lists_every_field_with_default_range_and_doc() {
+    let line_of = |text: &str, field: &str| -> String {
+        let found = text.lines().find(|l| l.split_whitespace().next() == Some(field));
+        found.unwrap_or_else(|| panic!("no line for `{field}` in:\n{text}")).to_string()
+    };
+    let allowed_of = |field: &str, bad: serde_json::Value| match alam::TrainConfig::from_partial_json(
+        &serde_json::json!({ field: bad }),
+    ) {
+        Err(alam::AlamError::Config { allowed, .. }) => allowed,
+        other => panic!("{field} = {bad} should be refused by validate: {other:?}"),
+    };
+    for (env, d) in [("point-goal", "1.0"), ("double-integrator", "0.0")] {
+        let out = alam(&["config", "--explain", "--env", env, "--algo", "fac"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let json = alam(&["config", "--env", env, "--algo", "fac"]).stdout;
+        let config: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        for (field, default) in config.as_object().unwrap() {
+            let line = line_of(&text, field);
+            let shown = default.as_str().map_or_else(|| default.to_string(), str::to_string);
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(words.get(1), Some(&shown.as_str()), "default of `{field}`: {line}");
+            assert!(words.len() > 3, "`{field}` has a range and a doc: {line}");
+        }
+        let threshold = line_of(&text, "cost_threshold");
+        assert_eq!(threshold.split_whitespace().nth(1), Some(d), "{threshold}");
+        assert!(threshold.contains(allowed_of("cost_threshold", serde_json::json!(-1.0))), "{threshold}");
+        assert!(threshold.contains("Threshold d of the state-wise constraint"), "{threshold}");
+        for (field, bad) in [
+            ("lambda_max", serde_json::json!(0.0)),
+            ("multiplier_every", serde_json::json!(0)),
+            ("multiplier_steps", serde_json::json!(0)),
+            ("cost_budget", serde_json::json!(-1.0)),
+        ] {
+            assert!(line_of(&text, field).contains(allowed_of(field, bad)), "{field}: {}", line_of(&text, field));
+        }
+        assert!(line_of(&text, "algo").contains("sac, lag, pid-lag, fac, alam"));
+    }
+}

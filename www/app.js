@@ -7,10 +7,11 @@
 // out are runfile.js. The page (main.js) and each `<alam-trainer>` widget (widget.js) make one,
 // in their own root.
 import { Display, runTitle } from "./display.js";
-import { acceptedSettings, BUDGET_MS, committed, Controls, messageOf, ownAlgoDefaults, SPEEDS, writeQuery } from "./controls.js";
+import { acceptedSettings, BUDGET_MS, changedSettings, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
 import { chooseBackend, DEVICE_MS, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
 import { dropAutosave, readAutosave, sameSettings } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
+import { wireExports } from "./export.js";
 
 const HEATMAP_EVERY_MS = 3000;
 /** A point-goal map is drawn again when the scene shows other hazards or another goal, at most
@@ -111,6 +112,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   };
 
   const display = new Display(root);
+  wireExports(root, display, () => state.config);
   const setStatus = (text, kind) => display.setStatus(text, kind);
   let controls = null;
 
@@ -650,9 +652,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
 
   /** A field changed: check it with the core; refuse it beside the field, or start a run with it. */
   async function onSetting(field, value) {
-    // A new algorithm takes its own multiplier schedule, unless the user changed the old one's.
-    const candidate =
-      field === "algo" ? ownAlgoDefaults(state.settings, value, core.checkSettings) : { ...state.settings, [field]: value };
+    // A new env or algorithm brings its own defaults for the fields still at the old ones
+    // (the multiplier's schedule, the threshold d); values set by hand stay.
+    const candidate = changedSettings(state.settings, field, value, core.checkSettings);
     let config;
     try {
       config = core.checkSettings(candidate);

@@ -1,8 +1,11 @@
 // The settings form, the buttons and the URL query string. The core validates every value
 // (`checkSettings`); this module only reads, writes and explains them.
 
-/** Config fields with an input on the page (text inputs; env and algo are selects). */
-export const FORM_FIELDS = ["rho", "actor_lr", "critic_lr", "multiplier_lr", "batch_size", "hidden", "utd_ratio", "seed"];
+import { CONSTRAINT_FIELDS, TEXT_FIELDS } from "./template.js";
+
+/** Config fields with an input on the page (text inputs, the constraint's knobs among them;
+ *  env and algo are selects). */
+export const FORM_FIELDS = [...TEXT_FIELDS.map(([id]) => id), ...CONSTRAINT_FIELDS.map((k) => k.id)];
 const SELECT_FIELDS = ["env", "algo"];
 
 /** Browser defaults: the point-goal demo with small networks (the browser's CPU path is slower
@@ -33,6 +36,23 @@ export function committed(candidate, config) {
   const s = { ...candidate };
   for (const f of [...SELECT_FIELDS, ...FORM_FIELDS]) if (config[f] !== undefined) s[f] = config[f];
   return s;
+}
+
+/** The settings a changed field asks for: `settings` with `field` = `value`. A new env or
+ *  algorithm brings its own defaults for the form fields still at the old pair's defaults (the
+ *  threshold d is 1 on point-goal and 0 elsewhere); values set by hand stay. `check`:
+ *  `checkSettings` (the core's full config for partial settings). */
+export function changedSettings(settings, field, value, check) {
+  const next = { ...settings, [field]: value };
+  if (!SELECT_FIELDS.includes(field)) return next;
+  let before;
+  try {
+    before = check({ env: settings.env, algo: settings.algo });
+  } catch {
+    return next; // the old pair was refused itself: nothing to carry over
+  }
+  for (const f of FORM_FIELDS) if (f in next && next[f] === before[f]) delete next[f];
+  return next;
 }
 
 /** The given settings (the URL's or a widget's attributes', over DEFAULT_SETTINGS) minus any
@@ -139,6 +159,18 @@ export class Controls {
       const value = field in settings ? settings[field] : config?.[field];
       if (value !== undefined) el.value = String(value);
     }
+    this.showKnobsOf(settings.algo ?? config?.algo);
+  }
+
+  /** Shows the constraint's knobs that `algo` uses (and any showing a refusal), and says so. */
+  showKnobsOf(algo) {
+    for (const knob of CONSTRAINT_FIELDS) {
+      const el = this.doc.getElementById(knob.id);
+      el.closest(".field").hidden = !knob.algos.includes(algo) && el.getAttribute("aria-invalid") !== "true";
+    }
+    const used = CONSTRAINT_FIELDS.filter((k) => k.algos.includes(algo)).length;
+    this.doc.getElementById("knobs-note").textContent =
+      used === 0 ? `${algo} trains without a constraint: none of these knobs apply.` : `Shown: the knobs ${algo} uses (the others belong to other algorithms).`;
   }
 
   setSpeed(speed) {
@@ -156,6 +188,7 @@ export class Controls {
       if (!el || !out) continue;
       el.setAttribute("aria-invalid", "true");
       out.textContent = String(message);
+      el.closest(".field").hidden = false; // a knob of another algorithm, refused: seen
     }
   }
 
@@ -191,22 +224,4 @@ export class Controls {
     if (focused === b.play && b.play.disabled) (b.pause.disabled ? b.reset : b.pause).focus();
     else if (focused === b.pause && b.pause.disabled) (b.play.disabled ? b.reset : b.play).focus();
   }
-}
-
-/** Config fields whose defaults depend on the algorithm (the multiplier's schedule). */
-export const ALGO_FIELDS = ["multiplier_lr", "multiplier_every", "multiplier_steps"];
-
-/** `settings` for `algo`: each field of ALGO_FIELDS that still holds the default of the
- *  settings' own algorithm is dropped, so `algo` gets its own default; a value the user changed
- *  is kept. `check` is the core's `checkSettings` (the full config of a settings object). */
-export function ownAlgoDefaults(settings, algo, check) {
-  const s = { ...settings, algo };
-  let defaults = null;
-  try {
-    defaults = check({ env: settings.env, algo: settings.algo });
-  } catch {
-    return s;
-  }
-  for (const f of ALGO_FIELDS) if (Object.hasOwn(s, f) && s[f] === defaults[f]) delete s[f];
-  return s;
 }

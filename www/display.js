@@ -4,6 +4,7 @@
 import { Charts } from "./charts.js";
 import { drawScene } from "./scene.js";
 import { drawHeatmap, drawLegend } from "./heatmap.js";
+import { RECORDS_KEPT, scalarFields } from "./export.js";
 
 /** Finished episodes in the "last episodes" counter. */
 const RECENT = 5;
@@ -26,6 +27,11 @@ export class Display {
     this.violations = 0;
     /** The last RECENT finished episodes: what "is it safe and reaching goals yet?" reads. */
     this.recent = [];
+    /** The run's records as the CSV export gives them (export.js): the newest RECORDS_KEPT,
+     *  scalar fields only, oldest first. */
+    this.records = [];
+    /** Environment steps of the run, as last reported. */
+    this.steps = 0;
     this.drawPending = false;
     this.$("heatmap-autoscale").addEventListener("change", () => this.renderHeatmap());
     new ResizeObserver(() => this.requestDraw()).observe(this.$("scene"));
@@ -40,6 +46,7 @@ export class Display {
   clear() {
     this.violations = 0;
     this.recent = [];
+    this.records = [];
     this.heatmap = null;
     this.charts.clear();
     this.showCounters(null, null);
@@ -105,9 +112,11 @@ export class Display {
     drawLegend(this.$("heatmap-scale"), this.$("heatmap-lo"), this.$("heatmap-hi"), top);
   }
 
-  /** One record onto the charts and the episode counters. */
+  /** One record onto the charts, the episode counters and the records kept for export. */
   take(r) {
     this.charts.add(r);
+    this.records.push(scalarFields(r));
+    if (this.records.length > RECORDS_KEPT) this.records.splice(0, this.records.length - RECORDS_KEPT);
     if (r.kind === "episode") {
       this.violations += r.violations;
       this.recent = [...this.recent, r].slice(-RECENT);
@@ -118,7 +127,8 @@ export class Display {
    *  run's length when the report does not. */
   showCounters(report, config) {
     const $ = this.$;
-    $("steps").textContent = String(report?.steps ?? 0);
+    this.steps = report?.steps ?? 0;
+    $("steps").textContent = String(this.steps);
     $("episodes").textContent = String(report?.episodes ?? 0);
     $("updates").textContent = String(report?.updates ?? 0);
     // Violating steps of finished episodes (or the core's own total, if it reports one; "≥" when
@@ -132,6 +142,7 @@ export class Display {
 
   /** Steps and updates as the core reports them while the demo is watched. */
   showProgress(steps, updates) {
+    this.steps = steps;
     this.$("steps").textContent = String(steps);
     this.$("updates").textContent = String(updates);
   }

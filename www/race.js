@@ -7,8 +7,10 @@
 // ~1.5× on the CPU (BENCHMARKS.md, population bench), less than a core per agent.
 import { Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
-import { messageOf, ownAlgoDefaults } from "./controls.js";
+import { changedSettings, messageOf } from "./controls.js";
 import { chooseBackend, gpuLost, unlessLost, whenGpuLost } from "./device.js";
+import { RECORDS_KEPT, recordsCsv, scalarFields } from "./export.js";
+import { download } from "./runfile.js";
 
 const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
@@ -26,7 +28,7 @@ const RATES_EVERY_MS = 1000;
  * Race presets: how each agent's settings differ from the shared ones, and what to watch.
  * Each agent keeps its own algorithm's multiplier schedule (FAC: an ascent step every 10
  * updates; ALaM: a regression every update onto a target that moves every 100) unless the
- * shared settings changed it (`ownAlgoDefaults`). The captions say what the settings do and
+ * shared settings changed it (`changedSettings`, as the page's algorithm select). The captions say what the settings do and
  * what to look at, not what a single seed will show: one race is one seed (REPRODUCTION.md has
  * the multi-seed figures).
  * "stressed": FAC's multiplier learns 30× faster and steps 20× less often than its preset
@@ -60,7 +62,9 @@ function markup(checked, preset) {
   <div class="buttons" role="group" aria-label="Race">
     <button type="button" id="race-start">Start race</button>
     <button type="button" id="race-pause" disabled>Pause race</button>
+    <button type="button" id="race-download-csv" disabled title="Every agent's records (the newest ${RECORDS_KEPT} each) as one table: the algorithm in the first column, then the columns of Download curves">Download race curves (CSV)</button>
   </div>
+  <p class="help" id="race-export-note" aria-live="polite"></p>
   <p class="status-line">Race: <output id="race-status" aria-live="polite">not started</output></p>
   <p class="help race-rates">Each agent trains in a worker of its own, in parallel: <output id="race-rates">–</output></p>
   <div class="race-charts">
@@ -113,6 +117,8 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
   /** Agent k's record onto the overlaid charts (a row with a value in k's series only). */
   function route(r, k, record) {
     const a = r.agents[k];
+    a.records.push(scalarFields(record));
+    if (a.records.length > RECORDS_KEPT) a.records.shift();
     const row = (v) => r.agents.map((_, j) => (j === k ? v : null));
     if (record.kind === "episode") {
       a.returns = [...a.returns, record.return].slice(-SMOOTH);
@@ -123,6 +129,18 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     } else if (record.kind === "probe") {
       r.charts.lambda.push(record.step, row(record.lambda_mean));
     }
+  }
+
+  /** Every agent's records as one CSV table, an `algo` column first, in step order (agents in
+   *  the race's order at the same step). */
+  function downloadCsv() {
+    if (!race) return;
+    const rows = race.agents.flatMap((a) => a.records.map((rec) => ({ algo: a.algo, ...rec })));
+    rows.sort((x, y) => x.step - y.step); // stable: agents keep their order at equal steps
+    const { env, seed } = race.agents[0].config;
+    const file = `alam-race-${env}-${race.agents.map((a) => a.algo).join("-")}-s${seed}.csv`;
+    download(new Blob([recordsCsv(rows, ["algo"])], { type: "text/csv" }), file);
+    $("race-export-note").textContent = `Downloaded ${file} (${rows.length} records).`;
   }
 
   /** Agent `k` trains at full speed in its worker (`play`) until the race pauses; each slice's
@@ -226,7 +244,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     status("starting…");
     const base = baseSettings();
     const preset = $("race-preset").value;
-    const settingsOf = (algo) => ({ ...ownAlgoDefaults(base, algo, core.checkSettings), ...PRESETS[preset].settings(base, algo) });
+    const settingsOf = (algo) => ({ ...changedSettings(base, "algo", algo, core.checkSettings), ...PRESETS[preset].settings(base, algo) });
     let trainers, choice;
     try {
       // "auto": the device measured (or remembered) for these settings, as for the page's run.
@@ -246,10 +264,11 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
       trainers.forEach((t) => t.free());
       return;
     }
-    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: [], violations: [], steps: 0, episodes: 0, slices: [] }));
+    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: [], violations: [], steps: 0, episodes: 0, slices: [], records: [] }));
     const device = trainers[0].backend().split(" — ")[0].replace(/ \(chosen\)$/, "");
     race = { agents, charts: makeCharts(names), playing: false, device, onGpu: /^webgpu/i.test(device) };
     $("race-pause").disabled = false;
+    $("race-download-csv").disabled = false;
     $("race-start").textContent = "Restart race";
     const config = agents[0].config;
     const stressed = preset === "default" ? "" : `, ${PRESETS[preset].label.replace(/ \(.*/, "").toLowerCase()}`;
@@ -265,6 +284,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
 
   $("race-start").addEventListener("click", start);
   $("race-pause").addEventListener("click", togglePause);
+  $("race-download-csv").addEventListener("click", downloadCsv);
 
   return {
     /** Per agent: algorithm, steps and episodes so far, env steps per second since the race

@@ -1,11 +1,12 @@
 // The trainer's markup, shared by the page (index.html) and the `<alam-trainer>` widget (its
 // shadow root). Element ids are unique within one root, so two widgets on a page never clash.
+import { RECORDS_KEPT } from "./export.js";
 
 /** The panels a trainer can show; the page shows all of them. */
 export const PANELS = ["controls", "settings", "scene", "heatmap", "charts"];
 
 /** Text fields of the settings form: [config field, label, inputmode]. */
-const TEXT_FIELDS = [
+export const TEXT_FIELDS = [
   ["rho", "ρ (penalty weight)", "decimal"],
   ["actor_lr", "Actor learning rate", "decimal"],
   ["critic_lr", "Critic learning rate", "decimal"],
@@ -14,6 +15,54 @@ const TEXT_FIELDS = [
   ["hidden", "Network width (hidden units)", "numeric"],
   ["utd_ratio", "Update-to-data ratio", "decimal"],
   ["seed", "Seed", "numeric"],
+];
+
+/**
+ * The constraint's knobs: text fields grouped apart, each shown only with the algorithms that
+ * use it (`algos`), with its allowed range and a one-line hint (the core checks the value:
+ * `TrainConfig::validate`; `range` says the same to a person).
+ */
+export const CONSTRAINT_FIELDS = [
+  {
+    id: "cost_threshold",
+    label: "d — constraint threshold",
+    mode: "decimal",
+    range: "≥ 0",
+    hint: "How much discounted cost ahead a state may carry: Q_c(s, a) ≤ d; 0 = none.",
+    algos: ["fac", "alam"],
+  },
+  {
+    id: "cost_budget",
+    label: "Cost budget per episode",
+    mode: "decimal",
+    range: "≥ 0",
+    hint: "The episode cost the scalar λ steers toward: λ rises while episodes cost more.",
+    algos: ["lag", "pid-lag"],
+  },
+  {
+    id: "lambda_max",
+    label: "λ_max — cap on λ",
+    mode: "decimal",
+    range: "> 0",
+    hint: "No multiplier goes above it, so the penalty stays finite where the constraint cannot be met.",
+    algos: ["lag", "pid-lag", "fac", "alam"],
+  },
+  {
+    id: "multiplier_every",
+    label: "m — policy updates per λ(s) update",
+    mode: "numeric",
+    range: "whole number ≥ 1",
+    hint: "How often the multiplier network learns: every m-th policy update.",
+    algos: ["fac", "alam"],
+  },
+  {
+    id: "multiplier_steps",
+    label: "k — gradient steps per λ(s) update",
+    mode: "numeric",
+    range: "1 to 1000",
+    hint: "How many gradient steps the multiplier network takes each time it learns.",
+    algos: ["fac", "alam"],
+  },
 ];
 
 export const ENVS = [
@@ -48,11 +97,30 @@ function textField([id, label, mode]) {
   </div>`;
 }
 
+/** A knob of the constraint: label, input, its range and hint, and its refusal. */
+function knobField({ id, label, mode, range, hint }) {
+  return `<div class="field knob" data-knob="${id}">
+    <label for="${id}">${label}</label>
+    <input id="${id}" name="${id}" type="text" inputmode="${mode}" autocomplete="off" spellcheck="false" aria-describedby="${id}-help ${id}-error" />
+    <span class="help" id="${id}-help">${range}. ${hint}</span>
+    <span class="error" id="${id}-error" role="alert"></span>
+  </div>`;
+}
+
+/** The constraint's knobs, in a group of their own (controls.js shows those of the chosen
+ *  algorithm and says which in `#knobs-note`). */
+const knobsGroup = () => `<fieldset class="knobs" id="knobs">
+    <legend>Constraint</legend>
+    <p class="help" id="knobs-note"></p>
+    ${CONSTRAINT_FIELDS.map(knobField).join("")}
+  </fieldset>`;
+
 function settingsForm(shown) {
   return `<form id="settings" novalidate aria-label="Run settings"${shown ? "" : " hidden"}>
     ${select("env", "Environment", ENVS)}
     ${select("algo", "Algorithm", ALGOS)}
     ${TEXT_FIELDS.map(textField).join("")}
+    ${knobsGroup()}
     <div class="field">
       <label for="speed">Speed</label>
       <select id="speed" name="speed" aria-describedby="speed-help">
@@ -103,6 +171,10 @@ const scenePanel = () => `<section class="panel scene-panel" aria-labelledby="sc
   <h2 id="scene-title">Environment</h2>
   <canvas id="scene" width="480" height="300" role="img" aria-label="The environment, drawn live" aria-describedby="scene-caption"></canvas>
   <p class="help" id="scene-caption"></p>
+  <div class="buttons" role="group" aria-label="Recording">
+    <button type="button" id="record" title="Records the environment as it is drawn, until Stop recording; then downloads the clip (WebM)">Record</button>
+  </div>
+  <p class="help" id="record-note" aria-live="polite"></p>
 </section>`;
 
 const heatmapPanel = () => `<section class="panel heatmap-panel" aria-labelledby="heatmap-title">
@@ -125,6 +197,11 @@ const chartsPanel = () => `<section class="panel charts" aria-labelledby="charts
   <figure><figcaption>Episode cost, violating steps (dashed) and evaluation cost (dots)</figcaption><div class="chart" id="chart-cost"></div></figure>
   <figure><figcaption>Multiplier λ (batch mean and max, probe-grid mean)</figcaption><div class="chart" id="chart-lambda"></div></figure>
   <figure><figcaption>Throughput: updates/s (left axis), env steps/s (right axis)</figcaption><div class="chart" id="chart-speed"></div></figure>
+  <div class="buttons" role="group" aria-label="Export the curves">
+    <button type="button" id="download-csv" title="The run's records (the newest ${RECORDS_KEPT}) as one table: a row per record, its kind (episode, update, eval, probe) in the first column, then the fields of metrics.jsonl">Download curves (CSV)</button>
+    <button type="button" id="download-png" title="The four charts, with their titles and legends, as one image">Download charts (PNG)</button>
+  </div>
+  <p class="help" id="export-note" aria-live="polite"></p>
 </section>`;
 
 /**

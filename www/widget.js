@@ -10,8 +10,10 @@
 // wasm core is downloaded and compiled once).
 //
 // Attributes:
-//   env, algo, and any config field (rho, seed, batch_size or batch-size, …): the run; the
-//   network width is hidden-units (HTML's own `hidden` attribute hides the element);
+//   env, algo, and any config field (rho, seed, batch_size or batch-size, …): the run — the
+//   constraint's knobs too: cost-threshold (d), cost-budget, lambda-max, multiplier-every (m),
+//   multiplier-steps (k); the network width is hidden-units (HTML's own `hidden` attribute
+//   hides the element);
 //   panels="controls,settings,scene,heatmap,charts": what shows (default controls,scene,charts);
 //   race="fac,alam": a race of 2–4 algorithms instead of one trainer; race-preset="stressed"
 //   selects the race's stressed-multiplier preset (www/race.js PRESETS);

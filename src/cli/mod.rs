@@ -206,6 +206,9 @@ enum Command {
         env: EnvKind,
         #[arg(long, default_value = "alam")]
         algo: Algo,
+        /// Instead: every field, one a line, with its default, its allowed range and what it is.
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -269,7 +272,7 @@ fn run(command: Command) -> Result<Outcome> {
         } => bench::run(updates, obs_dim, act_dim, batch, hidden, env_steps, device, population, sync_every, algo),
         Command::Report { runs, out } => report::run(runs, out),
         Command::EmbedHistory { run, out, full } => history::run(run, out, full),
-        Command::Config { env, algo } => config::run(env, algo),
+        Command::Config { env, algo, explain } => config::run(env, algo, explain),
     }
 }
 
