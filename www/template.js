@@ -49,18 +49,18 @@ export const CONSTRAINT_FIELDS = [
   },
   {
     id: "multiplier_every",
-    label: "m — policy updates per λ(s) update",
+    label: "m — multiplier period (policy updates)",
     mode: "numeric",
     range: "whole number ≥ 1",
-    hint: "How often the multiplier network learns: every m-th policy update.",
+    hint: "FAC: λ(s) ascends every m-th policy update (10 by default). ALaM: the dual period — the anchor λ_old moves every m updates (100), one step of ρh.",
     algos: ["fac", "alam"],
   },
   {
     id: "multiplier_steps",
-    label: "k — gradient steps per λ(s) update",
+    label: "k — multiplier gradient steps",
     mode: "numeric",
     range: "1 to 1000",
-    hint: "How many gradient steps the multiplier network takes each time it learns.",
+    hint: "FAC: ascent steps each time λ(s) learns. ALaM: regression steps onto the dual target on every policy update.",
     algos: ["fac", "alam"],
   },
 ];
