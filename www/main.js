@@ -1,7 +1,7 @@
 // The page: the full trainer (every panel) and the race view, with the settings in the URL,
 // autosave to this browser, and on a first visit (a bare address) the pretrained demo.
 import { createTrainerView } from "./app.js";
-import { readQuery } from "./controls.js";
+import { messageOf, readQuery } from "./controls.js";
 import { PANELS, trainerMarkup } from "./template.js";
 import { createRace } from "./race.js";
 import { remoteCore } from "./remote.js";
@@ -38,7 +38,7 @@ function run() {
   start().catch((e) => {
     console.error("the page could not start:", e);
     const p = Object.assign(document.createElement("p"), { className: "error", role: "alert" });
-    p.textContent = `The trainer could not start: ${e?.message ?? e}`;
+    p.textContent = `The trainer could not start: ${messageOf(e)}`;
     document.getElementById("app").replaceChildren(p);
   });
 }
