@@ -7,9 +7,9 @@
 // out are runfile.js. The page (main.js) and each `<alam-trainer>` widget (widget.js) make one,
 // in their own root.
 import { Display, runTitle } from "./display.js";
-import { acceptedSettings, BUDGET_MS, changedSettings, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
+import { acceptedPage, acceptedSettings, BUDGET_MS, changedSettings, checkWith, committed, Controls, messageOf, SPEEDS, writeQuery } from "./controls.js";
 import { chooseBackend, DEVICE_MS, gpuLost, GpuLostError, onWebGpu, unlessLost, whenGpuLost } from "./device.js";
-import { dropAutosave, readAutosave, sameSettings } from "./autosave.js";
+import { dropRun, findRun, MAX_SAVED_RUNS, TabRun } from "./autosave.js";
 import { download, fetchRunFile, readRunFile, runFileName } from "./runfile.js";
 import { wireExports } from "./export.js";
 
@@ -35,7 +35,8 @@ const layoutOf = (scene) => (scene?.env === "point-goal" ? JSON.stringify([scene
  * - `core`: the wasm core, its trainers in workers of their own (remote.js `remoteCore`);
  * - `settings`: partial config (from the URL or the widget's attributes); `page`: {backend,
  *   autoplay, speed};
- * - `url`: keep the settings in the address bar; `autosave`: resume from IndexedDB;
+ * - `url`: keep the settings in the address bar; `autosave`: save the run to IndexedDB and
+ *   resume this tab's run (www/autosave.js: one saved run per run, a tab holds its own);
  * - `pretrained`: a run file's URL to show first (a newcomer's first visit), watched: its policy
  *   acts without learning, its curves come from the file's history;
  * - `pretrainedFull`: the file "Train on" continues that run from (default: `pretrained`);
@@ -115,6 +116,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   wireExports(root, display, () => state.config);
   const setStatus = (text, kind) => display.setStatus(text, kind);
   let controls = null;
+  /** The core's settings check behind the page's own (a seed beyond 2^53 − 1). */
+  const check = checkWith(core.checkSettings);
+  /** The saved run this tab shows (the page only: a widget does not autosave). */
+  const tab = useAutosave ? new TabRun() : null;
 
   // One trainer call in flight at a time: every call that touches the trainer queues here, so
   // the page knows what the run has done when it replaces, saves or shows it (the worker too
@@ -265,7 +270,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         exclusive(() => chores(t)).finally(() => (choring = false));
       }
     };
-    t.play(SPEEDS.max, BUDGET_MS, take).catch((e) => sliceFailed(t, e));
+    t.play(SPEEDS.get("max"), BUDGET_MS, take).catch((e) => sliceFailed(t, e));
     // Stopping answers once the worker has stopped (after its slice in flight, whose report
     // comes first).
     return { cancel: () => t.pause() };
@@ -326,7 +331,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   async function tick() {
     state.timer = null;
     if (!state.playing) return;
-    await exclusive(() => (state.playing ? runSlice(SPEEDS[state.page.speed] ?? 1) : undefined));
+    await exclusive(() => (state.playing ? runSlice(SPEEDS.get(state.page.speed) ?? 1) : undefined));
     schedule();
   }
 
@@ -404,8 +409,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   /** Frees the current trainer and creates one for `settings` (after any call in flight), or
    *  adopts `made`, a trainer already made (a loaded run) with `note`, how its device was chosen.
    *  A run that was playing goes on playing with the new trainer unless `stop`; `forget` drops
-   *  the autosave too (Reset), after any autosave in flight has landed. */
-  async function replaceTrainer(settings, { stop = false, made = null, note = null, forget = false } = {}) {
+   *  the run's save too (Reset), after any autosave in flight has landed. The new trainer is a
+   *  new saved run, unless `run` ({ id, release }: `findRun`'s) names the one it goes on. */
+  async function replaceTrainer(settings, { stop = false, made = null, note = null, forget = false, run = null } = {}) {
     if (state.disposed) {
       made?.free();
       return;
@@ -417,10 +423,19 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     leaveWatching();
     controls.setState("none");
     setStatus("starting a new run…", "loading");
+    let notDropped = null;
     await exclusive(async () => {
       dropTrainer();
-      if (forget && useAutosave) await dropAutosave();
+      if (forget && tab?.id) {
+        try {
+          await dropRun(tab.id);
+        } catch (e) {
+          console.warn("could not drop the run's save:", e);
+          notDropped = messageOf(e);
+        }
+      }
       if (forget) view.autosaved = -1;
+      await tab?.use(run?.id, run?.release);
       state.lastSave = null;
       state.done = false;
       display.clear();
@@ -462,7 +477,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       return;
     }
     controls.setState("idle");
-    setStatus("ready", "ready");
+    if (notDropped !== null) setStatus(`ready; the reset run's save could not be dropped from this browser (${notDropped}): its link may resume it`, "error");
+    else setStatus("ready", "ready");
     const resume = state.resume;
     state.resume = false;
     if (resume) play();
@@ -470,52 +486,67 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
 
   // ---- autosave: a reload resumes the run -----------------------------------------------------
 
-  /** Saves the run (call inside `exclusive`): to this browser's IndexedDB (the page), and in
-   *  memory on WebGPU (where the run goes on on the CPU if the device is lost). A failed save
-   *  is said in the status line; training goes on. */
+  /** Saves the run (call inside `exclusive`): to this browser's IndexedDB (the page: as this
+   *  tab's run, `tab.id`), and in memory on WebGPU (where the run goes on on the CPU if the
+   *  device is lost). A failed save is said in the status line; training goes on. */
   async function autosave(t) {
     if (!useAutosave && !state.onGpu) return;
     state.autosavedAt = performance.now();
-    let bytes, steps, storeError;
+    let bytes, steps, storeError, pruned;
     try {
       // The page's run is written to IndexedDB by its worker, in the same call as the save.
-      ({ bytes, steps, storeError } = await guarded(useAutosave ? t.autosave(state.settings) : t.save()));
+      ({ bytes, steps, storeError, pruned } = await guarded(useAutosave ? t.autosave(state.settings, tab.id) : t.save()));
     } catch (e) {
       if (await handledElsewhere(e, t)) return;
       console.warn("autosave failed:", e);
-      setStatus(`autosave failed (${messageOf(e)}); the run goes on`, "error");
+      setStatus(`autosave failed (${messageOf(e)}); the run goes on unsaved`, "error");
       return;
     }
     if (t !== state.trainer) return;
     state.lastSave = { bytes, steps };
     if (!useAutosave) return;
-    if (storeError) {
-      // No IndexedDB (private mode) or none left: the run goes on, a reload will not resume it.
+    if (storeError !== null) {
+      // No IndexedDB, no room, or a newer save of this run: the run goes on, a reload will not
+      // resume this step.
       console.warn("autosave to IndexedDB failed:", storeError);
-      setStatus(`could not autosave to this browser (${storeError}); the run goes on`, "error");
-    } else {
-      view.autosaved = steps;
+      setStatus(`could not autosave to this browser (${storeError}); the run goes on unsaved`, "error");
+      return;
+    }
+    view.autosaved = steps;
+    if (pruned.length > 0) {
+      const runs = pruned.map((r) => `${r.settings.env} ${r.settings.algo} seed ${r.settings.seed ?? 0} at step ${r.steps}`).join("; ");
+      setStatus(`autosaved at step ${steps}; this browser keeps at most ${MAX_SAVED_RUNS} saved runs: dropped the oldest (${runs})`, state.playing ? "training" : "paused");
     }
   }
 
-  /** The autosaved run, if it is the run the URL asks for; a broken one is dropped. */
+  /** Resumes this tab's saved run of the URL's settings (`findRun`): its own after a reload, a
+   *  run no open tab holds, or a copy of one another tab holds (said). Returns whether it did;
+   *  why not, if something failed, is `startNote`. */
   async function resumeAutosave() {
-    let saved;
+    let found;
     try {
-      saved = await readAutosave();
-    } catch {
+      found = await findRun(state.settings);
+    } catch (e) {
+      console.warn("could not read this browser's saved runs:", e);
+      startNote = `could not read this browser's saved runs (${messageOf(e)}): a new run`;
       return false;
     }
-    if (!saved || !sameSettings(saved.settings, state.settings)) return false;
+    if (!found) return false;
     let t, note;
     try {
-      ({ t, note } = await loadOn(saved.bytes, state.settings));
+      ({ t, note } = await loadOn(found.saved.bytes, state.settings));
     } catch (e) {
-      console.warn("the autosaved run could not be read; starting afresh:", e);
-      await dropAutosave();
+      found.release?.();
+      console.warn("the saved run could not be read; starting afresh:", e);
+      startNote = `the saved run at step ${found.from.steps} could not be read (${messageOf(e)}): a new run`;
+      if (found.how !== "copy") await dropRun(found.id).catch((d) => console.warn("could not drop it either:", d));
       return false;
     }
-    return adoptRun(t, saved.bytes, note, (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`);
+    const describe =
+      found.how === "copy"
+        ? (steps) => `this run is open in another tab: this tab goes on from that tab's save at step ${steps} as a copy of its own, saved apart (Reset starts afresh)`
+        : (steps) => `resumed from this browser's autosave at step ${steps} (Reset starts afresh)`;
+    return adoptRun(t, found.saved.bytes, note, describe, "ready", { run: found });
   }
 
   /** A trainer from a saved run of `settings`, on the device "auto" picks for them. */
@@ -525,9 +556,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   }
 
   /** Makes `t`, a trainer from the saved run `bytes`, the current one and shows where it
-   *  stands; false if another run replaced it meanwhile (or it could not be read). */
-  async function adoptRun(t, bytes, note, describe, kind = "ready", { watching = false } = {}) {
-    await replaceTrainer(state.settings, { stop: true, made: t, note });
+   *  stands; false if another run replaced it meanwhile (or it could not be read). `run`: the
+   *  saved run it goes on (else it is a new one). */
+  async function adoptRun(t, bytes, note, describe, kind = "ready", { watching = false, run = null } = {}) {
+    await replaceTrainer(state.settings, { stop: true, made: t, note, run });
     if (state.trainer !== t) return false;
     let report;
     try {
@@ -567,7 +599,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       try {
         const t = await core.WebTrainer.load(save.bytes, "cpu");
         const goesOn = (steps) => (wasWatching ? "watching the demo goes on on the CPU" : `training goes on on the CPU from the last save (step ${steps})`);
-        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching });
+        const run = tab ? { id: tab.id } : null; // the same run goes on
+        ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching, run });
         if (ok && wasWatching) enterWatching(display.status().text, speed);
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
@@ -606,7 +639,13 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     }
     if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps };
     const name = runFileName(state.config, steps, weightsOnly);
-    download(bytes, name);
+    try {
+      download(bytes, name);
+    } catch (e) {
+      console.error("could not hand over the run file:", e);
+      setStatus(`error: could not download ${name}: ${messageOf(e)}`, "error");
+      return;
+    }
     setStatus(`saved ${name}`, state.playing ? "playing" : "paused");
   }
 
@@ -654,10 +693,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   async function onSetting(field, value) {
     // A new env or algorithm brings its own defaults for the fields still at the old ones
     // (the multiplier's schedule, the threshold d); values set by hand stay.
-    const candidate = changedSettings(state.settings, field, value, core.checkSettings);
+    const candidate = changedSettings(state.settings, field, value, check);
     let config;
     try {
-      config = core.checkSettings(candidate);
+      config = check(candidate);
     } catch (e) {
       controls.showError(messageOf(e), field, e?.field); // refused: the current run goes on untouched
       return;
@@ -776,6 +815,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     remember();
   }
 
+
   /** "Train on": the demo's run continues training from `pretrainedFull` (its whole training
    *  state: it goes on exactly where the demo's run stopped); "Train from scratch" stays. */
   async function trainOn() {
@@ -805,7 +845,6 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     play();
   }
 
-  state.page = { ...pageOptions };
   controls = new Controls(root, {
     onPlay: play,
     onPause: pause,
@@ -834,10 +873,16 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       }
     },
   });
+  const source = url ? "From the URL" : "From the element's attributes";
+  const acceptedOptions = acceptedPage(pageOptions, controls, source);
+  state.page = { ...acceptedOptions.page };
   controls.setSpeed(state.page.speed);
-  const accepted = acceptedSettings(settings, core.checkSettings, controls, url ? "From the URL" : "From the element's attributes");
+  const accepted = acceptedSettings(settings, check, controls, source);
   state.settings = accepted.settings;
-  state.refused = accepted.refused;
+  state.refused = [...acceptedOptions.refused, ...accepted.refused];
+  /** What went wrong before the first run (reading this browser's saved runs), said once it
+   *  starts. */
+  let startNote = null;
   // A first visit keeps its bare address while the demo is watched (a reload shows it again).
   if (!pretrained) remember();
   controls.fill(state.settings, null);
@@ -856,9 +901,11 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
       remember();
       await replaceTrainer(state.settings, { stop: true });
     }
-    // Said where it is always seen (a widget may hide its settings form).
-    if (state.refused.length > 0 && state.trainer) setStatus(`ready, with defaults for what was refused: ${state.refused.join("; ")}`, "error");
     if (state.page.autoplay) play();
+    // Said where it is always seen (a widget may hide its settings form), after Play's word.
+    const now = state.playing ? "training" : "ready";
+    if (state.refused.length > 0 && state.trainer) setStatus(`${now}, with defaults for what was refused: ${state.refused.join("; ")}`, "error");
+    else if (startNote !== null && state.trainer) setStatus(`${now}; ${startNote}`, "error");
   })();
 
   return view;

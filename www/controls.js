@@ -13,22 +13,65 @@ const SELECT_FIELDS = ["env", "algo"];
 export const DEFAULT_SETTINGS = { env: "point-goal", algo: "alam", hidden: 64, batch_size: 64 };
 export const DEFAULT_PAGE = { backend: "auto", autoplay: false, speed: "max" };
 
-/** Steps per `run` call for each speed; every call also stops after BUDGET_MS of work. */
-export const SPEEDS = { "1": 1, "10": 10, "100": 100, max: 1_000_000 };
+/** Steps per `run` call for each speed; every call also stops after BUDGET_MS of work. A
+ *  `Map`: a speed is user text (`?speed=`, an attribute), never a property of an object. */
+export const SPEEDS = new Map([["1", 1], ["10", 10], ["100", 100], ["max", 1_000_000]]);
 export const BUDGET_MS = 40;
+/** The values each page option (`?speed=`, `?backend=`, the widget's attributes) may take. */
+const PAGE_CHOICES = new Map([
+  ["speed", [...SPEEDS.keys()]],
+  ["backend", ["auto", "webgpu", "cpu"]],
+]);
+/** The largest seed: an integer above 2^53 − 1 cannot be held exactly by a JavaScript number
+ *  (9007199254740993 reads as …992), and the core refuses it too. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 
 /** A typed value from text: numbers and booleans as such, anything else as the string
  *  (so the core names the field when the text is not what it expects). */
 export function parseValue(text) {
   const s = String(text).trim();
   if (s === "true" || s === "false") return s === "true";
+  // An integer a number cannot hold exactly stays text: checked as text (`pageRefusal`), never
+  // rounded to a neighbour.
+  if (/^[+-]?\d+$/.test(s) && !Number.isSafeInteger(Number(s))) return s;
   if (s !== "" && Number.isFinite(Number(s))) return Number(s);
   return s;
 }
 
-/** The sentence an error says: the core's refusals come as strings or as errors with a
- *  `message` (and a `field`). */
-export const messageOf = (e) => (typeof e === "string" ? e : e?.message ?? String(e));
+/** A setting's value from the text of a field, a URL parameter or an attribute: env and algo
+ *  are names, the rest `parseValue`. */
+export const parseSetting = (field, text) => (field === "env" || field === "algo" ? String(text) : parseValue(text));
+
+/** The sentence an error says, never empty: the core's refusals come as strings or as errors
+ *  with a `message` (and a `field`); an error with an empty message (Chromium's
+ *  QuotaExceededError) is named by its `name`. */
+export function messageOf(e) {
+  const text = typeof e === "string" ? e : e?.message || e?.name || String(e);
+  return text || "an error with no message";
+}
+
+/** A refusal as the core makes them: an Error whose `field` names the setting. */
+const refusal = (field, message) => Object.assign(new Error(message), { field });
+
+/** The page's own refusal of `settings` (an Error with `field`), before the core sees them, or
+ *  null: a seed beyond MAX_SEED, judged on its text (`parseValue` keeps such an integer as
+ *  text; the core would only see a rounded number). */
+export function pageRefusal(settings) {
+  if (!Object.hasOwn(settings, "seed")) return null;
+  const seed = settings.seed;
+  const big = (typeof seed === "string" && /^\+?\d+$/.test(seed.trim())) || (typeof seed === "number" && seed > MAX_SEED);
+  return big ? refusal("seed", `seed ${seed} is out of range: a seed is an integer from 0 to ${MAX_SEED} (2^53 − 1)`) : null;
+}
+
+/** The core's `checkSettings` behind the page's own refusals (`pageRefusal`): the checked full
+ *  config, or throws an Error naming its `field`. */
+export function checkWith(checkSettings) {
+  return (settings) => {
+    const refused = pageRefusal(settings);
+    if (refused) throw refused;
+    return checkSettings(settings);
+  };
+}
 
 /** The settings to commit: the candidate, with every form field pinned to the value the core
  *  resolved (`config`, its full config), so the URL reproduces the run even if defaults change. */
@@ -70,7 +113,9 @@ export function acceptedSettings(given, check, controls, source) {
       const msg = messageOf(e);
       refused.push(msg);
       const field = e?.field; // the setting the core names, if any
-      if (!field || !(field in s)) {
+      // Own properties only: a key such as `constructor` is a setting someone gave, not
+      // Object's; `in` would find Object.prototype's and drop every other setting.
+      if (!field || !Object.hasOwn(s, field)) {
         s = { ...DEFAULT_SETTINGS };
         controls.showError(`${source}, refused: ${msg}`, "env");
         continue;
@@ -78,32 +123,54 @@ export function acceptedSettings(given, check, controls, source) {
       controls.showRefused(field, s[field], `${source}: ${msg}`);
       const rest = { ...s };
       delete rest[field];
-      s = field in DEFAULT_SETTINGS ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
+      s = Object.hasOwn(DEFAULT_SETTINGS, field) ? { ...rest, [field]: DEFAULT_SETTINGS[field] } : rest;
     }
   }
   return { settings: { ...DEFAULT_SETTINGS }, refused };
 }
 
-/** Settings and page options from a query string (`?env=point-goal&rho=1&backend=cpu`). */
+/** The page options as given (`{ backend, speed, autoplay }`, from the URL or a widget's
+ *  attributes) minus the values that are not among their choices: each refusal is shown beside
+ *  its field by `controls` (the speed has one), prefixed with `source`, and the default is used
+ *  instead. Returns `{ page, refused }`: the options and the refusals' messages. */
+export function acceptedPage(given, controls, source) {
+  const page = { ...DEFAULT_PAGE, ...given };
+  const refused = [];
+  for (const [name, choices] of PAGE_CHOICES) {
+    if (choices.includes(page[name])) continue;
+    const message = `${name}: unknown ${name} "${page[name]}" (allowed: ${choices.join(", ")})`;
+    refused.push(message);
+    controls?.showError(`${source}, refused: ${message}`, name);
+    page[name] = DEFAULT_PAGE[name];
+  }
+  return { page, refused };
+}
+
+/** Settings and page options from a query string (`?env=point-goal&rho=1&backend=cpu`), as
+ *  given: `acceptedSettings` and `acceptedPage` judge them. Each key is the settings' own
+ *  property, whatever its name (`__proto__` too, which then the core refuses as unknown). */
 export function readQuery(search) {
   const params = new URLSearchParams(search);
   const settings = {};
   const page = { ...DEFAULT_PAGE };
   for (const [key, value] of params) {
-    if (key === "backend") page.backend = value || "auto";
+    if (key === "backend") page.backend = value || DEFAULT_PAGE.backend;
     else if (key === "autoplay") page.autoplay = value === "" || value === "1" || value === "true";
-    else if (key === "speed") page.speed = value in SPEEDS ? value : DEFAULT_PAGE.speed;
-    else if (key === "env" || key === "algo") settings[key] = value;
-    else settings[key] = parseValue(value);
+    else if (key === "speed") page.speed = value || DEFAULT_PAGE.speed;
+    else setOwn(settings, key, parseSetting(key, value));
   }
   return { settings, page };
 }
+
+/** `obj[key] = value` as an own property even for `__proto__` (an assignment would set the
+ *  prototype, or do nothing). */
+export const setOwn = (obj, key, value) => Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 
 /** Writes the settings (and the page options that differ from the defaults) to the URL,
  *  without a new history entry: the address bar always reproduces the run on screen. */
 export function writeQuery(settings, page) {
   const params = new URLSearchParams();
-  for (const key of SELECT_FIELDS) if (key in settings) params.set(key, settings[key]);
+  for (const key of SELECT_FIELDS) if (Object.hasOwn(settings, key)) params.set(key, settings[key]);
   for (const [key, value] of Object.entries(settings)) {
     if (!SELECT_FIELDS.includes(key)) params.set(key, String(value));
   }
@@ -130,12 +197,15 @@ export class Controls {
     }
     for (const field of [...SELECT_FIELDS, ...FORM_FIELDS]) {
       const el = doc.getElementById(field);
-      el.addEventListener("change", () => this.cb.onSetting(field, field === "env" || field === "algo" ? el.value : parseValue(el.value)));
+      el.addEventListener("change", () => this.cb.onSetting(field, parseSetting(field, el.value)));
     }
     // Enter in a text field commits it (the form itself never submits).
     doc.getElementById("settings").addEventListener("submit", (e) => e.preventDefault());
     const speed = doc.getElementById("speed");
-    speed.addEventListener("change", () => this.cb.onSpeed(speed.value));
+    speed.addEventListener("change", () => {
+      this.clearError("speed");
+      this.cb.onSpeed(speed.value);
+    });
     this.buttons.trainOn = doc.getElementById("train-on");
     this.buttons.trainOn.addEventListener("click", () => this.cb.onTrainOn?.());
     this.buttons.save = doc.getElementById("save");
@@ -156,7 +226,7 @@ export class Controls {
     for (const field of [...SELECT_FIELDS, ...FORM_FIELDS]) {
       const el = this.doc.getElementById(field);
       if (el.getAttribute("aria-invalid") === "true") continue;
-      const value = field in settings ? settings[field] : config?.[field];
+      const value = Object.hasOwn(settings, field) ? settings[field] : config?.[field];
       if (value !== undefined) el.value = String(value);
     }
     this.showKnobsOf(settings.algo ?? config?.algo);

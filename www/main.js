@@ -3,7 +3,7 @@
 // address) the pretrained demo.
 import { createTrainerView } from "./app.js";
 import { mountArticle } from "./article.js";
-import { readQuery } from "./controls.js";
+import { messageOf, readQuery } from "./controls.js";
 import { PANELS, trainerMarkup } from "./template.js";
 import { createRace } from "./race.js";
 import { remoteCore } from "./remote.js";
@@ -74,7 +74,7 @@ function run() {
   start().catch((e) => {
     console.error("the page could not start:", e);
     const p = Object.assign(document.createElement("p"), { className: "error", role: "alert" });
-    p.textContent = `The trainer could not start: ${e?.message ?? e}`;
+    p.textContent = `The trainer could not start: ${messageOf(e)}`;
     document.getElementById("app").replaceChildren(p);
   });
 }

@@ -78,10 +78,16 @@ function markup(checked, preset) {
  * A race in `container` (an element whose root is the page or a widget's shadow root).
  * `baseSettings()` gives the settings the agents share (the algorithm is replaced per agent);
  * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU);
- * `preset`: a key of PRESETS, the one selected at first. Returns what tests read.
+ * `preset`: a key of PRESETS, the one selected at first (another is refused, and said with
+ * `refused`, the messages of options refused before: beside the algorithms). Returns what tests read.
  */
-export function createRace(container, core, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", onStart = () => {} } = {}) {
-  if (!(preset in PRESETS)) preset = "default";
+export function createRace(container, core, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", onStart = () => {}, refused = [] } = {}) {
+  refused = [...refused];
+  if (!Object.hasOwn(PRESETS, preset)) {
+    refused.push(`race-preset: unknown preset "${preset}" (allowed: ${Object.keys(PRESETS).join(", ")})`);
+    preset = "default";
+  }
+  const refusedText = refused.length > 0 ? `Refused, defaults used: ${refused.join("; ")}` : "";
   container.innerHTML = markup(algos, preset);
   const root = container.getRootNode();
   const $ = (id) => root.getElementById(id);
@@ -237,7 +243,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
       $("race-error").textContent = `Pick ${MIN_AGENTS} to ${MAX_AGENTS} algorithms (${names.length} picked).`;
       return;
     }
-    $("race-error").textContent = "";
+    $("race-error").textContent = refusedText;
     onStart();
     stop();
     const mine = starts;
@@ -282,6 +288,7 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     else playRace(race);
   }
 
+  $("race-error").textContent = refusedText;
   $("race-start").addEventListener("click", start);
   $("race-pause").addEventListener("click", togglePause);
   $("race-download-csv").addEventListener("click", downloadCsv);

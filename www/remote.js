@@ -146,11 +146,11 @@ export class RemoteTrainer {
   save_weights_only() {
     return this.call("saveWeightsOnly");
   }
-  /** Saves the run and writes it to this origin's IndexedDB as the autosave, in the worker:
-   *  resolves to `{ bytes, steps, storeError }` (`storeError`: why only the write failed, or
-   *  null). */
-  autosave(settings) {
-    return this.call("autosave", { settings });
+  /** Saves the run and writes it to this origin's IndexedDB as the saved run `runId`, in the
+   *  worker: resolves to `{ bytes, steps, storeError, pruned }` (`storeError`: why only the
+   *  write failed, or null; `pruned`: the saved runs dropped to make room). */
+  autosave(settings, runId) {
+    return this.call("autosave", { settings, runId });
   }
   heatmap(cells) {
     return this.call("heatmap", { cells });

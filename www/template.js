@@ -123,13 +123,14 @@ function settingsForm(shown) {
     ${knobsGroup()}
     <div class="field">
       <label for="speed">Speed</label>
-      <select id="speed" name="speed" aria-describedby="speed-help">
+      <select id="speed" name="speed" aria-describedby="speed-help speed-error">
         <option value="1">1 step per frame</option>
         <option value="10">10 steps per frame</option>
         <option value="100">100 steps per frame</option>
         <option value="max">as fast as possible</option>
       </select>
       <span class="help" id="speed-help">Each call trains at most this many steps or 40 ms, then the view redraws.</span>
+      <span class="error" id="speed-error" role="alert"></span>
     </div>
     <p class="help wide">A changed setting starts a new run. A refused value is explained beside its field and the current run goes on.</p>
   </form>`;

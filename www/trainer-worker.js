@@ -14,7 +14,7 @@
 // The worker writes the autosave to this origin's IndexedDB itself (`autosave`); the page only
 // keeps the bytes it answers (where a run on a lost WebGPU device goes on from, www/app.js).
 import init, * as core from "../alam.js";
-import { writeAutosave } from "./autosave.js";
+import { heldRuns, whyNotStored, writeRun } from "./autosave.js";
 import { messageOf } from "./controls.js";
 
 /** What tests and debugging read here (Playwright's `worker.evaluate`): the core's exports, the
@@ -89,19 +89,22 @@ const METHODS = {
   /** The whole run as one file, and the step it was saved at. */
   save: async () => ({ bytes: await trainer().save(), steps: trainer().steps() }),
   saveWeightsOnly: async () => ({ bytes: await trainer().save_weights_only(), steps: trainer().steps() }),
-  /** Saves the whole run and writes it to this origin's IndexedDB as the autosave (`settings`:
-   *  the page's, to know it again); answers the bytes, the step, and `storeError` if only the
-   *  write failed (no IndexedDB, no room). A failed save rejects. */
-  autosave: async ({ settings }) => {
+  /** Saves the whole run and writes it to this origin's IndexedDB as the saved run `runId`
+   *  (`settings`: the page's, to know it again; www/autosave.js). Answers the bytes, the step,
+   *  the saved runs dropped to make room (`pruned`), and `storeError`: null once written, else
+   *  why only the write failed (no IndexedDB, no room: with the room needed and left, a newer
+   *  save of the run kept). A failed save rejects. */
+  autosave: async ({ settings, runId }) => {
     const bytes = await trainer().save();
     const steps = trainer().steps();
     let storeError = null;
+    let pruned = [];
     try {
-      await writeAutosave({ settings, bytes, steps, savedAt: Date.now() });
+      pruned = await writeRun(runId, { settings, bytes, steps }, await heldRuns());
     } catch (e) {
-      storeError = messageOf(e);
+      storeError = await whyNotStored(e, bytes.byteLength);
     }
-    return { bytes, steps, storeError };
+    return { bytes, steps, storeError, pruned };
   },
   heatmap: ({ cells }) => trainer().heatmap(cells),
   history: () => trainer().history(),
@@ -155,7 +158,7 @@ self.onmessage = ({ data: { id, method, args } }) => {
     try {
       if (!Object.hasOwn(METHODS, method)) throw new Error(`the training worker has no method ${method}`);
       const value = await METHODS[method](args ?? {});
-      postMessage({ id, ok: true, value }, TRANSFER[method]?.(value) ?? []);
+      postMessage({ id, ok: true, value }, Object.hasOwn(TRANSFER, method) ? TRANSFER[method](value) : []);
     } catch (e) {
       postMessage({ id, ok: false, error: { message: messageOf(e), field: e?.field ?? null } });
     }

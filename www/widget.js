@@ -28,7 +28,7 @@ import init, * as core from "./alam.js";
 import { createTrainerView } from "./www/app.js";
 import { ALGO_NAMES } from "./www/display.js";
 import { createRace } from "./www/race.js";
-import { DEFAULT_PAGE, DEFAULT_SETTINGS, SPEEDS, parseValue } from "./www/controls.js";
+import { acceptedPage, DEFAULT_PAGE, DEFAULT_SETTINGS, messageOf, parseSetting, setOwn } from "./www/controls.js";
 import { PANELS, trainerMarkup } from "./www/template.js";
 import { compileCore, remoteCore } from "./www/remote.js";
 import { registerServiceWorker } from "./www/offline.js";
@@ -87,19 +87,21 @@ class AlamTrainer extends HTMLElement {
   /** A failure to start, said in the widget's own box (and the console). */
   showError(shadow, e) {
     const p = Object.assign(document.createElement("p"), { className: "widget-error", role: "alert" });
-    p.textContent = `The ALaM trainer could not start: ${e?.message ?? e}`;
+    p.textContent = `The ALaM trainer could not start: ${messageOf(e)}`;
     shadow.querySelector(".app").append(p);
     console.error("alam-trainer:", e);
   }
 
   /** The run's settings: every attribute that is not a widget option, `batch-size` → `batch_size`;
-   *  the network width is `hidden-units` (`hidden` is HTML's own attribute: it hides the element). */
+   *  the network width is `hidden-units` (`hidden` is HTML's own attribute: it hides the element).
+   *  Each is an own property whatever its name (`__proto__`, `constructor`: the core refuses them
+   *  as unknown, and the others stay). */
   settings() {
     const s = {};
     for (const { name, value } of this.attributes) {
       if (OPTIONS.has(name) || GLOBAL.test(name)) continue;
       const key = name === "hidden-units" ? "hidden" : name.replaceAll("-", "_");
-      s[key] = key === "env" || key === "algo" ? value : parseValue(value);
+      setOwn(s, key, parseSetting(key, value));
     }
     return s;
   }
@@ -109,17 +111,19 @@ class AlamTrainer extends HTMLElement {
     const core = await loadCore();
     // Removed while the core loaded (or removed and put back: a newer start goes on instead).
     if (this.ended || mine !== this.starts) return;
+    // As given: the view refuses a value that is not among the choices (`acceptedPage`).
     const page = {
-      ...DEFAULT_PAGE,
       backend: this.getAttribute("backend") || DEFAULT_PAGE.backend,
-      speed: this.getAttribute("speed") in SPEEDS ? this.getAttribute("speed") : DEFAULT_PAGE.speed,
+      speed: this.getAttribute("speed") || DEFAULT_PAGE.speed,
       autoplay: this.hasAttribute("autoplay"),
     };
     const app = shadow.querySelector(".app");
     if (race) {
       const algos = race.split(",").map((a) => a.trim()).filter(Boolean);
       const settings = { ...DEFAULT_SETTINGS, ...this.settings() };
-      this.alam = createRace(shadow.getElementById("race"), core, () => settings, { algos, backend: page.backend, preset: this.getAttribute("race-preset") ?? "default" });
+      // A race has no settings form: a refused backend is said in its status line.
+      const { page: accepted, refused } = acceptedPage(page, null, "");
+      this.alam = createRace(shadow.getElementById("race"), core, () => settings, { algos, backend: accepted.backend, preset: this.getAttribute("race-preset") ?? "default", refused });
       const names = algos.map((a) => ALGO_NAMES[a] ?? a).join(" vs ");
       shadow.getElementById("race-title").textContent = this.getAttribute("label") ?? `Race: ${names} on ${settings.env}`;
       if (page.autoplay) this.alam.start();

@@ -62,22 +62,29 @@ const WEBGPU = [
   "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader",
 ];
 
-/** A page in a fresh headless Chromium; `webgpu` turns on the SwiftShader adapter. */
+/** A page in a fresh headless Chromium; `webgpu` turns on the SwiftShader adapter. `newPage()`
+ *  opens another tab in the same browser context (the same origin's storage, as two tabs of one
+ *  person's browser); every tab's errors and foreign requests are recorded. */
 export async function open({ webgpu = false, viewport = { width: 1280, height: 1000 } } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: webgpu ? [...COMMON, ...WEBGPU] : [...COMMON, "--disable-gpu"],
   });
-  const page = await browser.newPage({ viewport });
+  const context = await browser.newContext({ viewport });
   const errors = [];
   const foreign = [];
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("request", (r) => {
-    const u = new URL(r.url());
-    if (u.protocol !== "data:" && u.hostname !== "127.0.0.1") foreign.push(r.url());
-  });
-  return { browser, page, errors, foreign };
+  const newPage = async () => {
+    const page = await context.newPage();
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("request", (r) => {
+      const u = new URL(r.url());
+      if (u.protocol !== "data:" && u.hostname !== "127.0.0.1") foreign.push(r.url());
+    });
+    return page;
+  };
+  const page = await newPage();
+  return { browser, context, page, newPage, errors, foreign };
 }
 
 /**
