@@ -194,7 +194,7 @@ test("[cpu] a long run stays healthy: wasm memory and JS heap level off", { time
 // A first visit (a bare address) watches the pretrained demo (scripts/pretrain.sh): its policy
 // acts deterministically in an environment of its own and nothing learns (WebTrainer.watch);
 // its training curves come from the file's history at once. Natively its watched episodes are
-// `alam eval`'s (seed 12345): 0.33 violating steps per episode over 100 (tests/demo.rs checks
+// `alam eval`'s (seed 12345): 0.46 violating steps per episode over 100 (tests/demo.rs checks
 // the file). Watched at one step per frame by default; the test picks "as fast as possible" in
 // the Speed field for its 20 episodes (5000 steps), as a person may. Then Train on continues the
 // demo's training and Train from scratch starts afresh: both train.
