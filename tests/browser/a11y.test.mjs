@@ -60,7 +60,7 @@ test("[cpu] every control has a name a screen reader reads, and pictures are des
     for (const name of ["Play", "Pause", "Step", "Reset", "Save run", "Load run…", "Copy link", "Start race"]) {
       assert.equal(await page.getByRole("button", { name, exact: true }).count(), 1, `one button named ${name}`);
     }
-    const fields = [["combobox", "Environment"], ["combobox", "Algorithm"], ["textbox", "ρ (penalty weight)"], ["textbox", "Seed"], ["combobox", "Speed"], ["checkbox", "alam — λ(s), augmented Lagrangian"]];
+    const fields = [["combobox", "Environment"], ["combobox", "Algorithm"], ["textbox", "ρ (penalty weight)"], ["textbox", "Seed"], ["combobox", "Speed"], ["checkbox", "alam — λ(s), augmented Lagrangian + dual target"]];
     for (const [role, name] of fields) {
       assert.equal(await page.getByRole(role, { name, exact: true }).count(), 1, `one ${role} named ${name}`);
     }
