@@ -70,6 +70,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     /** The newest save of this run ({ bytes, steps }): where it goes on after a lost device. */
     lastSave: null,
     recovering: false,
+    // The run was playing when a failure stopped it (a lost device may be heard only after).
+    failedWhilePlaying: false,
     /** Watching the pretrained demo: its policy acts (`WebTrainer.watch`), nothing learns. */
     watching: false,
     /** What the status line says while watching (Play comes back to it). */
@@ -157,6 +159,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   /** A real failure of the core: shown in #status and logged. */
   function fail(context, e) {
     console.error(`${context}:`, e);
+    // A lost device can be heard after the failure it caused (LOSS_HEARD_MS on a loaded
+    // machine): the recovery then still knows the run was playing.
+    state.failedWhilePlaying = state.playing;
     state.playing = false;
     cancelSlice();
     setStatus(`error: ${context}: ${messageOf(e)}`, "error");
@@ -338,6 +343,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   function play() {
     if (!state.trainer || state.done || state.playing) return;
     state.playing = true;
+    state.failedWhilePlaying = false;
     controls.setState("playing");
     if (state.watching) setStatus(state.watchStatus, "watching");
     else setStatus("training", "training");
@@ -585,7 +591,8 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
   async function recoverOnCpu(info) {
     if (state.recovering || !state.onGpu || state.disposed) return;
     state.recovering = true;
-    const wasPlaying = state.playing || state.resume;
+    const wasPlaying = state.playing || state.resume || state.failedWhilePlaying;
+    state.failedWhilePlaying = false;
     const wasWatching = state.watching;
     const speed = state.page.speed;
     dropTrainer();
