@@ -2,4 +2,4 @@
 // about it (www/offline.js).
 import { announce } from "./offline.js";
 
-announce().catch((e) => console.error("offline use:", e));
+announce().catch((e) => console.warn("offline use:", e));

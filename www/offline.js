@@ -88,7 +88,12 @@ export async function announce() {
   if (!registration) return;
   if (!sw.controller) {
     const worker = registration.installing ?? registration.waiting ?? registration.active;
-    if (!(await reaches(worker, "activated"))) throw new Error("the service worker could not save this version");
+    if (!(await reaches(worker, "activated"))) {
+      // Said on the page, not thrown: the page works online; only the offline copy is missing
+      // (most often no room in this browser's storage).
+      say("Not saved for offline use: this browser did not let the page store this version (is its storage full?). It works while online.");
+      return;
+    }
     arrived(await versionOf(worker));
     say("Saved for offline use: this page now opens and trains without a network.");
     return;
