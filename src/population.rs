@@ -106,6 +106,11 @@ impl PopulationTrainer {
         self.learner.updates()
     }
 
+    /// Updates made since the last sync (their statistics not read yet), the same for every seed.
+    pub fn unread_updates(&self) -> usize {
+        self.learner.unread_updates()
+    }
+
     /// Whether every seed's statistics have been read (the acting policy is the current actor):
     /// a full run file written now ([`Self::sync_agents`] first) resumes exactly.
     pub fn at_sync_point(&self) -> bool {
@@ -119,6 +124,12 @@ impl PopulationTrainer {
 
     pub fn is_done(&self) -> bool {
         self.trainers.iter().all(Trainer::is_done)
+    }
+
+    /// The seeds' trainers, each holding its seed's networks ([`Self::sync_agents`] first).
+    pub fn into_trainers(mut self) -> Vec<Trainer> {
+        self.sync_agents();
+        self.trainers
     }
 
     /// The seeds' trainers, mutable: for what changes a run as a whole (its length, going on
@@ -173,7 +184,8 @@ impl PopulationTrainer {
                 .collect();
             let states: Vec<_> = self.trainers.iter().map(|t| t.agent().handler().state()).collect();
             self.learner.update(&batches, &states);
-            if self.learner.unread_updates() as u64 >= self.sync_every() {
+            // As a single agent judged its first update at once (no acting policy yet).
+            if self.learner.unread_updates() as u64 >= self.sync_every() || self.learner.policy_missing() {
                 self.sync(&mut out).await?;
             }
         }

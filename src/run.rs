@@ -227,39 +227,20 @@ fn records_through(path: &Path, step: u64) -> Result<u64> {
     Ok(len)
 }
 
-/// Steps `trainer` to its end, appending its records to `metrics` (positioned at its end),
-/// saving weights at evaluations and the full state every `checkpoint_every` steps.
+/// Steps `trainer` to its end as a population of one (the loop every run trains through),
+/// appending its records to `metrics`, saving weights at evaluations and the full state every
+/// `checkpoint_every` steps.
 fn train_loop(
-    mut trainer: Trainer,
+    trainer: Trainer,
     out: &Path,
-    mut metrics: File,
+    metrics: File,
     mut progress: impl FnMut(&Trainer, &[Record]),
 ) -> Result<Trainer> {
-    use std::io::Seek;
-    let metrics_path = out.join(METRICS_FILE);
-    let write_err = || io_context(&metrics_path, "cannot write");
-    metrics.seek(std::io::SeekFrom::End(0)).map_err(write_err())?;
-    let mut metrics = BufWriter::new(metrics);
-    let every = trainer.config().checkpoint_every;
-    while !trainer.is_done() {
-        let records = trainer.step()?;
-        for r in &records {
-            writeln!(metrics, "{}", r.to_json_line()).map_err(write_err())?;
-            if matches!(r, Record::Eval { .. }) {
-                save_weights(&trainer, out)?;
-                metrics.flush().map_err(write_err())?;
-            }
-        }
-        if trainer.steps_done().is_multiple_of(every) && !trainer.is_done() {
-            metrics.flush().map_err(write_err())?;
-            save_checkpoint(&trainer, out, metrics.get_ref())?;
-        }
-        progress(&trainer, &records);
-    }
-    metrics.flush().map_err(write_err())?;
-    save_weights(&trainer, out)?;
-    save_checkpoint(&trainer, out, metrics.get_ref())?;
-    Ok(trainer)
+    let population = PopulationTrainer::from_trainers(vec![trainer])?;
+    let outs = [out.to_path_buf()];
+    let population =
+        population_loop(population, &outs, vec![metrics], |p, records| progress(&p.trainers()[0], &records[0]))?;
+    population.into_trainers().pop().ok_or_else(|| AlamError::Resume("a run of no seed".into()))
 }
 
 /// Writes the full training state atomically (temp file + rename), with the metrics file's
@@ -328,8 +309,8 @@ pub fn resume_population_in_dirs(
 }
 
 /// Steps `population` to its end, appending each seed's records to its metrics file, saving
-/// weights at evaluations and every seed's full state at the first sync point on or after
-/// every `checkpoint_every` steps (a population resumes only from a sync point).
+/// weights at evaluations and every seed's full state every `checkpoint_every` steps (while no
+/// seed has diverged: the seeds resume together).
 fn population_loop(
     mut population: PopulationTrainer,
     outs: &[PathBuf],
@@ -343,7 +324,6 @@ fn population_loop(
         metrics.push(BufWriter::new(f));
     }
     let every = population.trainers().first().map_or(1, |t| t.config().checkpoint_every);
-    let mut checkpoint_due = false;
     while !population.is_done() {
         let records = population.step()?;
         for ((seed_records, m), (trainer, out)) in
@@ -359,15 +339,13 @@ fn population_loop(
             }
         }
         let step = population.trainers().iter().map(Trainer::steps_done).max().unwrap_or(0);
-        checkpoint_due |= step % every == 0;
         let resumable = population.trainers().iter().all(|t| t.diverged().is_none());
-        if checkpoint_due && resumable && population.at_sync_point() && !population.is_done() {
+        if step.is_multiple_of(every) && resumable && !population.is_done() {
             population.sync_agents();
             for ((m, trainer), out) in metrics.iter_mut().zip(population.trainers()).zip(outs) {
                 m.flush().map_err(io_context(&out.join(METRICS_FILE), "cannot write"))?;
                 save_checkpoint(trainer, out, m.get_ref())?;
             }
-            checkpoint_due = false;
         }
         progress(&population, &records);
     }

@@ -1,8 +1,11 @@
-//! The training loop: env → agent (act) → replay → agent (update) → metrics records.
+//! One seed's run: its environment, replay buffer, exploration, episode counters, update
+//! records, evaluations and probes — env → replay → metrics records. Its agent is the seed's
+//! view (acting, evaluating, saving); the networks train in the population's stacked learner.
 //!
-//! Our own small loop (burn's training crate does not fit wasm). One call of
-//! [`Trainer::step`] is one environment step plus the updates the update-to-data ratio makes
-//! due, so the CLI and the page drive the same loop at their own pace.
+//! The loop itself (act, step, store, update, record) is [`crate::population::PopulationTrainer`]'s,
+//! for one seed (`alam train`, a page run of one seed) as for many: one call of its `step` is
+//! one environment step of every seed plus the updates the update-to-data ratio makes due, so
+//! the CLI and the page drive the same loop at their own pace.
 
 use crate::Rng64;
 use burn::tensor::Tensor;
@@ -266,78 +269,6 @@ impl Trainer {
         self.diverged.as_deref()
     }
 
-    /// [`Self::step_async`], blocking: the native path (not compiled for wasm).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn step(&mut self) -> Result<Vec<Record>> {
-        pollster::block_on(self.step_async())
-    }
-
-    /// One environment step and the updates it makes due; returns the records it produced.
-    /// Async only for the browser's WebGPU readback; on the CPU it never waits.
-    ///
-    /// The phases below (act, [`Self::env_step`], [`Self::updates_due`] × update,
-    /// [`Self::periodic_records`]) are also driven one seed at a time by `alam sweep`'s
-    /// `population::PopulationTrainer` (native), which does the acting and the updates of N
-    /// seeds' trainers in one batched call each.
-    pub async fn step_async(&mut self) -> Result<Vec<Record>> {
-        let mut out = Vec::new();
-        if self.is_done() {
-            return Ok(out);
-        }
-        let action = match self.random_action() {
-            Some(a) => a,
-            None => {
-                if self.agent.sync_due() && !self.sync(&mut out).await? {
-                    return Ok(out);
-                }
-                self.agent.act(&self.obs, false, &mut self.rng).await?
-            }
-        };
-        self.env_step(&action, &mut out);
-        for _ in 0..self.updates_due() {
-            let batch = self.sample_batch();
-            self.agent.update(&batch);
-            if self.agent.sync_due() && !self.sync(&mut out).await? {
-                return Ok(out);
-            }
-        }
-        // The last step reads what is left, so a finished run's weights are judged and its
-        // last statistics recorded.
-        if self.step >= self.cfg.total_steps && !self.settle(&mut out).await? {
-            return Ok(out);
-        }
-        self.periodic_records(out).await
-    }
-
-    /// The agent's one packed read ([`Agent::sync`]): the updates' statistics go into the
-    /// records; a divergence stops training (its updates undone). `false` when it stopped.
-    async fn sync(&mut self, out: &mut Vec<Record>) -> Result<bool> {
-        match self.agent.sync().await {
-            Ok(stats) => {
-                // The i-th of n statistics is update number (updates − n + i + 1).
-                let first = self.agent.updates() + 1 - stats.len() as u64;
-                for (i, s) in stats.iter().enumerate() {
-                    self.record_update(s, first + i as u64, out);
-                }
-                Ok(true)
-            }
-            Err(e @ AlamError::Diverged { .. }) => {
-                self.stop_diverged(e.to_string(), out);
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Reads everything the agent still holds on the device (statistics, the acting policy)
-    /// so that the run can be evaluated or saved as it is now. `false` when it diverged.
-    pub async fn settle(&mut self, out: &mut Vec<Record>) -> Result<bool> {
-        if self.agent.unread_updates() == 0 && !self.agent.sync_due() {
-            return Ok(true);
-        }
-        self.sync(out).await
-    }
-
     /// A uniform random action during the warm-up (`learning_starts`), else `None`: the policy
     /// acts, with [`Self::exploration_rng`].
     pub fn random_action(&mut self) -> Option<Vec<f32>> {
@@ -436,9 +367,6 @@ impl Trainer {
 
     /// The evaluation and the probe this step makes due, after the step's records `out`.
     pub async fn periodic_records(&mut self, mut out: Vec<Record>) -> Result<Vec<Record>> {
-        if self.periodic_due() && !self.settle(&mut out).await? {
-            return Ok(out);
-        }
         if self.eval_due() {
             out.push(self.evaluate(self.cfg.eval_episodes).await?);
         }

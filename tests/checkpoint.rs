@@ -1,11 +1,13 @@
 //! Saved weights come back exactly, and every kind of bad file is refused with a message.
 
+mod single;
 use alam::agent::read_floats;
 use alam::checkpoint;
 use alam::config::{Algo, TrainConfig};
 use alam::trainer::Trainer;
 use alam::EnvKind;
 use burn::tensor::Device;
+use single::Single;
 
 fn small(env: EnvKind, algo: Algo, hidden: usize) -> TrainConfig {
     let mut cfg = TrainConfig::preset(env, algo);
@@ -15,10 +17,9 @@ fn small(env: EnvKind, algo: Algo, hidden: usize) -> TrainConfig {
 
 /// A briefly trained agent's file (so weights differ from a fresh init).
 fn trained_file(env: EnvKind, algo: Algo, hidden: usize) -> (Vec<u8>, Trainer) {
-    let mut t = Trainer::new(small(env, algo, hidden), &Device::flex()).unwrap();
-    while !t.is_done() {
-        t.step().unwrap();
-    }
+    let mut t = Single::new(small(env, algo, hidden), &Device::flex()).unwrap();
+    t.run_to_end().unwrap();
+    let t = t.into_trainer();
     (checkpoint::save(t.agent(), t.steps_done()).unwrap(), t)
 }
 
@@ -86,16 +87,17 @@ fn a_loaded_run_trains_on_from_its_step() {
     let (bytes, t) = trained_file(EnvKind::DoubleIntegrator, Algo::Alam, 16);
     let updates = t.agent().updates();
     let (agent, header) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();
-    let mut resumed = Trainer::resume(agent, header.steps, &Device::flex()).unwrap();
+    let resumed = Trainer::resume(agent, header.steps, &Device::flex()).unwrap();
     assert_eq!(resumed.steps_done(), 120);
     assert_eq!(resumed.config().total_steps, 240, "a finished run gets another total_steps");
     assert!(!resumed.is_done());
+    let mut resumed = Single::from(resumed).unwrap();
     for _ in 0..63 {
         resumed.step().unwrap();
     }
-    assert_eq!(resumed.agent().updates(), updates, "no update before the replay is refilled (learning_starts 64)");
+    assert_eq!(resumed.0.updates(), updates, "no update before the replay is refilled (learning_starts 64)");
     resumed.step().unwrap();
-    assert_eq!(resumed.agent().updates(), updates + 1);
+    assert_eq!(resumed.0.updates(), updates + 1);
 }
 
 /// A header that names another env than its networks were made for (edited by hand, or a bug)
@@ -119,11 +121,9 @@ fn a_header_for_another_env_is_refused() {
 /// The page saves its charts' records with the run; they come back as they went in.
 #[test]
 fn the_metrics_history_survives_a_save() {
-    let mut t = Trainer::new(small(EnvKind::DoubleIntegrator, Algo::Alam, 8), &Device::flex()).unwrap();
-    let mut records = Vec::new();
-    while !t.is_done() {
-        records.extend(t.step().unwrap());
-    }
+    let mut t = Single::new(small(EnvKind::DoubleIntegrator, Algo::Alam, 8), &Device::flex()).unwrap();
+    let records = t.run_to_end().unwrap();
+    let t = t.trainer();
     assert!(records.iter().any(|r| matches!(r, alam::metrics::Record::Episode { .. })));
     let bytes = checkpoint::save_with_history(t.agent(), t.steps_done(), records.clone()).unwrap();
     let (_, header) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();

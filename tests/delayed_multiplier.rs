@@ -3,6 +3,7 @@
 //! per update grew with every update (docs/method.md §3c; 1,000 updates took 12.8 s at m = 10⁶
 //! against 1.1 s at m = 1). One test alone in its process, since it reads the process's memory.
 
+use alam::agent::stacked::StackedAgents;
 use alam::agent::Agent;
 use alam::replay::Batch;
 use alam::{Algo, EnvKind, TrainConfig};
@@ -40,7 +41,10 @@ fn a_delayed_multiplier_keeps_update_time_and_memory_flat() {
             alam_anchor: anchor,
             ..TrainConfig::preset(EnvKind::DoubleIntegrator, algo)
         };
-        let mut agent = Agent::new(&cfg, obs_dim, act_dim, &Device::flex());
+        // A single run's learner: a population of one.
+        let agent = Agent::new(&cfg, obs_dim, act_dim, &Device::flex());
+        let states = [agent.handler().state()];
+        let mut learner = StackedAgents::from_agents(&[&agent]).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let batches: Vec<Batch> = (0..8).map(|_| batch(&mut rng, rows, obs_dim, act_dim)).collect();
         // 5,000 updates in five blocks of 1,000: the time and the resident memory after each.
@@ -48,9 +52,9 @@ fn a_delayed_multiplier_keeps_update_time_and_memory_flat() {
         for block in 0..5 {
             let start = Instant::now();
             for u in 0..1000 {
-                agent.update(&batches[(block * 1000 + u) % batches.len()]);
-                if agent.sync_due() {
-                    pollster::block_on(agent.sync()).unwrap();
+                learner.update(std::slice::from_ref(&batches[(block * 1000 + u) % batches.len()]), &states);
+                if learner.unread_updates() as u64 >= cfg.sync_every {
+                    pollster::block_on(learner.sync()).unwrap();
                 }
             }
             blocks.push((start.elapsed().as_secs_f64(), rss_mb()));

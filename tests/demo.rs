@@ -2,6 +2,8 @@
 //! and watching its policy act (`watch::Watcher`) shows `alam eval`'s episodes and changes
 //! nothing of the run.
 
+mod single;
+use single::Single;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -178,10 +180,9 @@ fn a_history_keeps_the_newest_records_without_probe_grids() {
 /// The watched episodes are `alam eval`'s on its default seed: the page shows what the CLI scores.
 #[test]
 fn watching_shows_the_deterministic_episodes_alam_eval_scores() {
-    let mut t = Trainer::new(small(EnvKind::DoubleIntegrator, 300), &Device::flex()).unwrap();
-    while !t.is_done() {
-        t.step().unwrap();
-    }
+    let mut t = Single::new(small(EnvKind::DoubleIntegrator, 300), &Device::flex()).unwrap();
+    t.run_to_end().unwrap();
+    let t = t.trainer();
     let mut watcher = Watcher::new(EnvKind::DoubleIntegrator, WATCH_SEED);
     let mut episodes = Vec::new();
     while episodes.len() < 3 {
@@ -198,36 +199,52 @@ fn watching_shows_the_deterministic_episodes_alam_eval_scores() {
     assert_eq!(watcher.violations(), episodes.iter().map(|w| w.violations).sum::<u64>());
 }
 
+/// A weights-only file's header (as JSON) and every parameter's value, in order: what it holds,
+/// whatever ids its parameters were given.
+fn contents(file: &[u8]) -> (String, Vec<f32>) {
+    let (agent, header) = checkpoint::load(file, &Device::flex(), None).unwrap();
+    let params = alam::agent::readback::flatten_params(&agent.nets());
+    let values = alam::agent::read_floats(burn::tensor::Tensor::cat(params, 0)).unwrap();
+    (serde_json::to_string(&header).unwrap(), values)
+}
+
 /// Watching a loaded run changes nothing of it: the page's order — the settling read that makes
 /// the acting policy, then watched steps — followed by training gives the same records and the
 /// same file as training the loaded run at once.
 #[test]
 fn watching_then_training_on_is_training_on_at_once() {
-    let mut t = Trainer::new(small(EnvKind::DoubleIntegrator, 200), &Device::flex()).unwrap();
-    while !t.is_done() {
-        t.step().unwrap();
-    }
+    let mut t = Single::new(small(EnvKind::DoubleIntegrator, 200), &Device::flex()).unwrap();
+    t.run_to_end().unwrap();
+    let t = t.trainer();
     let file = checkpoint::save(t.agent(), t.steps_done()).unwrap();
     let train_on = |watch: bool| {
         let device = Device::flex();
         let (agent, header) = checkpoint::load(&file, &device, None).unwrap();
-        let mut t = Trainer::resume(agent, header.steps, &device).unwrap();
+        let mut t = Single::from(Trainer::resume(agent, header.steps, &device).unwrap()).unwrap();
         let mut records = Vec::new();
         if watch {
-            assert!(pollster::block_on(t.settle(&mut records)).unwrap());
+            // The page's order: the read that makes the acting policy, the seed written into
+            // its agent, then watched steps.
+            records.extend(pollster::block_on(t.0.settle()).unwrap().remove(0));
+            let t = t.trainer();
             let mut watcher = Watcher::new(EnvKind::DoubleIntegrator, WATCH_SEED);
             for _ in 0..300 {
                 watcher.step_blocking(t.agent()).unwrap();
             }
             assert!(watcher.episodes() >= 1);
             assert_eq!((t.steps_done(), t.agent().updates()), (header.steps, header.updates), "no step, no update");
-            assert_eq!(checkpoint::save(t.agent(), t.steps_done()).unwrap(), file, "the run is as loaded");
+            let again = checkpoint::save(t.agent(), t.steps_done()).unwrap();
+            assert_eq!(contents(&again), contents(&file), "the run is as loaded");
         }
         for _ in 0..250 {
             records.extend(t.step().unwrap());
         }
-        assert!(t.agent().updates() > header.updates, "it trains on");
-        (records.iter().map(untimed).collect::<Vec<_>>(), checkpoint::save(t.agent(), t.steps_done()).unwrap())
+        assert!(t.0.updates() > header.updates, "it trains on");
+        let t = t.trainer();
+        (
+            records.iter().map(untimed).collect::<Vec<_>>(),
+            contents(&checkpoint::save(t.agent(), t.steps_done()).unwrap()),
+        )
     };
     let (watched, watched_file) = train_on(true);
     let (direct, direct_file) = train_on(false);

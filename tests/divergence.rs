@@ -1,23 +1,25 @@
 //! The divergence guard: a non-finite loss stops training, is reported, and the weights in
 //! hand are the last good ones (every network output still finite).
 
+mod single;
 use alam::agent::{read_floats, Agent};
 use alam::config::{Algo, TrainConfig};
 use alam::metrics::Record;
 use alam::trainer::Trainer;
 use alam::EnvKind;
 use burn::tensor::Device;
+use single::Single;
 
 /// A trainer of `cfg` whose agent updates with `hot`'s settings: learning rates of 1e30, beyond
 /// the (0, 1] that `TrainConfig::validate` lets a run ask for, blow a network up within a few
 /// updates.
-fn hot_trainer(cfg: TrainConfig, hot: impl Fn(&mut TrainConfig)) -> Trainer {
+fn hot_trainer(cfg: TrainConfig, hot: impl Fn(&mut TrainConfig)) -> Single {
     let mut t = Trainer::new(cfg.clone(), &Device::flex()).unwrap();
     let mut hot_cfg = cfg;
     hot(&mut hot_cfg);
     let (obs_dim, act_dim) = (t.env().obs_dim(), t.env().act_dim());
     *t.agent_mut() = Agent::new(&hot_cfg, obs_dim, act_dim, &Device::flex());
-    t
+    Single::from(t).unwrap()
 }
 
 #[test]
@@ -38,6 +40,7 @@ fn a_blown_up_critic_stops_training_and_keeps_finite_weights() {
     let (step, message) = &diverged[0];
     assert!(*step < 2_000, "training stopped early");
     assert!(message.contains("not finite") && message.contains("kept the last good weights"), "{message}");
+    let t = t.trainer();
     assert_eq!(t.diverged(), Some(message.as_str()));
     // The weights in hand are the ones before the bad update: everything they compute is finite.
     let obs = [0.1f32, -0.4, 0.8, 0.3];
@@ -71,9 +74,8 @@ fn a_blow_up_in_any_step_keeps_finite_weights_that_evaluate() {
             (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every) =
                 (16, 32, 64, 1_500, sync_every);
             let mut t = hot_trainer(cfg, mutate);
-            while !t.is_done() {
-                t.step().unwrap();
-            }
+            t.run_to_end().unwrap();
+            let t = t.trainer();
             // A temperature step of 1e30 sends log α to +1e30 (α = ∞: a blow-up) or to −1e30
             // (α = 0: finite, no divergence), by the sign of the first entropy gap; the others
             // always overflow. Either way what is kept must evaluate.
@@ -97,14 +99,14 @@ fn statistics_are_read_once_per_sync_every_updates() {
     let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
     (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps, cfg.sync_every, cfg.log_every) =
         (16, 32, 64, 400, 8, 1);
-    let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
+    let mut t = Single::new(cfg, &Device::flex()).unwrap();
     let mut seen = Vec::new();
     while !t.is_done() {
-        let unread_before = t.agent().unread_updates();
+        let unread_before = t.0.unread_updates();
         let records = t.step().unwrap();
         let updates = records.iter().filter(|r| matches!(r, Record::Update { .. })).count();
         if updates > 0 {
-            seen.push((unread_before, updates, t.agent().unread_updates()));
+            seen.push((unread_before, updates, t.0.unread_updates()));
         }
     }
     assert!(!seen.is_empty());
@@ -112,7 +114,7 @@ fn statistics_are_read_once_per_sync_every_updates() {
         assert_eq!(*after, 0, "a read takes every unread update");
         assert!(*read == 8 || (*read <= 8 && *before < 8), "reads come in blocks of K = 8: {seen:?}");
     }
-    assert_eq!(t.agent().unread_updates(), 0, "a finished run has read everything");
+    assert_eq!(t.0.unread_updates(), 0, "a finished run has read everything");
 }
 
 /// A policy whose action is not finite is a failed policy, never a safe one: evaluation counts

@@ -2,11 +2,12 @@
 //! stop violating, and point-goal's return rises. Seeds are fixed; thresholds come from runs
 //! measured on the 2-core CI machine and keep a wide margin (each test's doc says how wide).
 
+mod single;
 use alam::config::{Algo, TrainConfig};
 use alam::metrics::Record;
-use alam::trainer::Trainer;
 use alam::EnvKind;
 use burn::tensor::Device;
+use single::Single;
 
 struct Episodes {
     returns: Vec<f64>,
@@ -29,7 +30,7 @@ fn run(env: EnvKind, algo: Algo, steps: u64) -> Episodes {
 fn run_batch(env: EnvKind, algo: Algo, steps: u64, batch: usize) -> Episodes {
     let mut cfg = TrainConfig::preset(env, algo);
     (cfg.hidden, cfg.batch_size, cfg.total_steps, cfg.eval_every) = (64, batch, steps, 0);
-    let mut t = Trainer::new(cfg, &Device::flex()).unwrap();
+    let mut t = Single::new(cfg, &Device::flex()).unwrap();
     let mut e = Episodes { returns: vec![], violations: vec![] };
     while !t.is_done() {
         for r in t.step().unwrap() {
@@ -39,7 +40,7 @@ fn run_batch(env: EnvKind, algo: Algo, steps: u64, batch: usize) -> Episodes {
             }
         }
     }
-    assert!(t.diverged().is_none(), "{:?}", t.diverged());
+    assert!(t.counters().diverged().is_none(), "{:?}", t.counters().diverged());
     e
 }
 

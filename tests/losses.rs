@@ -1,12 +1,10 @@
 //! Each handler's formula against a hand computation (PAPER.md §3–§5).
 
-use alam::agent::handler::{
-    ascent_loss, dual_target, psi, regression_loss, HandlerState, LagHandler, MultiplierTrainer, PidLagHandler,
-};
+use alam::agent::handler::{dual_target, psi, HandlerState, LagHandler, PidLagHandler};
+use alam::agent::stacked::StackedAgents;
+use alam::agent::Agent;
 use alam::config::{Algo, TrainConfig};
-use alam::Rng64;
 use burn::tensor::{Device, Tensor, TensorData};
-use rand::SeedableRng;
 
 fn t(v: &[f32], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(v.to_vec(), [v.len(), 1]), device)
@@ -66,29 +64,42 @@ fn rho_zero_is_fac_loss_with_a_unit_dual_step() {
     close(&read(dual_target(t(&lambda, &dev), t(&h, &dev), 0.0, 100.0)), &[1.5, 2.9, 0.0]);
 }
 
-fn multiplier(algo: Algo, lr: f64) -> (MultiplierTrainer, Device) {
-    let dev = Device::flex().autodiff();
+/// A single run's learner (a population of one) of `algo` on 2-D states, its multiplier
+/// trained at `lr` every `every` policy updates, and its handler's scalars.
+fn learner(algo: Algo, lr: f64, every: u64) -> (StackedAgents, Vec<HandlerState>) {
     let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, algo);
-    cfg.hidden = 16;
-    cfg.multiplier_lr = lr;
-    cfg.multiplier_every = 1;
-    (MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev), dev)
+    (cfg.hidden, cfg.multiplier_lr, cfg.multiplier_every) = (16, lr, every);
+    let agent = Agent::new(&cfg, 2, 1, &Device::flex());
+    let states = vec![agent.handler().state()];
+    (StackedAgents::from_agents(&[&agent]).unwrap(), states)
+}
+
+/// Three 2-D states `[1, 3, 2]` on the learner's (autodiff) device.
+fn states3() -> Tensor<3> {
+    Tensor::from_data(TensorData::new(vec![0.1f32, 0.2, -0.5, 0.9, 0.7, -0.3], [1, 3, 2]), &Device::flex().autodiff())
+}
+
+fn column3(v: &[f32]) -> Tensor<3> {
+    Tensor::from_data(TensorData::new(v.to_vec(), [1, v.len(), 1]), &Device::flex())
+}
+
+fn read3(x: Tensor<3>) -> Vec<f32> {
+    x.into_data().try_to_vec::<f32>().unwrap()
 }
 
 #[test]
 fn one_regression_step_moves_lambda_toward_the_dual_target() {
-    let (mut m, dev) = multiplier(Algo::Alam, 1e-2);
-    let obs = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 0.2, -0.5, 0.9, 0.7, -0.3], [3, 2]), &dev);
-    let h = t(&[1.0, -0.5, 0.2], &dev);
-    let before = m.lambda(obs.clone());
-    let target = dual_target(before.clone(), h, 1.0, 100.0);
-    let dist = |l: Tensor<2>| read((l - target.clone()).square()).iter().sum::<f32>();
-    let d0 = dist(before.clone());
-    let loss = m.train_if_due(&obs, 1, |l| regression_loss(l, target.clone())).expect("due every update");
-    let d1 = dist(m.lambda(obs));
-    // The regression loss is the mean of the squared distances it reports.
-    assert!((loss.into_scalar::<f32>() - d0 / 3.0).abs() < 1e-5);
-    assert!(d1 < d0, "λ moved away from the target: {d0} → {d1}");
+    let (mut m, states) = learner(Algo::Alam, 1e-2, 100);
+    let obs = states3();
+    let h = [1.0f32, -0.5, 0.2];
+    let before = read3(m.multiplier_now(obs.clone()).unwrap());
+    let target: Vec<f32> = before.iter().zip(&h).map(|(l, h)| (l + h).clamp(0.0, 100.0)).collect();
+    let dist = |l: &[f32]| l.iter().zip(&target).map(|(a, b)| (a - b) * (a - b)).sum::<f32>();
+    let (_, loss) = m.multiplier_only(obs.clone(), column3(&h), &states);
+    let after = read3(m.multiplier_now(obs).unwrap());
+    // The regression loss is the mean of the squared distances to max(0, λ_old + ρh), ρ = 1.
+    assert!((read3(loss)[0] - dist(&before) / 3.0).abs() < 1e-5);
+    assert!(dist(&after) < dist(&before), "λ moved away from the target: {} → {}", dist(&before), dist(&after));
 }
 
 /// The λ the policy's penalty uses: ALaM's anchor λ_old, which stays put while the network is
@@ -96,28 +107,29 @@ fn one_regression_step_moves_lambda_toward_the_dual_target() {
 /// network.
 #[test]
 fn the_penalty_uses_the_anchor_until_the_dual_period_ends() {
-    let dev = Device::flex().autodiff();
-    let obs = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 0.2, -0.5, 0.9, 0.7, -0.3], [3, 2]), &dev);
-    let target = t(&[3.0, 2.0, 4.0], &dev);
-    let loss = |l: Tensor<2>| regression_loss(l, target.clone());
-    let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, Algo::Alam);
-    (cfg.hidden, cfg.multiplier_every, cfg.multiplier_lr) = (16, 3, 1e-2);
-    let mut m = MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev);
-    let start = read(m.lambda(obs.clone()));
-    for update in 1..=2 {
-        assert!(m.train_if_due(&obs, update, loss).is_some(), "ALaM regresses on every update");
-        assert_eq!(read(m.lambda_for_penalty(&obs)), start, "the anchor moved inside the period");
-        assert_ne!(read(m.lambda(obs.clone())), start, "the network did not move");
+    let obs = states3();
+    let h = column3(&[3.0, -2.0, 4.0]);
+    let (mut m, states) = learner(Algo::Alam, 1e-2, 3);
+    let start = read3(m.multiplier_now(obs.clone()).unwrap());
+    for update in 1..=3 {
+        let (used, loss) = m.multiplier_only(obs.clone(), h.clone(), &states);
+        assert_eq!(read3(used), start, "update {update}: the anchor moved inside the period");
+        assert_ne!(read3(loss)[0], 0.0, "ALaM regresses on every update");
+        assert_ne!(read3(m.multiplier_now(obs.clone()).unwrap()), start, "the network did not move");
     }
-    m.train_if_due(&obs, 3, loss);
-    assert_eq!(read(m.lambda_for_penalty(&obs)), read(m.lambda(obs.clone())), "the anchor was not refreshed");
+    let now = read3(m.multiplier_now(obs.clone()).unwrap());
+    let (used, _) = m.multiplier_only(obs.clone(), h.clone(), &states);
+    assert_eq!(read3(used), now, "the anchor was not refreshed at the period's end");
 
-    cfg.algo = Algo::Fac;
-    cfg.multiplier_every = 2;
-    let mut fac = MultiplierTrainer::new(&cfg, 2, &mut Rng64::seed_from_u64(3), &dev);
-    assert!(fac.train_if_due(&obs, 1, loss).is_none(), "FAC steps on every m-th update only");
-    fac.train_if_due(&obs, 2, loss).unwrap();
-    assert_eq!(read(fac.lambda_for_penalty(&obs)), read(fac.lambda(obs.clone())));
+    let (mut fac, states) = learner(Algo::Fac, 1e-2, 2);
+    let start = read3(fac.multiplier_now(obs.clone()).unwrap());
+    let (_, loss) = fac.multiplier_only(obs.clone(), h.clone(), &states);
+    assert_eq!(read3(loss)[0], 0.0, "FAC steps on every m-th update only");
+    assert_eq!(read3(fac.multiplier_now(obs.clone()).unwrap()), start);
+    fac.multiplier_only(obs.clone(), h.clone(), &states);
+    let now = read3(fac.multiplier_now(obs.clone()).unwrap());
+    assert_ne!(now, start, "FAC's second update steps");
+    assert_eq!(read3(fac.multiplier_only(obs, h, &states).0), now, "FAC's penalty uses the current network");
 }
 
 /// λ = λ_max·σ(f − ln λ_max) by hand (docs/method.md §3e), at λ_max = 100: f = 0 gives
@@ -132,16 +144,17 @@ fn the_smooth_cap_by_hand() {
 
 #[test]
 fn fac_ascent_raises_lambda_where_violated_and_lowers_it_where_slack() {
-    let (mut m, dev) = multiplier(Algo::Fac, 1e-2);
-    let obs = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, 0.5], [1, 2]), &dev);
-    let before = read(m.lambda(obs.clone()))[0];
-    m.train_if_due(&obs, 1, |l| ascent_loss(l, t(&[1.0], &dev)));
-    let up = read(m.lambda(obs.clone()))[0];
+    let (mut m, states) = learner(Algo::Fac, 1e-2, 1);
+    let obs = Tensor::<3>::from_data(TensorData::new(vec![0.5f32, 0.5], [1, 1, 2]), &Device::flex().autodiff());
+    let lambda = |m: &StackedAgents| read3(m.multiplier_now(obs.clone()).unwrap())[0];
+    let before = lambda(&m);
+    m.multiplier_only(obs.clone(), column3(&[1.0]), &states);
+    let up = lambda(&m);
     assert!(up > before, "h > 0 must raise λ: {before} → {up}");
     for _ in 0..3 {
-        m.train_if_due(&obs, 1, |l| ascent_loss(l, t(&[-1.0], &dev)));
+        m.multiplier_only(obs.clone(), column3(&[-1.0]), &states);
     }
-    let down = read(m.lambda(obs))[0];
+    let down = lambda(&m);
     assert!(down < up, "h < 0 must lower λ: {up} → {down}");
 }
 

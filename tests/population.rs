@@ -7,7 +7,6 @@ use alam::checkpoint;
 use alam::config::{Algo, TrainConfig, MAX_SEED};
 use alam::metrics::Record;
 use alam::population::{configs_from_partial_json, seed_configs, PopulationTrainer, MAX_SEEDS};
-use alam::trainer::Trainer;
 use alam::{AlamError, EnvKind};
 use burn::tensor::Device;
 use serde_json::{json, Value};
@@ -47,12 +46,7 @@ fn close(a: &Value, b: &Value, tol: f64) -> bool {
 }
 
 fn alone(cfg: &TrainConfig) -> Vec<Value> {
-    let mut t = Trainer::new(cfg.clone(), &Device::flex()).unwrap();
-    let mut out = Vec::new();
-    while !t.is_done() {
-        out.extend(t.step().unwrap().iter().map(json_of));
-    }
-    out
+    population(std::slice::from_ref(cfg)).remove(0)
 }
 
 fn population(cfgs: &[TrainConfig]) -> Vec<Vec<Value>> {
@@ -69,7 +63,6 @@ fn population(cfgs: &[TrainConfig]) -> Vec<Vec<Value>> {
 /// Seed 0 and seed 2 of a population of three write the records each writes alone: episodes,
 /// update statistics, evaluations and probes, for every algorithm.
 #[test]
-#[ignore = "until a single run trains through the stacked learner too (the next step of issue 19)"]
 fn a_populations_seeds_write_the_records_they_write_alone() {
     for algo in [Algo::Alam, Algo::Fac, Algo::Lag, Algo::PidLag, Algo::Sac] {
         let cfgs: Vec<TrainConfig> = (0..3).map(|i| tiny(EnvKind::DoubleIntegrator, algo, 40 + i)).collect();

@@ -3,12 +3,13 @@
 //! for bit, for every algorithm — stopped in the warm-up, in the middle of an episode, and with
 //! updates whose statistics are not read yet. A weights-only file refills its replay first.
 
+mod single;
 use alam::checkpoint::{self, RunKind};
 use alam::config::{Algo, TrainConfig};
 use alam::metrics::Record;
-use alam::trainer::Trainer;
 use alam::EnvKind;
 use burn::tensor::Device;
+use single::Single;
 
 fn tiny(env: EnvKind, algo: Algo) -> TrainConfig {
     let mut cfg = TrainConfig::preset(env, algo);
@@ -27,7 +28,7 @@ fn comparable(r: &Record) -> String {
     serde_json::to_string(&r).unwrap()
 }
 
-fn run_to_end(t: &mut Trainer, out: &mut Vec<String>) {
+fn run_to_end(t: &mut Single, out: &mut Vec<String>) {
     while !t.is_done() {
         out.extend(t.step().unwrap().iter().map(comparable));
     }
@@ -37,21 +38,22 @@ fn run_to_end(t: &mut Trainer, out: &mut Vec<String>) {
 fn resumes_exactly(env: EnvKind, algo: Algo, stops: &[u64]) {
     let dev = Device::flex();
     let mut want = Vec::new();
-    run_to_end(&mut Trainer::new(tiny(env, algo), &dev).unwrap(), &mut want);
+    run_to_end(&mut Single::new(tiny(env, algo), &dev).unwrap(), &mut want);
     let mut got = Vec::new();
-    let mut t = Trainer::new(tiny(env, algo), &dev).unwrap();
+    let mut t = Single::new(tiny(env, algo), &dev).unwrap();
     let (mut mid_episode, mut unread) = (false, false);
     for &stop in stops {
-        while t.steps_done() < stop {
+        while t.counters().steps_done() < stop {
             got.extend(t.step().unwrap().iter().map(comparable));
         }
-        let bytes = checkpoint::save_run(&t, Vec::new(), None).unwrap();
-        mid_episode |= t.state().ep_len > 0;
-        unread |= t.agent().unread_updates() > 0;
+        let saved = t.trainer();
+        let bytes = checkpoint::save_run(saved, Vec::new(), None).unwrap();
+        mid_episode |= saved.state().ep_len > 0;
+        unread |= saved.agent().unread_updates() > 0;
         drop(t);
         let (loaded, header, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
         assert_eq!((kind, header.steps), (RunKind::Full, stop));
-        t = loaded;
+        t = Single::from(loaded).unwrap();
     }
     run_to_end(&mut t, &mut got);
     assert!(
@@ -95,25 +97,27 @@ fn alam_resumes_exactly() {
 #[test]
 fn a_weights_only_file_refills_the_replay_first() {
     let dev = Device::flex();
-    let mut t = Trainer::new(tiny(EnvKind::DoubleIntegrator, Algo::Alam), &dev).unwrap();
-    while t.steps_done() < 200 {
+    let mut t = Single::new(tiny(EnvKind::DoubleIntegrator, Algo::Alam), &dev).unwrap();
+    while t.counters().steps_done() < 200 {
         t.step().unwrap();
     }
-    let updates = t.agent().updates();
+    let updates = t.0.updates();
+    let t = t.trainer();
     let bytes = checkpoint::save(t.agent(), t.steps_done()).unwrap();
-    let (mut r, _, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
+    let (r, _, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
     assert_eq!(kind, RunKind::WeightsOnly);
     assert!(kind.note(48).contains("refilled with 48 steps"));
+    let mut r = Single::from(r).unwrap();
     for _ in 0..47 {
-        assert!(r.refilling());
+        assert!(r.counters().refilling());
         r.step().unwrap();
     }
-    assert_eq!(r.agent().updates(), updates, "no update while the replay refills");
+    assert_eq!(r.0.updates(), updates, "no update while the replay refills");
     // The 48th refill step stores the 48th transition and makes the first update due (as the
     // first update of a fresh run comes with its `learning_starts`-th step).
     r.step().unwrap();
-    assert!(!r.refilling());
-    assert_eq!(r.agent().updates(), updates + 1);
+    assert!(!r.counters().refilling());
+    assert_eq!(r.0.updates(), updates + 1);
 }
 
 /// The batched population (`alam sweep --population`) saved at a sync point, each seed to its
@@ -163,12 +167,11 @@ fn run_file_sizes() {
         cfg.total_steps = cfg.buffer_size as u64 + 20;
         cfg.learning_starts = cfg.buffer_size as u64;
         (cfg.eval_every, cfg.probe_every) = (0, 1_000_000);
-        let mut t = Trainer::new(cfg.clone(), &dev).unwrap();
-        while !t.is_done() {
-            t.step().unwrap();
-        }
+        let mut t = Single::new(cfg.clone(), &dev).unwrap();
+        t.run_to_end().unwrap();
+        let t = t.trainer();
         let t0 = std::time::Instant::now();
-        let full = checkpoint::save_run(&t, Vec::new(), None).unwrap();
+        let full = checkpoint::save_run(t, Vec::new(), None).unwrap();
         let save_s = t0.elapsed().as_secs_f64();
         let t0 = std::time::Instant::now();
         checkpoint::load_run(&full, &dev, None).unwrap();

@@ -2,6 +2,8 @@
 //! the same records as a run that was never stopped (timing fields aside), and the folders
 //! that cannot be resumed are refused with a message.
 
+mod single;
+use single::Single;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -228,12 +230,12 @@ fn a_page_run_file_continues_in_the_cli() {
     // The page's run: the same config, 700 steps (mid-episode, after the warm-up), saved.
     let cfg =
         alam::config::TrainConfig::from_json(&std::fs::read_to_string(whole.join("config.json")).unwrap()).unwrap();
-    let mut trainer = alam::trainer::Trainer::new(cfg, &burn::tensor::Device::flex()).unwrap();
+    let mut trainer = Single::new(cfg, &burn::tensor::Device::flex()).unwrap();
     let mut history = Vec::new();
-    while trainer.steps_done() < 700 {
+    while trainer.counters().steps_done() < 700 {
         history.extend(trainer.step().unwrap());
     }
-    let bytes = alam::checkpoint::save_run(&trainer, alam::metrics::bounded_history(&history), None).unwrap();
+    let bytes = alam::checkpoint::save_run(trainer.trainer(), alam::metrics::bounded_history(&history), None).unwrap();
     std::fs::create_dir_all(&from_page).unwrap();
     std::fs::write(from_page.join("checkpoint.alam"), bytes).unwrap();
 

@@ -16,7 +16,6 @@ pub mod steps;
 
 use crate::Rng64;
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -24,7 +23,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
-use crate::replay::Batch;
 use adam::Adam;
 use handler::{make_handler, ConstraintHandler, HandlerState};
 use nets::{Actor, CriticEnsemble, MultiplierNet, Temperature, REWARD_HEADS};
@@ -147,19 +145,11 @@ pub struct Agent {
     policy: Option<Actor>,
     rng: Rng64,
     updates: u64,
-    /// 1 on the cost critic heads, 0 on the reward heads, `[heads, 1, 1]` (autodiff device).
-    cost_head_mask: Tensor<3>,
-    /// The unit vectors of `[10]` (plain device): [`Agent::pack_stats`].
-    stat_units: Vec<Tensor<1>>,
-    /// `[heads, 10]` (plain device): 1 where a head's loss adds to a statistic (the reward
-    /// heads to `critic_loss`, the cost heads to `cost_critic_loss`), else 0.
-    head_stats: Tensor<2>,
 }
 
 impl Agent {
     /// A fresh agent on `device` (the plain device; autodiff is turned on here).
     pub fn new(cfg: &TrainConfig, obs_dim: usize, act_dim: usize, device: &Device) -> Self {
-        let plain = device.clone();
         let device = device.clone().autodiff();
         let mut rng = Rng64::seed_from_u64(cfg.seed ^ 0xA1A4_5EED);
         let actor = Actor::new(&mut rng, obs_dim, act_dim, cfg.hidden, &device);
@@ -178,28 +168,10 @@ impl Agent {
             critics_target,
             handler,
         };
-        let n_stats = UpdateStats::NAMES.len();
-        let stat_units = (0..n_stats)
-            .map(|i| {
-                Tensor::from_data(
-                    TensorData::new((0..n_stats).map(|j| f32::from(i == j)).collect::<Vec<f32>>(), [n_stats]),
-                    &plain,
-                )
-            })
-            .collect();
-        let head_stats: Vec<f32> = (0..heads)
-            .flat_map(|h| (0..n_stats).map(move |i| f32::from(i == usize::from(h >= REWARD_HEADS))))
-            .collect();
-        let head_stats = Tensor::from_data(TensorData::new(head_stats, [heads, n_stats]), &plain);
-        let mask: Vec<f32> = (0..heads).map(|h| f32::from(h >= REWARD_HEADS)).collect();
-        let cost_head_mask = Tensor::from_data(TensorData::new(mask, [heads, 1, 1]), &device);
         Agent {
             cfg: cfg.clone(),
             obs_dim,
             act_dim,
-            cost_head_mask,
-            stat_units,
-            head_stats,
             checked: learner.clone(),
             checked_updates: 0,
             learner,
@@ -235,239 +207,10 @@ impl Agent {
         Tensor::from_data(TensorData::new(data.to_vec(), [data.len() / cols, cols]), &self.device)
     }
 
-    /// The batch and this update's Gaussian noise as one host buffer, uploaded in one write
-    /// (one `writeBuffer` on WebGPU) and cut into views on the device: the states `[2b, obs]`
-    /// (the batch's obs, then its next_obs), act `[b, act]`, reward, cost, done `[b, 1]`, and the
-    /// noise `[2b, act]` (for the actions at obs, then at next_obs) — obs and next_obs side by
-    /// side so that one actor pass serves both.
-    fn upload(&mut self, batch: &Batch) -> [Tensor<2>; 6] {
-        let b = batch.len();
-        let (o, a) = (self.obs_dim, self.act_dim);
-        let rows = [2 * b, b, b, b, b, 2 * b];
-        let widths = [o, a, 1, 1, 1, a];
-        let mut host: Vec<f32> = Vec::with_capacity(rows.iter().zip(&widths).map(|(r, w)| r * w).sum());
-        for part in [&batch.obs, &batch.next_obs, &batch.act, &batch.reward, &batch.cost, &batch.done] {
-            host.extend_from_slice(part);
-        }
-        // Drawn in this order (next-action noise, then action noise) from the agent's RNG.
-        let next_noise: Vec<f32> = (0..b * a).map(|_| StandardNormal.sample(&mut self.rng)).collect();
-        host.extend((0..b * a).map(|_| -> f32 { StandardNormal.sample(&mut self.rng) }));
-        host.extend(next_noise);
-        let len = host.len();
-        let all: Tensor<1> = Tensor::from_data(TensorData::new(host, [len]), &self.device);
-        let mut offset = 0;
-        std::array::from_fn(|i| {
-            let part = all.clone().narrow(0, offset, rows[i] * widths[i]).reshape([rows[i], widths[i]]);
-            offset += rows[i] * widths[i];
-            part
-        })
-    }
-
-    /// One SAC update with the handler's constraint (`docs/method.md` §3–§4). The networks are
-    /// updated now; the statistics stay on the device until the next [`Agent::sync`], which
-    /// also judges this update. Nothing here reads from the device.
-    pub fn update(&mut self, batch: &Batch) {
-        let cfg = self.cfg.clone();
-        let (gamma, cost_gamma, d) = (cfg.gamma, cfg.cost_gamma, cfg.cost_threshold);
-        let b = batch.len();
-        let [states, act, reward, cost, done, noise] = self.upload(batch);
-        let (obs, next_obs) = (states.clone().narrow(0, 0, b), states.clone().narrow(0, b, b));
-        let not_done = done.neg() + 1.0;
-        let alpha = self.learner.temperature.log_alpha.val().detach().exp().unsqueeze::<2>();
-
-        // One actor pass over [obs; next_obs] (the actor does not change before step 3): the
-        // next actions of the critic targets, without gradient, and the actions the actor loss
-        // differentiates — one forward pass where two cost twice the kernels.
-        let (actions, log_probs) = self.learner.actor.sample(states, noise);
-        let (new_act, logp) = (actions.clone().narrow(0, 0, b), log_probs.clone().narrow(0, 0, b));
-        let (next_act, next_logp) = (actions.narrow(0, b, b).inner(), log_probs.narrow(0, b, b).inner());
-
-        // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
-        let q_next = self.learner.critics_target.forward(next_obs.inner(), next_act);
-        let head = |q: &Tensor<3>, i: usize| q.clone().narrow(0, i, 1).reshape([b, 1]);
-        let n_cost = cost_heads(&cfg);
-        // Pessimistic cost value: the max of the cost twins, as the reward side takes the min,
-        // so the actor cannot exploit one critic's underestimate of the danger ahead.
-        let cost_value = |q: &Tensor<3>| q.clone().narrow(0, REWARD_HEADS, n_cost).max_dim(0).reshape([b, 1]);
-        let y_r = steps::reward_target(
-            reward,
-            not_done.clone(),
-            head(&q_next, 0).min_pair(head(&q_next, 1)),
-            next_logp,
-            alpha.clone().inner(),
-            gamma,
-        );
-        let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cost_gamma);
-        // Each head's target `[heads, b, 1]`: y_r on the reward heads, y_c on the cost heads,
-        // chosen by a 0/1 mask over the heads (elementwise: it fuses into one kernel, where a
-        // stack costs a copy kernel per head).
-        let is_cost = self.cost_head_mask.clone();
-        let targets = (y_r.unsqueeze::<3>() * (is_cost.clone().neg() + 1.0) + y_c.unsqueeze::<3>() * is_cost).detach();
-
-        // 2. Critic regression: reward twins and cost critic(s) in one ensemble step.
-        let heads = REWARD_HEADS + n_cost;
-        let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets).reshape([heads]);
-        let critic_loss = per_head.clone().sum();
-        let grads = GradientsParams::from_grads(critic_loss.backward(), &self.learner.critics);
-        self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
-
-        // 3. Actor: α log π − min Q_r + the handler's penalty on h = Q_c(s, a) − d. The critics
-        //    enter as constants (plain device), so only the actor's gradient is computed.
-        let q_pi = self.learner.critics.valid().forward(obs.clone().inner(), new_act);
-        let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
-        let h = cost_value(&q_pi).sub_scalar(d);
-        let obs_plain = obs.clone().inner();
-        let (penalty, lambda) = match self.learner.handler.policy_penalty(h.clone(), &obs) {
-            Some((p, l)) => (Some(p), l),
-            None => (None, Tensor::zeros([b, 1], &obs.device())),
-        };
-        let per_sample =
-            steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
-        let actor_loss = per_sample.mean(); // `steps::batch_mean`, one agent's, without its reshape
-        let grads = GradientsParams::from_grads(actor_loss.backward(), &self.learner.actor);
-        self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
-
-        // 4. Temperature: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
-        let entropy_gap = steps::entropy_gap(logp, self.act_dim).reshape([1]);
-        let alpha_loss = steps::temperature_loss(self.learner.temperature.log_alpha.val(), entropy_gap);
-        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.learner.temperature);
-        self.learner.temperature = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.temperature.clone(), grads);
-
-        // 5. Multiplier (handler-specific: FAC ascends, ALaM regresses to the dual target).
-        self.updates += 1;
-        let h = h.detach().inner();
-        let multiplier_loss = self
-            .learner
-            .handler
-            .update_multiplier(&obs, h.clone().autodiff(), lambda.clone(), self.updates)
-            .map(|l| l.inner())
-            .unwrap_or_else(|| Tensor::zeros([1], &obs_plain.device()));
-
-        // 6. Polyak-averaged targets.
-        self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
-
-        // The batch's statistics in few kernels: λ, h and max(0, h) put in their statistics'
-        // columns of one `[b, 10]` matrix (elementwise) and averaged in one reduction; the heads'
-        // losses summed into theirs by one product with a `[heads, 10]` 0/1 matrix.
-        let column = |i: usize| self.stat_units[i].clone().unsqueeze::<2>();
-        let lambda = lambda.inner();
-        let columns =
-            lambda.clone() * column(5) + h.clone() * column(8) + burn::tensor::activation::relu(h) * column(9);
-        let means = columns.mean_dim(0).reshape([UpdateStats::NAMES.len()]);
-        let head_losses =
-            per_head.inner().unsqueeze::<2>().matmul(self.head_stats.clone()).reshape([UpdateStats::NAMES.len()]);
-        let stats = self.pack_stats(
-            means + head_losses + self.stat_units[8].clone().mul_scalar(d),
-            [
-                (2, actor_loss.inner()),
-                (3, alpha_loss.inner()),
-                (4, alpha.inner().reshape([1])),
-                (6, lambda.max().reshape([1])),
-                (7, multiplier_loss),
-            ],
-        );
-        self.unread.push(stats);
-    }
-
-    /// One update's statistics as one vector `[10]` ([`UpdateStats::NAMES`] order): `base`
-    /// plus Σᵢ sᵢ·eᵢ for the scalars `[1]` at their indices, with eᵢ the i-th unit vector:
-    /// elementwise, so it fuses into few kernels, where a concatenation costs a copy kernel per
-    /// statistic (dispatches per update on WebGPU: BENCHMARKS.md).
-    fn pack_stats(&self, base: Tensor<1>, scalars: [(usize, Tensor<1>); 5]) -> Tensor<1> {
-        scalars.into_iter().fold(base, |packed, (i, s)| packed + self.stat_units[i].clone() * s)
-    }
-
-    /// Whether [`Agent::sync`] is due: `sync_every` updates are unread, or the acting policy
-    /// is missing.
-    pub fn sync_due(&self) -> bool {
-        self.unread.len() as u64 >= self.cfg.sync_every || self.policy.is_none()
-    }
-
-    /// Updates made since the last sync (their statistics not read yet).
+    /// Updates made since the last sync of the population this agent was written from (their
+    /// statistics not read yet; a full run file carries them).
     pub fn unread_updates(&self) -> usize {
         self.unread.len()
-    }
-
-    /// The one host read of the training loop, every `sync_every` updates: the statistics of
-    /// the updates since the last sync, a finiteness probe of every trained network, and the
-    /// actor's weights, packed into **one** read. It refreshes the acting policy (the CPU copy
-    /// of the actor) and applies the divergence guard: when any value read is not finite, every
-    /// update since the last good sync is undone (networks, optimisers, handler) and
-    /// [`AlamError::Diverged`] names the first bad statistic. Returns the updates' statistics,
-    /// oldest first.
-    ///
-    /// # Errors
-    /// [`AlamError::Diverged`] as above (the agent is back at its last good state);
-    /// [`AlamError::Device`] when the read fails.
-    pub async fn sync(&mut self) -> Result<Vec<UpdateStats>> {
-        let n = self.unread.len();
-        let actor = self.learner.actor.valid();
-        let actor_floats = readback::param_count(&actor);
-        let mut parts: Vec<Tensor<1>> = std::mem::take(&mut self.unread);
-        let mut others = readback::flatten_params(&self.learner.critics.valid());
-        others.extend(readback::flatten_params(&self.learner.critics_target));
-        others.extend(readback::flatten_params(&self.learner.temperature.valid()));
-        if let Some(m) = self.learner.handler.multiplier_net() {
-            others.extend(readback::flatten_params(&m.valid()));
-        }
-        parts.extend(readback::finiteness_probe(others));
-        parts.extend(readback::flatten_params(&actor));
-        let values = read_floats_async(Tensor::cat(parts, 0)).await?;
-        let stats_len = n * UpdateStats::NAMES.len();
-        if values.len() != stats_len + 1 + actor_floats {
-            return Err(AlamError::Device(format!(
-                "sync read {} floats, expected {}",
-                values.len(),
-                stats_len + 1 + actor_floats
-            )));
-        }
-        let (stats, rest) = values.split_at(stats_len);
-        let bad_stat = stats.iter().position(|v| !v.is_finite());
-        if bad_stat.is_some() || rest.iter().any(|v| !v.is_finite()) {
-            let n = UpdateStats::NAMES.len();
-            let (update, what) = match bad_stat {
-                Some(i) => {
-                    let row = &stats[i - i % n..i - i % n + n];
-                    // A NaN or ∞ in one statistic spreads to all ten when they are packed
-                    // (`pack_stats`: 0·NaN is NaN), so a whole row names no one of them.
-                    let what = if row.iter().all(|v| !v.is_finite()) {
-                        "every statistic of the update (a loss or λ)"
-                    } else {
-                        UpdateStats::NAMES[i % n]
-                    };
-                    (self.checked_updates + (i / n) as u64 + 1, what)
-                }
-                None => (self.updates, "the network weights"),
-            };
-            self.learner = self.checked.clone();
-            self.updates = self.checked_updates;
-            return Err(AlamError::Diverged { update, what: what.to_string() });
-        }
-        self.policy = Some(readback::rebuild_params(actor, &rest[1..], &self.host)?);
-        self.checked = self.learner.clone();
-        self.checked_updates = self.updates;
-        let stats: Vec<UpdateStats> = stats
-            .chunks(UpdateStats::NAMES.len())
-            .map(|row| UpdateStats::from_values(std::array::from_fn(|i| row[i] as f64)))
-            .collect();
-        for s in &stats {
-            self.learner.handler.observe_violation(s.violation);
-        }
-        Ok(stats)
-    }
-
-    /// One update and a sync at once: its statistics, judged. For callers that check every
-    /// update (the population's equivalence tests, small tools).
-    pub async fn update_and_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
-        self.update(batch);
-        let stats = self.sync().await?;
-        stats.last().copied().ok_or_else(|| AlamError::Device("sync returned no statistics".into()))
-    }
-
-    /// [`Self::update_and_sync`], blocking: the native path (bench, tests).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn update_sync(&mut self, batch: &Batch) -> Result<UpdateStats> {
-        pollster::block_on(self.update_and_sync(batch))
     }
 
     /// The online policy's pre-squash mean and log σ `[rows, act_dim]` for rows of

@@ -621,6 +621,83 @@ impl StackedAgents {
         })
     }
 
+    /// The λ(s) the actor's penalty uses on the batch states `obs` `[N, b, obs]` (plain
+    /// device): ALaM's anchor λ_old when it has one (docs/method.md §3b), else the seeds'
+    /// multiplier network, else each seed's scalar (the handler's); `[N, b, 1]`, no gradient.
+    fn penalty_lambda(&self, obs: Tensor<3>, handlers: &[HandlerState]) -> Tensor<3> {
+        let b = obs.dims()[1];
+        let device = obs.device();
+        match self.learner.multiplier_anchor.as_ref().or(self.learner.multiplier.as_ref()) {
+            Some(net) => self.multiplier_lambda(&net.valid(), obs).detach(),
+            None => self
+                .handler
+                .stacked_scalar_lambda(handlers, b, &device)
+                .expect("a handler without a multiplier network has a scalar λ"),
+        }
+    }
+
+    /// Step 5 of the update, after the count of policy updates moved on: the Adam steps of the
+    /// multiplier network that [`MultiplierSchedule`] asks for at this update, on the handler's
+    /// loss per seed (FAC's ascent, ALaM's regression to the dual target) built from the λ the
+    /// penalty used and h `[N, b, 1]` (plain, detached); then ALaM's anchor refresh when a dual
+    /// period ends. Returns the last loss per seed `[N, 1, 1]` (0 when no step was due).
+    fn multiplier_step(
+        &mut self,
+        obs: Tensor<3>,
+        lambda: Tensor<3>,
+        h: Tensor<3>,
+        handlers: &[HandlerState],
+    ) -> Tensor<3> {
+        let cfg = &self.cfg;
+        let mut multiplier_loss = Tensor::zeros([self.n, 1, 1], &lambda.device());
+        let schedule = MultiplierSchedule::of(cfg);
+        let due = schedule.steps_at(self.learner.updates);
+        if self.learner.multiplier.is_some() && due > 0 {
+            let loss_of = self
+                .handler
+                .stacked_multiplier_loss(lambda.autodiff(), h.autodiff(), handlers)
+                .expect("a handler with a multiplier network has its loss");
+            for _ in 0..due {
+                let Some(net) = self.learner.multiplier.take() else { break };
+                let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
+                let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
+                self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
+                    Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
+                    None => net,
+                });
+                multiplier_loss = loss.detach().inner();
+            }
+        }
+        if self.learner.multiplier_anchor.is_some() && schedule.refresh_at(self.learner.updates) {
+            self.learner.multiplier_anchor = self.learner.multiplier.clone();
+        }
+        multiplier_loss
+    }
+
+    /// The multiplier alone, one policy update's worth, on fixed batch states `obs`
+    /// `[N, b, obs]` (autodiff device) and a fixed h `[N, b, 1]`: what [`Self::update`] does to
+    /// λ, without the rest of SAC (the method's tests, docs/method.md §3c). Returns the λ the
+    /// penalty used and the multiplier's loss per seed `[N, 1, 1]` (0 when no step was due),
+    /// both on the plain device.
+    pub fn multiplier_only(
+        &mut self,
+        obs: Tensor<3>,
+        h: Tensor<3>,
+        handlers: &[HandlerState],
+    ) -> (Tensor<3>, Tensor<3>) {
+        let lambda = self.penalty_lambda(obs.clone().inner(), handlers);
+        self.learner.updates += 1;
+        let loss = self.multiplier_step(obs, lambda.clone(), h, handlers);
+        (lambda, loss)
+    }
+
+    /// λ(s) of the seeds' multiplier networks now on states `[N, b, obs]` (plain device, no
+    /// gradient); `None` when the algorithm has none.
+    pub fn multiplier_now(&self, obs: Tensor<3>) -> Option<Tensor<3>> {
+        let net = self.learner.multiplier.as_ref()?;
+        Some(self.multiplier_lambda(&net.valid(), obs.inner()))
+    }
+
     /// One SAC update of every seed with the handler's constraint (`docs/method.md` §3–§4): the
     /// networks are updated now; returns the statistics `[N, 10]` ([`UpdateStats::NAMES`]
     /// order), left on the device. Nothing here reads from the device.
@@ -674,17 +751,7 @@ impl StackedAgents {
         let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
         let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
-        let plain = obs_plain.device();
-        // λ(s): the seeds' multiplier network, or each seed's scalar (the handler's).
-        // The penalty's λ is ALaM's anchor λ_old when it has one (docs/method.md §3b).
-        let penalty_net = self.learner.multiplier_anchor.as_ref().or(self.learner.multiplier.as_ref());
-        let lambda = match penalty_net {
-            Some(net) => self.multiplier_lambda(&net.valid(), obs_plain).detach(),
-            None => self
-                .handler
-                .stacked_scalar_lambda(handlers, b, &plain)
-                .expect("a handler without a multiplier network has a scalar λ"),
-        };
+        let lambda = self.penalty_lambda(obs_plain, handlers);
         let penalty = self.handler.stacked_penalty(h.clone(), lambda.clone(), handlers);
         let per_sample =
             steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
@@ -697,32 +764,10 @@ impl StackedAgents {
         let grads = GradientsParams::from_grads(alpha_loss.clone().sum().backward(), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
 
-        // 5. Multiplier network: the steps MultiplierSchedule asks for on the handler's loss per
-        //    seed (FAC's ascent, ALaM's regression to the dual target), then ALaM's anchor refresh.
+        // 5. Multiplier: FAC's ascent or ALaM's regression to the dual target, as scheduled.
         self.learner.updates += 1;
         let h = h.detach().inner();
-        let mut multiplier_loss = Tensor::zeros([n, 1, 1], &plain);
-        let schedule = MultiplierSchedule::of(&cfg);
-        let due = schedule.steps_at(self.learner.updates);
-        if self.learner.multiplier.is_some() && due > 0 {
-            let loss_of = self
-                .handler
-                .stacked_multiplier_loss(lambda.clone().autodiff(), h.clone().autodiff(), handlers)
-                .expect("a handler with a multiplier network has its loss");
-            for _ in 0..due {
-                let Some(net) = self.learner.multiplier.take() else { break };
-                let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
-                let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
-                self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
-                    Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
-                    None => net,
-                });
-                multiplier_loss = loss.detach().inner();
-            }
-        }
-        if self.learner.multiplier_anchor.is_some() && schedule.refresh_at(self.learner.updates) {
-            self.learner.multiplier_anchor = self.learner.multiplier.clone();
-        }
+        let multiplier_loss = self.multiplier_step(obs.clone(), lambda.clone(), h.clone(), handlers);
 
         // 6. Polyak-averaged targets.
         self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
@@ -801,10 +846,10 @@ mod tests {
         }
     }
 
-    /// N agents updated one by one, and the population made of the same N agents fed the
-    /// same batches, end with the same parameters; each seed has its own scalar multiplier
+    /// N agents trained alone (each a population of one, as a single run trains), and the
+    /// population made of the same N agents fed the same batches, end with the same parameters; each seed has its own scalar multiplier
     /// state (λ for Lag and PID-Lag, ρ for ALaM) and ALaM's multiplier trains twice per update.
-    fn stacked_equals_separate_agents(algo: Algo, twin_cost: bool) {
+    fn population_equals_seeds_alone(algo: Algo, twin_cost: bool) {
         let (n, obs_dim, act_dim, rows, updates) = (3, 5, 2, 24, 6);
         let device = Device::flex();
         let cfg = |seed| TrainConfig {
@@ -828,13 +873,17 @@ mod tests {
         }
         let initial: Vec<Vec<f32>> = agents.iter().map(|a| params(&a.nets())).collect();
         let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
+        let mut alone: Vec<StackedAgents> = agents.iter().map(|a| StackedAgents::from_agents(&[a]).unwrap()).collect();
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
         let mut rng = Rng64::seed_from_u64(7);
         for _ in 0..updates {
             let batches: Vec<Batch> = (0..n).map(|_| random_batch(&mut rng, rows, obs_dim, act_dim)).collect();
             let mut separate = Vec::new();
-            for (a, b) in agents.iter_mut().zip(&batches) {
-                separate.push(a.update_sync(b).unwrap());
+            for (i, learner) in alone.iter_mut().enumerate() {
+                learner.update(&batches[i..=i], &states[i..=i]);
+                let synced: Vec<SeedSync> = pollster::block_on(learner.sync()).unwrap();
+                let [SeedSync::Done(stats)] = synced.as_slice() else { panic!("seed {i} alone: {synced:?}") };
+                separate.push(stats[0]);
             }
             pop.update(&batches, &states);
             let batched = pollster::block_on(pop.sync()).unwrap();
@@ -846,7 +895,8 @@ mod tests {
                 }
             }
         }
-        for (i, agent) in agents.iter().enumerate() {
+        for (i, agent) in agents.iter_mut().enumerate() {
+            alone[i].write_seed(0, agent);
             let mut copy = Agent::new(&cfg(i as u64), obs_dim, act_dim, &device);
             pop.write_seed(i, &mut copy);
             assert_eq!(copy.updates(), agent.updates());
@@ -855,23 +905,26 @@ mod tests {
             let moved = want.iter().zip(&initial[i]).map(|(w, x)| (w - x).abs()).fold(0.0f32, f32::max);
             let diff = want.iter().zip(&got).map(|(w, g)| (w - g).abs()).fold(0.0f32, f32::max);
             assert!(moved > 1e-3, "{algo}: the updates moved nothing ({moved})");
-            assert!(diff < 1e-5, "{algo} seed {i}: stacked and agent differ by {diff} (updates moved {moved})");
+            assert!(
+                diff < 1e-5,
+                "{algo} seed {i}: in the population and alone differ by {diff} (updates moved {moved})"
+            );
         }
     }
 
     #[test]
-    fn stacked_equals_separate_agents_alam() {
-        stacked_equals_separate_agents(Algo::Alam, false);
+    fn a_population_equals_its_seeds_alone_alam() {
+        population_equals_seeds_alone(Algo::Alam, false);
     }
     #[test]
-    fn stacked_equals_separate_agents_lag() {
-        stacked_equals_separate_agents(Algo::Lag, false);
+    fn a_population_equals_its_seeds_alone_lag() {
+        population_equals_seeds_alone(Algo::Lag, false);
     }
     #[test]
-    fn stacked_equals_separate_agents_pid_lag_fac_sac() {
-        stacked_equals_separate_agents(Algo::PidLag, false);
-        stacked_equals_separate_agents(Algo::Fac, true);
-        stacked_equals_separate_agents(Algo::Sac, false);
+    fn a_population_equals_its_seeds_alone_pid_lag_fac_sac() {
+        population_equals_seeds_alone(Algo::PidLag, false);
+        population_equals_seeds_alone(Algo::Fac, true);
+        population_equals_seeds_alone(Algo::Sac, false);
     }
 
     /// A seed whose update goes non-finite is reported at the sync and keeps its last good
@@ -896,7 +949,10 @@ mod tests {
         let SeedSync::Diverged { error: AlamError::Diverged { update: 1, .. }, last_good, updates: 0 } = &out[1] else {
             panic!("{:?}", out[1])
         };
-        agents[0].update_sync(&good).unwrap();
+        let mut alone = StackedAgents::from_agents(&[&agents[0]]).unwrap();
+        alone.update(std::slice::from_ref(&good), &states[..1]);
+        pollster::block_on(alone.sync()).unwrap();
+        alone.write_seed(0, &mut agents[0]);
         let mut copy = Agent::new(&cfg(0), obs_dim, act_dim, &device);
         pop.write_seed(0, &mut copy);
         let diff = params(&agents[0].nets())

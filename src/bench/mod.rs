@@ -20,7 +20,7 @@ pub struct UpdateBench {
     pub batch: usize,
     pub hidden: usize,
     pub algo: String,
-    /// K: updates per host read ([`crate::agent::Agent::sync`]).
+    /// K: updates per host read ([`StackedAgents::sync`]).
     pub sync_every: u64,
     pub updates: u64,
     pub sac_alam_updates_per_s: f64,
@@ -46,20 +46,22 @@ pub fn update_throughput(
     cfg.validate()?;
     let mut rng = Rng64::seed_from_u64(0);
     let replay = random_replay(obs_dim, act_dim, &mut rng);
-    let mut agent = Agent::new(&cfg, obs_dim, act_dim, device);
-    let mut run = |agent: &mut Agent, n: u64| -> Result<()> {
+    // A single run's learner: a population of one seed.
+    let agent = Agent::new(&cfg, obs_dim, act_dim, device);
+    let mut learner = StackedAgents::from_agents(&[&agent])?;
+    let states = [agent.handler().state()];
+    let mut run = |learner: &mut StackedAgents, n: u64| -> Result<()> {
         for _ in 0..n {
-            agent.update(&replay.sample(batch, &mut rng));
-            if agent.sync_due() {
-                pollster::block_on(agent.sync())?;
+            learner.update(&[replay.sample(batch, &mut rng)], &states);
+            if learner.unread_updates() as u64 >= sync_every {
+                judged(pollster::block_on(learner.sync())?)?;
             }
         }
-        pollster::block_on(agent.sync())?;
-        Ok(())
+        judged(pollster::block_on(learner.sync())?)
     };
-    run(&mut agent, (updates / 10).max(sync_every).max(5))?;
+    run(&mut learner, (updates / 10).max(sync_every).max(5))?;
     let t0 = Instant::now();
-    run(&mut agent, updates)?;
+    run(&mut learner, updates)?;
     let secs = t0.elapsed().as_secs_f64();
     Ok(UpdateBench {
         obs_dim,
@@ -71,6 +73,16 @@ pub fn update_throughput(
         updates,
         sac_alam_updates_per_s: updates as f64 / secs,
     })
+}
+
+/// The first divergence a sync reports, as an error.
+fn judged(seeds: Vec<SeedSync>) -> Result<()> {
+    for seed in seeds {
+        if let SeedSync::Diverged { error, .. } = seed {
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 /// A full replay buffer of random transitions (10% with cost), to sample update batches from.
@@ -96,9 +108,9 @@ pub struct PopulationBench {
     pub batched_over_separate: f64,
 }
 
-/// N seeds' SAC-ALaM updates: N separate agents updated in turn (what `sweep --population off`
-/// does), against one batched update of the same N agents as a population ([`StackedAgents`],
-/// what `sweep` does). Each seed samples its own batch, both ways.
+/// N seeds' SAC-ALaM updates: N separate learners (populations of one) updated in turn (what
+/// `sweep --population off` does), against one batched update of the same N agents as a
+/// population ([`StackedAgents`], what `sweep` does). Each seed samples its own batch, both ways.
 pub fn population_throughput(
     n: usize,
     obs_dim: usize,
@@ -112,36 +124,36 @@ pub fn population_throughput(
     let replay = random_replay(obs_dim, act_dim, &mut rng);
     let warmup = (updates / 10).max(3);
 
-    let mut agents: Vec<Agent> = (0..n as u64)
+    let agents: Vec<Agent> = (0..n as u64)
         .map(|seed| {
             let cfg = TrainConfig { seed, hidden, batch_size: batch, ..TrainConfig::default() };
             Agent::new(&cfg, obs_dim, act_dim, device)
         })
         .collect();
-    let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>())?;
+    let states = vec![agents[0].handler().state(); n];
+    // Separate: each seed a learner of its own (a population of one), updated in turn.
+    let mut separate: Vec<StackedAgents> =
+        agents.iter().map(|a| StackedAgents::from_agents(&[a])).collect::<Result<_>>()?;
     let mut time_separate = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
-        for agent in agents.iter_mut() {
-            agent.update_sync(&replay.sample(batch, &mut rng))?;
+        for learner in separate.iter_mut() {
+            learner.update(&[replay.sample(batch, &mut rng)], &states[..1]);
+            judged(pollster::block_on(learner.sync())?)?;
         }
         if i >= warmup {
             time_separate += t0.elapsed().as_secs_f64();
         }
     }
 
-    let states = vec![agents[0].handler().state(); n];
+    let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>())?;
     let mut time_batched = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
         let batches: Vec<_> = (0..n).map(|_| replay.sample(batch, &mut rng)).collect();
-        // Judged every update, as each separate agent's `update_sync` is.
+        // Judged every update, as each separate learner is.
         pop.update(&batches, &states);
-        for seed in pollster::block_on(pop.sync())? {
-            if let SeedSync::Diverged { error, .. } = seed {
-                return Err(error);
-            }
-        }
+        judged(pollster::block_on(pop.sync())?)?;
         if i >= warmup {
             time_batched += t0.elapsed().as_secs_f64();
         }

@@ -93,22 +93,6 @@ impl ConstraintHandler for AlamHandler {
         Algo::Alam
     }
 
-    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        let lambda = self.multiplier.lambda_for_penalty(obs);
-        Some((psi(h, lambda.clone(), self.rho), lambda))
-    }
-
-    fn update_multiplier(
-        &mut self,
-        obs: &Tensor<2>,
-        h: Tensor<2>,
-        lambda: Tensor<2>,
-        policy_update: u64,
-    ) -> Option<Tensor<1>> {
-        let target = dual_target(lambda, h, self.rho, self.multiplier.lambda_max);
-        self.multiplier.train_if_due(obs, policy_update, |lambda| regression_loss(lambda, target.clone()))
-    }
-
     fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
         let rhos: Vec<f64> = states.iter().map(|s| s.rho).collect();
         Some(per_seed_rho(&rhos, h, lambda, psi))

@@ -34,22 +34,6 @@ impl ConstraintHandler for FacHandler {
         Algo::Fac
     }
 
-    /// λ(s)·h: the plain Lagrangian term, λ without gradient.
-    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        let lambda = self.multiplier.lambda_for_penalty(obs);
-        Some((lambda.clone() * h, lambda))
-    }
-
-    fn update_multiplier(
-        &mut self,
-        obs: &Tensor<2>,
-        h: Tensor<2>,
-        _lambda: Tensor<2>,
-        policy_update: u64,
-    ) -> Option<Tensor<1>> {
-        self.multiplier.train_if_due(obs, policy_update, |lambda| ascent_loss(lambda, h.clone()))
-    }
-
     fn stacked_multiplier_loss(
         &self,
         _lambda_used: Tensor<3>,

@@ -29,9 +29,6 @@ impl ConstraintHandler for LagHandler {
     fn algo(&self) -> Algo {
         Algo::Lag
     }
-    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        Some((h.mul_scalar(self.lambda), self.lambda(obs.clone())))
-    }
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
         Some(super::stacked_constants(&states.iter().map(|s| s.lambda).collect::<Vec<_>>(), batch, device))
     }

@@ -15,8 +15,6 @@ pub use pid_lag::PidLagHandler;
 pub use sac::NoConstraint;
 
 use crate::Rng64;
-use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -48,26 +46,6 @@ pub struct HandlerState {
 /// What one algorithm adds to SAC.
 pub trait ConstraintHandler: Send {
     fn algo(&self) -> Algo;
-
-    /// The term added per sample to the actor loss, given h = Q_c(s, a) − d (with gradient into
-    /// the action) for the batch states `obs`, and λ used for it `[batch, 1]` (no gradient).
-    /// `None` for plain SAC. A multiplier network keeps its forward pass on `obs` for this
-    /// update's [`ConstraintHandler::update_multiplier`] (the network does not change in
-    /// between), so an update runs λ_ξ(s) once, not twice.
-    fn policy_penalty(&mut self, h: Tensor<2>, obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)>;
-
-    /// Called after every policy update with the batch states, h and the λ the penalty used
-    /// (both detached); returns the multiplier loss when it trained the multiplier on this call.
-    fn update_multiplier(
-        &mut self,
-        obs: &Tensor<2>,
-        h: Tensor<2>,
-        lambda: Tensor<2>,
-        policy_update: u64,
-    ) -> Option<Tensor<1>> {
-        let _ = (obs, h, lambda, policy_update);
-        None
-    }
 
     /// N stacked seeds of this algorithm (a population, `stacked.rs`): λ(s) `[N, b, 1]`
     /// when the multiplier is a scalar — each seed's own, from its `states` (0 for plain SAC);
@@ -167,9 +145,10 @@ fn constant_lambda(lambda: f64, obs: &Tensor<2>) -> Tensor<2> {
     Tensor::<2>::ones([n, 1], &obs.device()).mul_scalar(lambda)
 }
 
-/// The multiplier network with its optimiser and schedule: shared by FAC and ALaM, which
-/// differ in the loss they minimise (ascent vs regression) and in the schedule
-/// ([`MultiplierSchedule`]).
+/// One agent's multiplier network with its anchor and optimiser state: shared by FAC and ALaM,
+/// which differ in the loss they minimise (ascent vs regression) and in the schedule
+/// ([`MultiplierSchedule`]). The population's stacked learner trains it (`stacked.rs`); this
+/// is what a seed's agent holds to act, probe and save.
 #[derive(Clone)]
 pub struct MultiplierTrainer {
     pub net: MultiplierNet,
@@ -177,10 +156,8 @@ pub struct MultiplierTrainer {
     /// ([`MultiplierSchedule::Anchored`]); `None` under [`MultiplierSchedule::Periodic`].
     pub(crate) anchor: Option<MultiplierNet>,
     pub(crate) optim: Adam<MultiplierNet>,
-    lr: f64,
     pub lambda_max: f64,
     pub cost_threshold: f64,
-    schedule: MultiplierSchedule,
 }
 
 /// When the multiplier network trains (m = `multiplier_every`, k = `multiplier_steps`).
@@ -238,24 +215,14 @@ impl MultiplierTrainer {
             optim: Adam::new(&net),
             anchor: schedule.anchored().then(|| net.clone()),
             net,
-            lr: cfg.multiplier_lr,
             lambda_max: cfg.lambda_max,
             cost_threshold: cfg.cost_threshold,
-            schedule,
         }
     }
 
     /// λ(s) of the network being trained, without gradient (the heat map, the probe).
     pub fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {
         self.net.forward(obs, self.lambda_max).detach()
-    }
-
-    /// The multiplier the policy's penalty uses on the update's batch states `[batch, 1]`, a
-    /// constant on `obs`'s device: the anchor λ_old when anchored, else the current network.
-    /// Run on the plain device, so no graph is kept for a pass that is never differentiated.
-    pub fn lambda_for_penalty(&self, obs: &Tensor<2>) -> Tensor<2> {
-        let net = self.anchor.as_ref().unwrap_or(&self.net);
-        net.valid().forward(obs.clone().inner(), self.lambda_max).autodiff()
     }
 
     /// Replaces the network (a loaded run); the anchor becomes a copy of it, until
@@ -272,28 +239,6 @@ impl MultiplierTrainer {
             self.anchor = Some(anchor);
         }
     }
-
-    /// The Adam steps the schedule asks for at policy update `policy_update` on `loss(λ_ξ(s))`
-    /// `[1, 1]` for the batch states `obs`, then the anchor's refresh when a dual period ends;
-    /// returns the last loss, or `None` when no step was due.
-    pub fn train_if_due(
-        &mut self,
-        obs: &Tensor<2>,
-        policy_update: u64,
-        loss: impl Fn(Tensor<2>) -> Tensor<2>,
-    ) -> Option<Tensor<1>> {
-        let mut last = None;
-        for _ in 0..self.schedule.steps_at(policy_update) {
-            let l = loss(self.net.forward(obs.clone(), self.lambda_max));
-            let grads = GradientsParams::from_grads(l.backward(), &self.net);
-            self.net = self.optim.step(self.lr, self.net.clone(), grads);
-            last = Some(l.detach().reshape([1]));
-        }
-        if self.schedule.refresh_at(policy_update) {
-            self.anchor = Some(self.net.clone());
-        }
-        last
-    }
 }
 
 #[cfg(test)]
@@ -303,6 +248,8 @@ mod tests {
     //! come back down.
     use super::*;
     use crate::agent::readback::read_floats;
+    use crate::agent::stacked::StackedAgents;
+    use crate::agent::Agent;
     use crate::env::EnvKind;
     use rand::{Rng, SeedableRng};
 
@@ -338,18 +285,37 @@ mod tests {
         TrainConfig { rho, hidden: 64, ..TrainConfig::preset(EnvKind::PointGoal, algo) }
     }
 
-    /// λ on `obs` before, the penalty's λ at the period's first update, and λ after `updates`
-    /// policy updates of `cfg`'s handler, every one on the same states and h.
-    fn run(cfg: &TrainConfig, obs: &Tensor<2>, h: &Tensor<2>, updates: u64) -> [Vec<f32>; 3] {
-        let mut handler = make_handler(cfg, OBS_DIM, &mut Rng64::seed_from_u64(3), &device());
-        let before = read_floats(handler.lambda(obs.clone())).unwrap();
+    /// An agent of `cfg` whose multiplier network is drawn from one fixed RNG (the same for
+    /// every algorithm and ρ), `raise` added to its output layer's bias, as a population of
+    /// one: the learner every run trains through.
+    fn learner(cfg: &TrainConfig, raise: f32) -> (StackedAgents, Vec<HandlerState>) {
+        let mut agent = Agent::new(cfg, OBS_DIM, 2, &Device::flex());
+        let mut net = MultiplierNet::new(&mut Rng64::seed_from_u64(3), OBS_DIM, cfg.hidden, &device());
+        let bias = net.net.l3.bias.take().unwrap();
+        net.net.l3.bias = Some(burn::module::Param::from_tensor(bias.val().inner().add_scalar(raise).autodiff()));
+        agent.handler_mut().set_multiplier_net(net);
+        let states = vec![agent.handler().state()];
+        (StackedAgents::from_agents(&[&agent]).unwrap(), states)
+    }
+
+    /// λ on `obs` before, the penalty's λ at the first update, and λ after `updates` policy
+    /// updates of `cfg`'s multiplier on the same states and h (the multiplier's part of the
+    /// update only, [`StackedAgents::multiplier_only`]), with `raise` added to λ's raw output.
+    fn run_raised(cfg: &TrainConfig, obs: &Tensor<2>, h: &Tensor<2>, updates: u64, raise: f32) -> [Vec<f32>; 3] {
+        let (mut learner, states) = learner(cfg, raise);
+        let (obs, h) = (obs.clone().unsqueeze::<3>(), h.clone().inner().unsqueeze::<3>());
+        let lambda = |l: &StackedAgents| read_floats(l.multiplier_now(obs.clone()).unwrap()).unwrap();
+        let before = lambda(&learner);
         let mut used = None;
-        for u in 1..=updates {
-            let (_, lambda) = handler.policy_penalty(h.clone(), obs).unwrap();
-            used.get_or_insert_with(|| read_floats(lambda.clone()).unwrap());
-            handler.update_multiplier(obs, h.clone(), lambda, u);
+        for _ in 0..updates {
+            let (l, _) = learner.multiplier_only(obs.clone(), h.clone(), &states);
+            used.get_or_insert_with(|| read_floats(l).unwrap());
         }
-        [before, used.unwrap(), read_floats(handler.lambda(obs.clone())).unwrap()]
+        [before, used.unwrap(), lambda(&learner)]
+    }
+
+    fn run(cfg: &TrainConfig, obs: &Tensor<2>, h: &Tensor<2>, updates: u64) -> [Vec<f32>; 3] {
+        run_raised(cfg, obs, h, updates, 0.0)
     }
 
     fn rms(v: impl Iterator<Item = f32>) -> f32 {
@@ -466,19 +432,9 @@ mod tests {
     fn a_state_above_the_cap_comes_back_down() {
         for algo in [Algo::Fac, Algo::Alam] {
             let c = TrainConfig { multiplier_every: 1, ..cfg(algo, 1.0) };
-            let mut handler = make_handler(&c, OBS_DIM, &mut Rng64::seed_from_u64(3), &device());
-            let mut net = handler.multiplier_net().unwrap().clone();
-            let bias = net.net.l3.bias.take().unwrap();
-            net.net.l3.bias = Some(burn::module::Param::from_tensor(bias.val().inner().add_scalar(8.0).autodiff()));
-            handler.set_multiplier_net(net);
             let (obs, h) = fixture(-1.0, -0.5);
-            let before = read_floats(handler.lambda(obs.clone())).unwrap();
+            let [before, _, after] = run_raised(&c, &obs, &h, 20, 8.0);
             assert!(before.iter().all(|&l| l > 0.95 * c.lambda_max as f32), "not above the cap: {:?}", &before[..4]);
-            for u in 1..=20 {
-                let (_, lambda) = handler.policy_penalty(h.clone(), &obs).unwrap();
-                handler.update_multiplier(&obs, h.clone(), lambda, u);
-            }
-            let after = read_floats(handler.lambda(obs.clone())).unwrap();
             let fell = before.iter().zip(&after).filter(|(b, a)| a < b).count();
             assert_eq!(fell, STATES, "{algo}: λ fell in {fell} of {STATES} capped slack states");
         }

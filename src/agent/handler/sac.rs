@@ -13,9 +13,6 @@ impl ConstraintHandler for NoConstraint {
     fn algo(&self) -> Algo {
         Algo::Sac
     }
-    fn policy_penalty(&mut self, _h: Tensor<2>, _obs: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
-        None
-    }
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
         Some(Tensor::zeros([states.len(), batch, 1], device))
     }

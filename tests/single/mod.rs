@@ -1,0 +1,57 @@
+//! A single run in the tests: a population of one seed ([`PopulationTrainer`]), the loop every
+//! run trains through, with the accessors of its one [`Trainer`].
+
+#![allow(dead_code)]
+
+use alam::config::TrainConfig;
+use alam::metrics::Record;
+use alam::population::PopulationTrainer;
+use alam::trainer::Trainer;
+use alam::Result;
+use burn::tensor::Device;
+
+pub struct Single(pub PopulationTrainer);
+
+impl Single {
+    pub fn new(cfg: TrainConfig, device: &Device) -> Result<Self> {
+        PopulationTrainer::new(&[cfg], device).map(Single)
+    }
+
+    /// Goes on from a trainer (a loaded run).
+    pub fn from(trainer: Trainer) -> Result<Self> {
+        PopulationTrainer::from_trainers(vec![trainer]).map(Single)
+    }
+
+    /// One environment step and the updates it makes due: the seed's records.
+    pub fn step(&mut self) -> Result<Vec<Record>> {
+        Ok(self.0.step()?.remove(0))
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+
+    /// The seed's trainer with its networks written into its agent (to read, evaluate or save).
+    pub fn trainer(&mut self) -> &Trainer {
+        self.0.sync_agents();
+        &self.0.trainers()[0]
+    }
+
+    /// The seed's trainer as it is (counters, config), its agent not written.
+    pub fn counters(&self) -> &Trainer {
+        &self.0.trainers()[0]
+    }
+
+    /// Steps to the end; the records.
+    pub fn run_to_end(&mut self) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        while !self.is_done() {
+            out.extend(self.step()?);
+        }
+        Ok(out)
+    }
+
+    pub fn into_trainer(self) -> Trainer {
+        self.0.into_trainers().remove(0)
+    }
+}
