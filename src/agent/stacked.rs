@@ -96,8 +96,23 @@ impl StackedMlp {
         Mlp { l1: linear(0), l2: linear(1), l3: linear(2) }
     }
 
-    pub fn forward(&self, mut x: Tensor<3>) -> Tensor<3> {
+    /// Every stack's MLP on its own rows: `[stacks, batch, in]` → `[stacks, batch, out]`. One
+    /// stack (a population of one) runs as plain matrix products, as one agent's network.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [stacks, batch, _] = x.dims();
         let last = self.weights.len() - 1;
+        if stacks == 1 {
+            let mut x: Tensor<2> = x.reshape([batch as i32, -1]);
+            for (k, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+                let [_, d_in, d_out] = w.dims();
+                x = x.matmul(w.val().reshape([d_in, d_out])) + b.val().reshape([1, d_out]);
+                if k < last {
+                    x = relu(x);
+                }
+            }
+            return x.unsqueeze();
+        }
+        let mut x = x;
         for (k, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             x = x.matmul(w.val()) + b.val();
             if k < last {
@@ -160,7 +175,15 @@ impl StackedCritics {
         let [n, b, _] = obs.dims();
         let [stacks, _, hidden] = self.w2.dims();
         let heads = stacks / n;
-        let x = relu(Tensor::cat(vec![obs, act], 2).matmul(self.w1.val()) + self.b1.val());
+        let x = Tensor::cat(vec![obs, act], 2);
+        let x = if n == 1 {
+            // One seed: its first layer as one agent's, a plain matrix product.
+            let [_, d_in, width] = self.w1.dims();
+            let x: Tensor<2> = x.reshape([b, d_in]).matmul(self.w1.val().reshape([d_in, width]));
+            relu(x + self.b1.val().reshape([1, width])).unsqueeze()
+        } else {
+            relu(x.matmul(self.w1.val()) + self.b1.val())
+        };
         let x = x.reshape([n, b, heads, hidden]).swap_dims(1, 2).reshape([n * heads, b, hidden]);
         let x = relu(x.matmul(self.w2.val()) + self.b2.val());
         (x.matmul(self.w3.val()) + self.b3.val()).reshape([n, heads, b, 1])

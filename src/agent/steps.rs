@@ -9,10 +9,11 @@
 use burn::tensor::Tensor;
 
 /// The mean over the batch axis (D − 2) of values `[.., batch, 1]`, one per agent: `[1, 1]`
-/// for one agent, `[N, 1, 1]` for N stacked seeds. One agent's is the whole tensor's mean: the
-/// same number, and the axis mean cost ~3% of an update on burn's CPU device (BENCHMARKS.md).
+/// for one agent, `[N, 1, 1]` for N stacked seeds. One agent's (a population of one included)
+/// is the whole tensor's mean: the same number, and the axis mean cost ~3% of an update on
+/// burn's CPU device (BENCHMARKS.md).
 pub fn batch_mean<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    if D == 2 {
+    if D == 2 || x.dims()[0] == 1 {
         x.mean().reshape([1; D])
     } else {
         x.mean_dim(D - 2)
