@@ -327,7 +327,7 @@ impl WebTrainer {
             episodes: per_seed.iter().map(|c| c.episodes).sum(),
             violations: per_seed.iter().map(|c| c.violations).sum(),
             violations_at_least: self.seeds.iter().any(|p| !p.prior.complete),
-            updates: self.first().agent().updates(),
+            updates: self.population.updates(),
             total_steps: self.first().config().total_steps,
             done: self.population.is_done(),
             diverged,
