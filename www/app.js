@@ -110,6 +110,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     /** Ends this view's run for good (a widget removed from its page): training stops and the
      *  trainer's worker ends, one still being made too. */
     dispose: () => dispose(),
+    /** Seeds the run trains as one population (`WebTrainer.seeds`; null with no trainer). */
+    seeds: () => state.trainer?.seeds() ?? null,
+    /** The seed the scene and the heat map show (0-based; null with no trainer). */
+    shownSeed: () => (state.trainer ? state.trainer.shownSeed() : null),
     /** Bytes of the wasm memory of the trainer's worker (null with no trainer). */
     wasmMemoryBytes: async () => (state.trainer ? state.trainer.memoryBytes() : null),
   };
@@ -185,6 +189,22 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     view.lastHeatmap = display.heatmap;
     view.heatmapVersion += 1;
   }
+
+  /** "Seed shown": the population's seed `i` is drawn in the scene and the heat map (its next
+   *  episode steps, its λ(s)); training goes on for every seed. */
+  async function showSeed(i) {
+    const t = state.trainer;
+    if (!t) return;
+    try {
+      display.setScene(await exclusive(() => guarded(t.showSeed(i))));
+    } catch (e) {
+      if (!(await handledElsewhere(e, t))) fail("could not show that seed", e);
+      return;
+    }
+    if (t === state.trainer) await exclusive(() => refreshHeatmap(t));
+  }
+  const seedShown = root.getElementById("seed-shown");
+  seedShown.addEventListener("change", () => showSeed(Number(seedShown.value)));
 
   // ---- the core's reports ------------------------------------------------------------------
 
@@ -463,6 +483,9 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         state.label = t.backend();
         state.onGpu = onWebGpu(state.label);
         state.config = t.config();
+        // A population's charts draw bands; its counters say what they count (before the
+        // records of a loaded run's history come).
+        display.setSeeds(t.seeds(), state.config.seed);
         showHeading();
         display.showBackend(state.label, state.choice.note);
         display.showCounters(null, state.config);
