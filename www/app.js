@@ -486,6 +486,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         // A population's charts draw bands; its counters say what they count (before the
         // records of a loaded run's history come).
         display.setSeeds(t.seeds(), state.config.seed);
+        display.showShownSeed(t.shownSeed());
         showHeading();
         display.showBackend(state.label, state.choice.note);
         display.showCounters(null, state.config);
@@ -618,6 +619,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     state.failedWhilePlaying = false;
     const wasWatching = state.watching;
     const speed = state.page.speed;
+    const shown = state.trainer?.shownSeed() ?? 0; // a population's seed on screen stays
     dropTrainer();
     state.label = null;
     const why = `the WebGPU device was lost (${info.message})`;
@@ -632,6 +634,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         const run = tab ? { id: tab.id } : null; // the same run goes on
         ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching, run });
         if (ok && wasWatching) enterWatching(display.status().text, speed);
+        if (ok && shown > 0) {
+          await showSeed(shown);
+          display.showShownSeed(shown);
+        }
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
       }

@@ -357,6 +357,10 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
         : [],
     /** The device the race trains on ("WebGPU", "CPU"). */
     device: () => race?.device ?? null,
+    /** What each chart draws (uPlot's data), `{return: [[steps…], [series…]…], …}`: with N > 1
+     *  seeds, per algorithm k its mean, band top and bottom (series 1 + 3k … 3 + 3k), then each
+     *  seed's line. */
+    plotted: () => (race ? Object.fromEntries(Object.entries(race.charts).map(([k, c]) => [k, c.plot.data.map((col) => Array.from(col))])) : null),
     /** Rows per chart. */
     points: () => (race ? Object.fromEntries(Object.entries(race.charts).map(([k, c]) => [k, c.table.length])) : null),
     start,

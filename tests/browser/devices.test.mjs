@@ -76,6 +76,13 @@ test("[webgpu] auto measures both devices once, says both figures, keeps the fas
     await page.press("#hidden", "Enter");
     await page.waitForFunction(() => window.alamPage.config()?.hidden === 12, null, { timeout: 120_000 });
     assert.equal(await page.evaluate(() => window.alamPage.measurements), 1, "a new width is measured");
+    // So is a population (a GPU pays where one launch serves many agents): its figures count
+    // every seed's updates.
+    await page.fill("#seeds", "2");
+    await page.press("#seeds", "Enter");
+    await page.waitForFunction(() => window.alamPage.config()?.seeds === 2, null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 2, "a population is measured for its seeds");
+    assert.match(await page.textContent("#backend"), /WebGPU [\d.]+ agent-updates\/s vs CPU [\d.]+ \(2 seeds\): using (WebGPU|CPU)/);
 
     // ?backend= still forces one, without measuring.
     await page.goto(`${server.base}?backend=webgpu&${TINY}&hidden=10`);
