@@ -593,8 +593,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     if (state.trainer !== t) return false;
     let report;
     try {
-      // The curves so far, from the file, and the counters (a run of no step).
-      (await exclusive(() => guarded(t.history()))).forEach((r) => display.take(r));
+      // The curves so far, from the file, and the counters (a run of no step). A population's
+      // history comes seed by seed: taken in step order (seeds in order at one step).
+      const history = await exclusive(() => guarded(t.history()));
+      history.sort((a, b) => a.step - b.step).forEach((r) => display.take(r));
       display.requestDraw();
       report = await exclusive(() => guarded(t.run(0, 0)));
     } catch (e) {
