@@ -159,7 +159,7 @@ export class Chart {
   populationSeries() {
     const n = this.seeds;
     const edges = this.spec.series.flatMap((s, k) => [
-      line({ ...s, label: `${s.label} (mean of ${n} seeds)` }, k),
+      line({ ...s, label: `${s.label}, mean of ${n} seeds` }, k),
       line({ ...s, label: `${s.label}: max over seeds`, points: { show: false }, dash: undefined, width: 0, inLegend: false }, k),
       line({ ...s, label: `${s.label}: min over seeds`, points: { show: false }, dash: undefined, width: 0, inLegend: false }, k),
     ]);

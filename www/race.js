@@ -17,7 +17,10 @@ const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
 /** Seeds per algorithm: each algorithm's seeds train as one population in its worker. */
 const MAX_SEEDS = 8;
-export const DEFAULT_RACE_SEEDS = 3;
+/** One seed by default: on this 2-core machine's CPU (2×64, batch 64, point-goal, two
+ *  algorithms, loaded machine) 3 seeds train at 8–10 steps/s per seed against 15–25 for one,
+ *  so a first race would move at half the pace; bands are one field (or `race-seeds=3`) away. */
+export const DEFAULT_RACE_SEEDS = 1;
 /** Episodes in each curve's moving mean: single episodes are too noisy to compare by eye. */
 const SMOOTH = 5;
 /** Each agent's latest slices kept (when each ran: `agents()`, to see them overlap). */
@@ -91,6 +94,7 @@ function markup(checked, preset, seeds) {
  * A race in `container` (an element whose root is the page or a widget's shadow root).
  * `baseSettings()` gives the settings the agents share (the algorithm is replaced per agent);
  * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU);
+ * `seeds`: the seeds per algorithm the form starts with (checked at the start);
  * `preset`: a key of PRESETS, the one selected at first (another is refused, and said with
  * `refused`, the messages of options refused before: beside the algorithms). Returns what tests read.
  */

@@ -184,7 +184,7 @@ for (const dev of devices()) {
       await page.waitForFunction(() => document.querySelector("#race-pause").textContent === "Resume race", null, { timeout: 60_000 });
       const agents = await page.evaluate(() => window.alamRace.agents());
       const csv = await downloaded(page, "#race-download-csv");
-      assert.equal(csv.name, "alam-race-double-integrator-fac-alam-s3-n3.csv");
+      assert.equal(csv.name, "alam-race-double-integrator-fac-alam-s3.csv");
       const { columns, rows } = parseCsv(csv.bytes.toString("utf8"));
       assert.deepEqual(columns.slice(0, 3), ["algo", "kind", "step"]);
       assert.deepEqual([...new Set(rows.map((r) => r.algo))].sort(), ["alam", "fac"]);

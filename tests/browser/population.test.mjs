@@ -95,8 +95,8 @@ for (const dev of devices()) {
       const caption = await page.textContent("figure:has(#race-return) figcaption");
       assert.match(caption, /mean of 3 seeds, shaded band min–max over the seeds/);
       const legend = await page.innerText("#race-return .u-legend");
-      assert.match(legend, /fac \(mean of 3 seeds\)/);
-      assert.match(legend, /alam \(mean of 3 seeds\)/);
+      assert.match(legend, /fac, mean of 3 seeds/);
+      assert.match(legend, /alam, mean of 3 seeds/);
       assert.doesNotMatch(legend, /over seeds|seed \d/, "band edges and seed lines stay out of the legend");
       // "Show each seed": the seeds' own lines, said in the caption.
       await page.check("#race-seed-lines");
