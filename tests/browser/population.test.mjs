@@ -195,3 +195,26 @@ for (const dev of devices()) {
     }
   });
 }
+
+test("[cpu] a population's size out of 1–16 is refused beside the Seeds field; the run keeps its seeds", { timeout: 120_000, skip: !devices().some((d) => d.name === "cpu") }, async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${server.base}?backend=cpu&env=double-integrator&seeds=17&hidden=16`);
+    await ready(page);
+    assert.match(await page.textContent("#seeds-error"), /From the URL: .*seeds/);
+    assert.equal(await page.evaluate(() => window.alamPage.seeds()), 1, "the default instead");
+    assert.equal(await page.isHidden("#seeds-row"), true, "one seed: no population row");
+    await page.fill("#seeds", "3");
+    await page.press("#seeds", "Enter");
+    await page.waitForFunction(() => window.alamPage.seeds() === 3, null, { timeout: 60_000 });
+    assert.match(await page.textContent("#seeds-count"), /^3 seeds/);
+    await page.fill("#seeds", "0");
+    await page.press("#seeds", "Enter");
+    await page.waitForFunction(() => document.querySelector("#seeds-error").textContent.includes("seeds"), null, { timeout: 10_000 });
+    assert.equal(await page.getAttribute("#seeds", "aria-invalid"), "true");
+    assert.equal(await page.evaluate(() => window.alamPage.seeds()), 3, "the running population is untouched");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
