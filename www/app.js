@@ -110,6 +110,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     /** Ends this view's run for good (a widget removed from its page): training stops and the
      *  trainer's worker ends, one still being made too. */
     dispose: () => dispose(),
+    /** Seeds the run trains as one population (`WebTrainer.seeds`; null with no trainer). */
+    seeds: () => state.trainer?.seeds() ?? null,
+    /** The seed the scene and the heat map show (0-based; null with no trainer). */
+    shownSeed: () => (state.trainer ? state.trainer.shownSeed() : null),
     /** Bytes of the wasm memory of the trainer's worker (null with no trainer). */
     wasmMemoryBytes: async () => (state.trainer ? state.trainer.memoryBytes() : null),
   };
@@ -185,6 +189,22 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     view.lastHeatmap = display.heatmap;
     view.heatmapVersion += 1;
   }
+
+  /** "Seed shown": the population's seed `i` is drawn in the scene and the heat map (its next
+   *  episode steps, its λ(s)); training goes on for every seed. */
+  async function showSeed(i) {
+    const t = state.trainer;
+    if (!t) return;
+    try {
+      display.setScene(await exclusive(() => guarded(t.showSeed(i))));
+    } catch (e) {
+      if (!(await handledElsewhere(e, t))) fail("could not show that seed", e);
+      return;
+    }
+    if (t === state.trainer) await exclusive(() => refreshHeatmap(t));
+  }
+  const seedShown = root.getElementById("seed-shown");
+  seedShown.addEventListener("change", () => showSeed(Number(seedShown.value)));
 
   // ---- the core's reports ------------------------------------------------------------------
 
@@ -463,6 +483,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         state.label = t.backend();
         state.onGpu = onWebGpu(state.label);
         state.config = t.config();
+        // A population's charts draw bands; its counters say what they count (before the
+        // records of a loaded run's history come).
+        display.setSeeds(t.seeds(), state.config.seed);
+        display.showShownSeed(t.shownSeed());
         showHeading();
         display.showBackend(state.label, state.choice.note);
         display.showCounters(null, state.config);
@@ -569,8 +593,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     if (state.trainer !== t) return false;
     let report;
     try {
-      // The curves so far, from the file, and the counters (a run of no step).
-      (await exclusive(() => guarded(t.history()))).forEach((r) => display.take(r));
+      // The curves so far, from the file, and the counters (a run of no step). A population's
+      // history comes seed by seed: taken in step order (seeds in order at one step).
+      const history = await exclusive(() => guarded(t.history()));
+      history.sort((a, b) => a.step - b.step).forEach((r) => display.take(r));
       display.requestDraw();
       report = await exclusive(() => guarded(t.run(0, 0)));
     } catch (e) {
@@ -595,6 +621,7 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
     state.failedWhilePlaying = false;
     const wasWatching = state.watching;
     const speed = state.page.speed;
+    const shown = state.trainer?.shownSeed() ?? 0; // a population's seed on screen stays
     dropTrainer();
     state.label = null;
     const why = `the WebGPU device was lost (${info.message})`;
@@ -609,6 +636,10 @@ export function createTrainerView(root, core, { settings, page: pageOptions, url
         const run = tab ? { id: tab.id } : null; // the same run goes on
         ok = await adoptRun(t, save.bytes, why, (steps) => `${why}: ${goesOn(steps)}`, "error", { watching: wasWatching, run });
         if (ok && wasWatching) enterWatching(display.status().text, speed);
+        if (ok && shown > 0) {
+          await showSeed(shown);
+          display.showShownSeed(shown);
+        }
       } catch (e) {
         console.warn("the last save could not be read on the CPU:", e);
       }

@@ -3,6 +3,7 @@
 // the step axis and leave the other series empty (null), drawn across the gaps.
 import uPlot from "../uPlot.esm.js";
 import { cssVar } from "./theme.js";
+import { band, table } from "./bands.js";
 
 export const MAX_POINTS = 500;
 const HEIGHT = 180;
@@ -110,12 +111,25 @@ const SPECS = {
   },
 };
 
+/** A colour as "#rrggbb" with an alpha (0–1) appended: "#rrggbbaa". */
+const withAlpha = (hex, alpha) => `${hex}${Math.round(alpha * 255).toString(16).padStart(2, "0")}`;
+
+/**
+ * One uPlot chart of a spec's series. One seed: each series as given, its rows in a `Table`.
+ * A population (`seeds` N > 1): each series is the mean over the seeds with a shaded band
+ * (min–max over the seeds, www/bands.js says why), and each seed's own line, hidden until
+ * `showSeeds(true)`; rows come in per seed (`push(x, values, seed)`) and the table is made from
+ * each seed's newest MAX_POINTS points when drawn.
+ */
 export class Chart {
-  constructor(container, spec) {
+  constructor(container, spec, seeds = 1) {
     this.container = container;
     this.spec = spec;
-    this.table = new Table(spec.series.length);
+    this.seeds = seeds;
     this.dirty = false;
+    if (seeds === 1) this.table = new Table(spec.series.length);
+    else this.perSeed = spec.series.map(() => Array.from({ length: seeds }, () => ({ x: [], y: [] })));
+    const scaleKeys = [...new Set(spec.series.map((s) => s.scale ?? "y"))];
     const opts = {
       width: this.width(),
       height: HEIGHT,
@@ -123,24 +137,38 @@ export class Chart {
       cursor: { drag: { x: false, y: false } },
       // Every value axis ranges over its data (uPlot's default keeps 0 in a positive one and
       // may cut a line at the axis).
-      scales: {
-        x: { time: false },
-        ...Object.fromEntries([...new Set(spec.series.map((s) => s.scale ?? "y"))].map((key) => [key, { range: paddedRange }])),
-      },
+      scales: { x: { time: false }, ...Object.fromEntries(scaleKeys.map((key) => [key, { range: paddedRange }])) },
       axes: [axis(), axis(), ...(spec.axes ?? [])],
-      series: [
-        { label: "step" },
-        ...spec.series.map((s, k) => ({
-          stroke: COLORS[k % COLORS.length],
-          width: 1.5,
-          spanGaps: true,
-          points: { show: false },
-          ...s,
-        })),
-      ],
+      series: [{ label: "step" }, ...(seeds === 1 ? spec.series.map((s, k) => line(s, k)) : this.populationSeries())],
+      bands: seeds === 1 ? [] : spec.series.map((s, k) => ({ series: [2 + 3 * k, 3 + 3 * k], fill: withAlpha(COLORS[k % COLORS.length], 0.2) })),
     };
-    this.plot = new uPlot(opts, this.table.data(), container);
-    new ResizeObserver(() => this.resize()).observe(container);
+    this.plot = new uPlot(opts, this.data(), container);
+    // A population's legend names the means only (the band is said in the figure's caption).
+    // (uPlot's legend leaves the x series out when it is not live: rows are series 1…)
+    const rows = [...this.plot.root.querySelectorAll(".u-legend .u-series")];
+    const first = this.plot.series.length - rows.length;
+    rows.forEach((row, j) => {
+      if (this.plot.series[first + j].inLegend === false) row.style.display = "none";
+    });
+    this.resizes = new ResizeObserver(() => this.resize());
+    this.resizes.observe(container);
+  }
+
+  /** A population's series: per spec series k, its mean, the band's top and bottom (`1 + 3k` …
+   *  `3 + 3k`), then every seed's own line (`1 + 3K + kN + i`, hidden). */
+  populationSeries() {
+    const n = this.seeds;
+    const edges = this.spec.series.flatMap((s, k) => [
+      line({ ...s, label: `${s.label}, mean of ${n} seeds` }, k),
+      line({ ...s, label: `${s.label}: max over seeds`, points: { show: false }, dash: undefined, width: 0, inLegend: false }, k),
+      line({ ...s, label: `${s.label}: min over seeds`, points: { show: false }, dash: undefined, width: 0, inLegend: false }, k),
+    ]);
+    const seedLines = this.spec.series.flatMap((s, k) =>
+      Array.from({ length: n }, (_, i) =>
+        line({ ...s, label: `${s.label}, seed ${i}`, stroke: withAlpha(COLORS[k % COLORS.length], 0.45), width: 1, show: false, inLegend: false, seedLine: true }, k),
+      ),
+    );
+    return [...edges, ...seedLines];
   }
 
   width() {
@@ -154,40 +182,137 @@ export class Chart {
 
   add(record) {
     const row = this.spec.rows[record.kind];
-    if (row) this.push(record.step, row(record));
+    if (row) this.push(record.step, row(record), record.seed_index ?? 0);
   }
 
-  /** One row: `values` per series, null where this row has none. */
-  push(x, values) {
-    this.table.push(x, values);
+  /** One row of seed `seed` (0 for a one-seed chart): `values` per series, null where this row
+   *  has none. */
+  push(x, values, seed = 0) {
+    if (this.table) this.table.push(x, values);
+    else {
+      values.forEach((v, k) => {
+        const curve = this.perSeed[k][seed];
+        if (!curve || finiteOrNull(v) === null) return;
+        // Records arrive in step order; a late one is slotted in where it belongs.
+        let i = curve.x.length;
+        while (i > 0 && curve.x[i - 1] > x) i--;
+        curve.x.splice(i, 0, x);
+        curve.y.splice(i, 0, v);
+        if (curve.x.length > MAX_POINTS) {
+          curve.x.shift();
+          curve.y.shift();
+        }
+      });
+    }
     this.dirty = true;
+    this.drawn = null;
+  }
+
+  /** What uPlot draws: `[x, series…]` (a population's: means and band edges, then each seed's
+   *  line). */
+  data() {
+    if (this.table) return this.table.data();
+    if (this.drawn) return this.drawn;
+    const bands = this.perSeed.map(band);
+    const edges = bands.flatMap((b) => [b.mean, b.hi, b.lo].map((y) => ({ x: b.x, y })));
+    this.drawn = table([...edges, ...this.perSeed.flat()]);
+    return this.drawn;
+  }
+
+  /** Rows drawn (a population's: steps of its table). */
+  get length() {
+    return this.table ? this.table.length : this.data()[0].length;
+  }
+
+  /** A population's seeds' own lines, shown or not. */
+  showSeeds(on) {
+    this.plot.series.forEach((s, i) => {
+      if (s.seedLine && s.show !== on) this.plot.setSeries(i, { show: on });
+    });
   }
 
   flush() {
     if (!this.dirty) return;
     this.dirty = false;
-    this.plot.setData(this.table.data());
+    this.plot.setData(this.data());
   }
 
   clear() {
-    this.table = new Table(this.spec.series.length);
+    if (this.table) this.table = new Table(this.spec.series.length);
+    else this.perSeed = this.perSeed.map((seeds) => seeds.map(() => ({ x: [], y: [] })));
+    this.drawn = null;
     this.dirty = true;
     this.flush();
   }
+
+  /** Ends the chart (its uPlot and canvas go). */
+  destroy() {
+    this.resizes.disconnect();
+    this.plot.destroy();
+  }
 }
 
+/** uPlot's options for spec series `s`, the k-th of its chart (its colour). */
+function line(s, k) {
+  return { stroke: COLORS[k % COLORS.length], width: 1.5, spanGaps: true, points: { show: false }, ...s };
+}
+
+/** What a figure's caption adds for a chart of `seeds` seeds (nothing for one): what its lines
+ *  and band are; `each`: whether each seed's own line shows. */
+export const bandNote = (seeds, each = false) =>
+  seeds === 1 ? "" : `: mean of ${seeds} seeds, shaded band min–max over the seeds${each ? ", thin lines each seed" : ""}`;
+
 /** The four charts, in `#chart-return`, `#chart-cost`, `#chart-lambda`, `#chart-speed` of
- *  `root` (the page's document or a widget's shadow root). */
+ *  `root` (the page's document or a widget's shadow root), for a run of `seeds()` seeds: with
+ *  more than one, each curve is the seeds' mean with a min–max band, said in each figure's
+ *  caption, and `#seed-lines` shows each seed's own curve. */
 export class Charts {
   constructor(root) {
+    this.root = root;
+    this.seeds = 1;
     this.charts = {};
-    for (const [name, spec] of Object.entries(SPECS)) {
-      this.charts[name] = new Chart(root.getElementById(`chart-${name}`), spec);
-    }
+    this.build();
+    const lines = root.getElementById("seed-lines");
+    lines?.addEventListener("change", () => {
+      for (const c of Object.values(this.charts)) c.showSeeds(lines.checked);
+      this.caption();
+    });
     // Axis colours follow the colour scheme; redraw when it flips.
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
       for (const c of Object.values(this.charts)) c.plot.redraw(false, true);
     });
+  }
+
+  build() {
+    for (const [name, spec] of Object.entries(SPECS)) {
+      const container = this.root.getElementById(`chart-${name}`);
+      this.charts[name]?.destroy();
+      container.replaceChildren();
+      this.charts[name] = new Chart(container, spec, this.seeds);
+      if (this.seeds > 1 && this.root.getElementById("seed-lines")?.checked) this.charts[name].showSeeds(true);
+    }
+  }
+
+  /** A run of `n` seeds (a population when n > 1): the charts are made again, empty, when n
+   *  changes. */
+  setSeeds(n) {
+    if (n === this.seeds) return;
+    this.seeds = n;
+    this.build();
+    this.caption();
+  }
+
+  /** Each figure's caption: its own words, and for a population what the lines and band are. */
+  caption() {
+    const showing = this.root.getElementById("seed-lines")?.checked;
+    const row = this.root.getElementById("seed-lines-row");
+    if (row) row.hidden = this.seeds === 1;
+    for (const c of Object.values(this.charts)) {
+      const el = c.container.closest("figure")?.querySelector("figcaption");
+      if (!el) continue;
+      el.dataset.own ??= el.textContent;
+      el.textContent = `${el.dataset.own}${bandNote(this.seeds, showing)}`;
+    }
   }
 
   /** Routes one trainer record to the charts that show its kind. */

@@ -1,11 +1,11 @@
 // The settings form, the buttons and the URL query string. The core validates every value
 // (`checkSettings`); this module only reads, writes and explains them.
 
-import { CONSTRAINT_FIELDS, TEXT_FIELDS } from "./template.js";
+import { CONSTRAINT_FIELDS, SEEDS_FIELD, TEXT_FIELDS } from "./template.js";
 
-/** Config fields with an input on the page (text inputs, the constraint's knobs among them;
- *  env and algo are selects). */
-export const FORM_FIELDS = [...TEXT_FIELDS.map(([id]) => id), ...CONSTRAINT_FIELDS.map((k) => k.id)];
+/** Config fields with an input on the page (text inputs, the population's seeds and the
+ *  constraint's knobs among them; env and algo are selects). */
+export const FORM_FIELDS = [...TEXT_FIELDS.map(([id]) => id), SEEDS_FIELD.id, ...CONSTRAINT_FIELDS.map((k) => k.id)];
 const SELECT_FIELDS = ["env", "algo"];
 
 /** Browser defaults: the point-goal demo with small networks (the browser's CPU path is slower

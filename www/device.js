@@ -1,5 +1,5 @@
-// Which device trains. "auto" measures: on the first run of an env/width/batch in this browser
-// it trains a few seconds on WebGPU and on the CPU (at most DEVICE_MS each, cut short there),
+// Which device trains. "auto" measures: on the first run of an env/width/batch/seeds in this
+// browser it trains a few seconds on WebGPU and on the CPU (at most DEVICE_MS each, cut short there),
 // keeps the faster and remembers the figures (localStorage), so later visits start at once.
 // `?backend=cpu|webgpu` forces one.
 // It also keeps whether a WebGPU device was lost (driver reset, tab in the background too long,
@@ -58,11 +58,17 @@ export const whenGpuLost = () => lostPromise;
 /** Whether `label` (a trainer's `backend()`) is the WebGPU device. */
 export const onWebGpu = (label) => /^webgpu/i.test(String(label));
 
-// ---- auto: measured once per env/width/batch, remembered -------------------------------------
+// ---- auto: measured once per env/width/batch/seeds, remembered ------------------------------
 
-const keyOf = (s) => `${STORE}${s.env}/${s.hidden}/${s.batch_size}`;
+/** Seeds of a population trained as one (1: a single run). */
+const seedsOf = (s) => s.seeds ?? 1;
+/** The measurement's key: env, width, batch and, for a population, its seeds (a GPU pays where
+ *  one launch serves many agents: the faster device depends on them). A single run's key is
+ *  "env/width/batch", as before populations. */
+const keyOf = (s) => `${STORE}${s.env}/${s.hidden}/${s.batch_size}${seedsOf(s) > 1 ? `/${seedsOf(s)}` : ""}`;
 
-/** The remembered measurement for these settings ({ backend, webgpu, cpu, at }), or null. */
+/** The remembered measurement for these settings ({ backend, webgpu, cpu, at }: agent-updates/s,
+ *  updates/s × seeds), or null. */
 export function remembered(settings) {
   try {
     const r = JSON.parse(localStorage.getItem(keyOf(settings)) ?? "null");
@@ -83,11 +89,13 @@ function remember(settings, result) {
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const NAME = { webgpu: "WebGPU", cpu: "CPU" };
 
-/** "WebGPU 412 updates/s vs CPU 181: using WebGPU", and which device was still warming up when
- *  its time ran out, if one was. */
+/** "WebGPU 412 agent-updates/s vs CPU 181: using WebGPU" (an agent-update: one seed's update;
+ *  a population of N makes N per update), for a population with its seeds, and which device was
+ *  still warming up when its time ran out, if one was. */
 export const describe = (r) => {
   const cut = [r.webgpuCut && "WebGPU", r.cpuCut && "the CPU"].filter(Boolean).join(" and ");
-  return `WebGPU ${fmt(r.webgpu)} updates/s vs CPU ${fmt(r.cpu)}: using ${NAME[r.backend]}${cut ? `; ${cut} still warming up after ${DEVICE_MS / 1000} s` : ""}`;
+  const seeds = (r.seeds ?? 1) > 1 ? ` (${r.seeds} seeds)` : "";
+  return `WebGPU ${fmt(r.webgpu)} agent-updates/s vs CPU ${fmt(r.cpu)}${seeds}: using ${NAME[r.backend]}${cut ? `; ${cut} still warming up after ${DEVICE_MS / 1000} s` : ""}`;
 };
 
 let adapter = null;
@@ -149,7 +157,7 @@ async function updatesPerSecond(core, settings, backend) {
 }
 
 /**
- * The backend to create a trainer with, for `settings` (env, hidden, batch_size) and the page's
+ * The backend to create a trainer with, for `settings` (env, hidden, batch_size, seeds) and the page's
  * `backend` option: { backend: "cpu" | "webgpu" | "auto", note, measured }.
  * - forced ("cpu", "webgpu"): as asked (the CPU once the WebGPU device is lost);
  * - "auto" without navigator.gpu: "auto" (the core falls back to the CPU and says why);
@@ -194,7 +202,9 @@ async function measure(core, settings) {
     return { backend: "auto", note: null, measured: false };
   }
   if (lost) return { backend: "cpu", note: `the WebGPU device was lost (${lost.message})`, measured: false };
-  const result = { backend: webgpu.rate > cpu.rate ? "webgpu" : "cpu", webgpu: webgpu.rate, webgpuCut: webgpu.cut, cpu: cpu.rate, cpuCut: cpu.cut, at: Date.now() };
+  // In agent-updates/s: each update of a population updates each of its seeds.
+  const seeds = seedsOf(settings);
+  const result = { backend: webgpu.rate > cpu.rate ? "webgpu" : "cpu", webgpu: webgpu.rate * seeds, webgpuCut: webgpu.cut, cpu: cpu.rate * seeds, cpuCut: cpu.cut, seeds, at: Date.now() };
   // WebGPU still warming up after its time is a measurement (slower here, for a first run);
   // the CPU still warming up says the machine was busy: that is not remembered, and the next
   // visit measures again.

@@ -123,8 +123,35 @@ export class Display {
     }
   }
 
+  /** A run of `n` seeds (a population when n > 1, its first RNG seed `seed`): the charts draw
+   *  means with bands, the counters say what they count, and "Seed shown" offers each seed. */
+  setSeeds(n, seed = 0) {
+    const $ = this.$;
+    this.charts.setSeeds(n);
+    const many = n > 1;
+    $("seeds-row").hidden = !many;
+    $("seeds-count").textContent = many ? `${n} seeds (RNG seeds ${seed}–${seed + n - 1}), trained as one` : "1 seed";
+    $("steps-label").textContent = many ? "Steps (each seed)" : "Steps";
+    $("updates-label").textContent = many ? "Updates (each seed)" : "Updates";
+    $("episodes-label").textContent = many ? `Episodes (sum over ${n} seeds)` : "Episodes";
+    $("violations-label").textContent = many ? `Violating steps (sum over ${n} seeds)` : "Violating steps";
+    $("recent-label").textContent = many ? "Last 5 episodes of any seed (mean)" : "Last 5 episodes (mean)";
+    $("seed-shown-row").hidden = !many;
+    const select = $("seed-shown");
+    if (select.options.length !== n || select.dataset.seed !== String(seed)) {
+      select.replaceChildren(...Array.from({ length: n }, (_, i) => new Option(`seed ${i} (RNG seed ${seed + i})`, String(i))));
+      select.dataset.seed = String(seed);
+    }
+  }
+
+  /** The seed "Seed shown" shows (0-based). */
+  showShownSeed(i) {
+    this.$("seed-shown").value = String(i);
+  }
+
   /** The counters from a report of the core (`WebTrainer.run`), or zeros; `config` gives the
-   *  run's length when the report does not. */
+   *  run's length when the report does not. A population's steps and updates are each seed's,
+   *  its episodes and violating steps summed, with each seed's after them (`per_seed`). */
   showCounters(report, config) {
     const $ = this.$;
     this.steps = report?.steps ?? 0;
@@ -134,6 +161,10 @@ export class Display {
     // Violating steps of finished episodes (or the core's own total, if it reports one; "≥" when
     // it counts only those a loaded file's history still holds).
     $("violations").textContent = `${report?.violations_at_least ? "≥ " : ""}${report?.violations ?? this.violations}`;
+    const perSeed = (report?.per_seed?.length ?? 0) > 1 ? report.per_seed : null;
+    const bySeed = (f) => (perSeed ? ` (by seed: ${perSeed.map(f).join(" · ")})` : "");
+    $("episodes-per-seed").textContent = bySeed((s) => s.episodes);
+    $("violations-per-seed").textContent = bySeed((s) => s.violations);
     $("total-steps").textContent = String(report?.total_steps ?? config?.total_steps ?? "–");
     const n = this.recent.length;
     const mean = (f) => this.recent.reduce((s, e) => s + f(e), 0) / n;

@@ -25,14 +25,16 @@ function cell(v) {
 /**
  * `records` (objects as metrics.jsonl holds them, each with its `kind` and `step`) as one CSV
  * table: a header, then a row per record, oldest first. The columns are those of metrics.jsonl
- * read as one table (what `pandas.read_json(path, lines=True)` gives): `kind`, `step`, then every
+ * read as one table (what `pandas.read_json(path, lines=True)` gives): `kind`, `step`, the seed's
+ * `seed_index` where records carry it (a population's seed, 0-based), then every
  * other field in the order first met; a field a record's kind lacks is an empty cell (an
  * `episode` row has no `alpha`), so `lambda_mean` is the batch mean on an `update` row and the
  * probe grid's mean on a `probe` row, as in metrics.jsonl. `lead`: columns put first (the
  * race's `algo`).
  */
 export function recordsCsv(records, lead = []) {
-  const columns = [...lead, "kind", "step"];
+  // A population's records name their seed (`seed_index`): beside the step.
+  const columns = [...lead, "kind", "step", ...(records.some((r) => Object.hasOwn(r, "seed_index")) ? ["seed_index"] : [])];
   const known = new Set(columns);
   for (const r of records) {
     for (const key of Object.keys(r)) {
@@ -88,6 +90,7 @@ export async function chartsPng(figures, el) {
     ctx.font = "12px system-ui, sans-serif";
     for (let i = 1; i < plot.series.length; i++) {
       const s = plot.series[i];
+      if (s.inLegend === false) continue; // a population's band edges and seed lines (charts.js)
       ctx.strokeStyle = strokeOf(plot, i);
       ctx.lineWidth = 2;
       ctx.setLineDash(s.dash ?? []);

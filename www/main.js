@@ -18,8 +18,8 @@ const PRETRAINED_FULL = "www/pretrained/point-goal-alam-full.alam";
 
 /** URL keys of the page itself, not run settings: `text=0` leaves the article out (as TF
  *  Playground's hideText, for embedding); `race=fac,alam` and `race-preset=stressed` set the race
- *  up (the article's "try this" links). */
-const PAGE_KEYS = ["text", "race", "race-preset"];
+ *  up (the article's "try this" links), `race-seeds=3` its seeds per algorithm. */
+const PAGE_KEYS = ["text", "race", "race-preset", "race-seeds"];
 const pageKeys = new URLSearchParams(location.search);
 const runQuery = new URLSearchParams(location.search);
 for (const key of PAGE_KEYS) runQuery.delete(key);
@@ -64,6 +64,7 @@ async function start() {
     backend: query.page.backend,
     algos: pageKeys.get("race")?.split(","),
     preset: pageKeys.get("race-preset") ?? undefined,
+    seeds: pageKeys.get("race-seeds") ?? undefined,
     onStart: () => window.alamPage.pause(), // the race gets the CPU to itself
   });
   // A link to the race (`#race`) lands on it once the trainer above has its height.

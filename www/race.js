@@ -1,11 +1,12 @@
-// The race view: 2–4 algorithms train side by side on the same env, seed and settings, their
+// The race view: 2–4 algorithms train side by side on the same env, seeds and settings, their
 // curves overlaid (one colour per algorithm) — the picture of dual ascent on λ(s) swinging
-// while ALaM settles. Each agent is its own trainer in a Web Worker of its own (remote.js): the
+// while ALaM settles. Each agent is one algorithm's population: its N seeds (seed, seed + 1, …;
+// "Seeds per algorithm") train as one set of stacked networks in a Web Worker of its own
+// (remote.js), and its curve is the seeds' mean with a min–max band (charts.js, bands.js). The
 // agents train in parallel, each at full speed on a core of its own where the machine has
-// enough, and this thread only draws. They are not batched into shared network calls: the agents
-// differ in their losses and multipliers, and batching even identical ALaM agents gains at most
-// ~1.5× on the CPU (BENCHMARKS.md, population bench), less than a core per agent.
-import { Chart } from "./charts.js";
+// enough, and this thread only draws. Different algorithms are not batched together: they differ
+// in their losses and multipliers.
+import { bandNote, Chart } from "./charts.js";
 import { ALGOS } from "./template.js";
 import { changedSettings, messageOf } from "./controls.js";
 import { chooseBackend, gpuLost, unlessLost, whenGpuLost } from "./device.js";
@@ -14,6 +15,12 @@ import { download } from "./runfile.js";
 
 const MIN_AGENTS = 2;
 const MAX_AGENTS = 4;
+/** Seeds per algorithm: each algorithm's seeds train as one population in its worker. */
+const MAX_SEEDS = 8;
+/** One seed by default: on this 2-core machine's CPU (2×64, batch 64, point-goal, two
+ *  algorithms, loaded machine) 3 seeds train at 8–10 steps/s per seed against 15–25 for one,
+ *  so a first race would move at half the pace; bands are one field (or `race-seeds=3`) away. */
+export const DEFAULT_RACE_SEEDS = 1;
 /** Episodes in each curve's moving mean: single episodes are too noisy to compare by eye. */
 const SMOOTH = 5;
 /** Each agent's latest slices kept (when each ran: `agents()`, to see them overlap). */
@@ -50,14 +57,19 @@ export const PRESETS = {
   },
 };
 
-function markup(checked, preset) {
+function markup(checked, preset, seeds) {
   const options = Object.entries(PRESETS).map(([value, p]) => `<option value="${value}"${value === preset ? " selected" : ""}>${p.label}</option>`).join("");
   const boxes = ALGOS.map(([value, label]) => `<label class="race-algo"><input type="checkbox" name="race-algo" value="${value}"${checked.includes(value) ? " checked" : ""} /> ${label}</label>`).join("");
   return `<h2 id="race-title">Race: algorithms side by side</h2>
-  <p class="help">All agents share one environment, seed and settings (on the page: those of the run above); each curve is the mean of the last ${SMOOTH} episodes.</p>
+  <p class="help">All agents share one environment, seeds and settings (on the page: those of the run above); each seed's curve is the mean of its last ${SMOOTH} episodes, and with several seeds an algorithm's curve is their mean, with a min–max band.</p>
   <fieldset class="race-pick" aria-describedby="race-error"><legend>Algorithms (${MIN_AGENTS}–${MAX_AGENTS})</legend>${boxes}</fieldset>
   <label class="race-preset">Preset <select id="race-preset" aria-describedby="race-watch">${options}</select></label>
   <p class="help" id="race-watch">${PRESETS[preset].watch}</p>
+  <div class="field race-seeds">
+    <label for="race-seeds">Seeds per algorithm</label>
+    <input id="race-seeds" type="text" inputmode="numeric" autocomplete="off" value="${seeds}" aria-describedby="race-seeds-help race-error" />
+    <span class="help" id="race-seeds-help">1 to ${MAX_SEEDS}. Each algorithm's seeds (seed, seed + 1, …) train as one population in its worker; its curve is their mean, with a min–max band.</span>
+  </div>
   <span class="error" id="race-error" role="alert"></span>
   <div class="buttons" role="group" aria-label="Race">
     <button type="button" id="race-start">Start race</button>
@@ -67,6 +79,10 @@ function markup(checked, preset) {
   <p class="help" id="race-export-note" aria-live="polite"></p>
   <p class="status-line">Race: <output id="race-status" aria-live="polite">not started</output></p>
   <p class="help race-rates">Each agent trains in a worker of its own, in parallel: <output id="race-rates">–</output></p>
+  <div class="check" id="race-seed-lines-row" hidden>
+    <input type="checkbox" id="race-seed-lines" />
+    <label for="race-seed-lines">Show each seed's own curve</label>
+  </div>
   <div class="race-charts">
     <figure><figcaption>Episode return (mean of last ${SMOOTH})</figcaption><div class="chart" id="race-return"></div></figure>
     <figure><figcaption>Violating steps per episode (mean of last ${SMOOTH})</figcaption><div class="chart" id="race-violations"></div></figure>
@@ -78,17 +94,18 @@ function markup(checked, preset) {
  * A race in `container` (an element whose root is the page or a widget's shadow root).
  * `baseSettings()` gives the settings the agents share (the algorithm is replaced per agent);
  * `onStart` runs before a race starts (the page pauses its own trainer to lend it the CPU);
+ * `seeds`: the seeds per algorithm the form starts with (checked at the start);
  * `preset`: a key of PRESETS, the one selected at first (another is refused, and said with
  * `refused`, the messages of options refused before: beside the algorithms). Returns what tests read.
  */
-export function createRace(container, core, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", onStart = () => {}, refused = [] } = {}) {
+export function createRace(container, core, baseSettings, { algos = ["fac", "alam"], backend = "auto", preset = "default", seeds = DEFAULT_RACE_SEEDS, onStart = () => {}, refused = [] } = {}) {
   refused = [...refused];
   if (!Object.hasOwn(PRESETS, preset)) {
     refused.push(`race-preset: unknown preset "${preset}" (allowed: ${Object.keys(PRESETS).join(", ")})`);
     preset = "default";
   }
   const refusedText = refused.length > 0 ? `Refused, defaults used: ${refused.join("; ")}` : "";
-  container.innerHTML = markup(algos, preset);
+  container.innerHTML = markup(algos, preset, seeds);
   const root = container.getRootNode();
   const $ = (id) => root.getElementById(id);
   $("race-preset").addEventListener("change", () => ($("race-watch").textContent = PRESETS[$("race-preset").value].watch));
@@ -103,15 +120,44 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
   const picked = () => [...container.querySelectorAll('input[name="race-algo"]:checked')].map((b) => b.value);
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-  function makeCharts(names) {
-    // One series per agent; Chart colours them in order (charts.js's palette).
+  /** The seeds per algorithm the form asks for, or null (said beside it) if not 1–MAX_SEEDS. */
+  function pickedSeeds() {
+    const text = $("race-seeds").value.trim();
+    const n = Number(text);
+    if (/^\d+$/.test(text) && n >= 1 && n <= MAX_SEEDS) return n;
+    $("race-error").textContent = `Seeds per algorithm: "${text}" is not a whole number from 1 to ${MAX_SEEDS}.`;
+    $("race-seeds").setAttribute("aria-invalid", "true");
+    return null;
+  }
+
+  /** Each figure's caption: its own words and, for populations, what the lines and band are. */
+  function captions(r) {
+    const each = $("race-seed-lines").checked;
+    $("race-seed-lines-row").hidden = r.seeds === 1;
+    for (const c of Object.values(r.charts)) {
+      const el = c.container.closest("figure").querySelector("figcaption");
+      el.dataset.own ??= el.textContent;
+      el.textContent = `${el.dataset.own}${bandNote(r.seeds, each)}`;
+    }
+  }
+  $("race-seed-lines").addEventListener("change", () => {
+    if (!race) return;
+    for (const c of Object.values(race.charts)) c.showSeeds($("race-seed-lines").checked);
+    captions(race);
+  });
+
+  function makeCharts(names, seeds) {
+    // One series per agent (with N seeds: its seeds' mean and band); Chart colours them in order
+    // (charts.js's palette).
     const spec = (extra = {}) => ({
       series: names.map((name) => ({ label: name, ...extra })),
       rows: {},
     });
     const chart = (id, extra) => {
       $(id).replaceChildren();
-      return new Chart($(id), spec(extra));
+      const c = new Chart($(id), spec(extra), seeds);
+      if (seeds > 1 && $("race-seed-lines").checked) c.showSeeds(true);
+      return c;
     };
     return {
       return: chart("race-return"),
@@ -120,20 +166,22 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     };
   }
 
-  /** Agent k's record onto the overlaid charts (a row with a value in k's series only). */
+  /** Agent k's record onto the overlaid charts (a row with a value in k's series only, for the
+   *  record's seed: each seed's moving mean is its own). */
   function route(r, k, record) {
     const a = r.agents[k];
     a.records.push(scalarFields(record));
     if (a.records.length > RECORDS_KEPT) a.records.shift();
     const row = (v) => r.agents.map((_, j) => (j === k ? v : null));
+    const seed = record.seed_index ?? 0;
     if (record.kind === "episode") {
-      a.returns = [...a.returns, record.return].slice(-SMOOTH);
-      a.violations = [...a.violations, record.violations].slice(-SMOOTH);
+      a.returns[seed] = [...a.returns[seed], record.return].slice(-SMOOTH);
+      a.violations[seed] = [...a.violations[seed], record.violations].slice(-SMOOTH);
       a.episodes += 1;
-      r.charts.return.push(record.step, row(mean(a.returns)));
-      r.charts.violations.push(record.step, row(mean(a.violations)));
+      r.charts.return.push(record.step, row(mean(a.returns[seed])), seed);
+      r.charts.violations.push(record.step, row(mean(a.violations[seed])), seed);
     } else if (record.kind === "probe") {
-      r.charts.lambda.push(record.step, row(record.lambda_mean));
+      r.charts.lambda.push(record.step, row(record.lambda_mean), seed);
     }
   }
 
@@ -144,7 +192,8 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     const rows = race.agents.flatMap((a) => a.records.map((rec) => ({ algo: a.algo, ...rec })));
     rows.sort((x, y) => x.step - y.step); // stable: agents keep their order at equal steps
     const { env, seed } = race.agents[0].config;
-    const file = `alam-race-${env}-${race.agents.map((a) => a.algo).join("-")}-s${seed}.csv`;
+    const seeds = race.seeds > 1 ? `-n${race.seeds}` : "";
+    const file = `alam-race-${env}-${race.agents.map((a) => a.algo).join("-")}-s${seed}${seeds}.csv`;
     download(new Blob([recordsCsv(rows, ["algo"])], { type: "text/csv" }), file);
     $("race-export-note").textContent = `Downloaded ${file} (${rows.length} records).`;
   }
@@ -206,7 +255,8 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
     const now = performance.now();
     if (now - (r.ratesAt ?? 0) < RATES_EVERY_MS && r.playing) return;
     r.ratesAt = now;
-    $("race-rates").textContent = r.agents.map((a) => `${a.algo} ${a.steps} steps, ${Math.round(a.stepsPerSecond ?? 0)} steps/s`).join(" · ");
+    const each = r.seeds > 1 ? ` (each of ${r.seeds} seeds)` : "";
+    $("race-rates").textContent = r.agents.map((a) => `${a.algo} ${a.steps} steps${each}, ${Math.round(a.stepsPerSecond ?? 0)} steps/s${each ? " per seed" : ""}`).join(" · ");
   }
 
   /** Every agent trains at once, each in its own worker, while this thread draws. */
@@ -244,11 +294,15 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
       return;
     }
     $("race-error").textContent = refusedText;
+    $("race-seeds").removeAttribute("aria-invalid");
+    const seeds = pickedSeeds();
+    if (seeds === null) return;
     onStart();
     stop();
     const mine = starts;
     status("starting…");
-    const base = baseSettings();
+    // The page's run may be a population of its own: the race's seeds are the race's.
+    const base = { ...baseSettings(), seeds };
     const preset = $("race-preset").value;
     const settingsOf = (algo) => ({ ...changedSettings(base, "algo", algo, core.checkSettings), ...PRESETS[preset].settings(base, algo) });
     let trainers, choice;
@@ -270,15 +324,18 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
       trainers.forEach((t) => t.free());
       return;
     }
-    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: [], violations: [], steps: 0, episodes: 0, slices: [], records: [] }));
+    const perSeed = () => Array.from({ length: seeds }, () => []);
+    const agents = trainers.map((trainer, k) => ({ algo: names[k], trainer, config: trainer.config(), returns: perSeed(), violations: perSeed(), steps: 0, episodes: 0, slices: [], records: [] }));
     const device = trainers[0].backend().split(" — ")[0].replace(/ \(chosen\)$/, "");
-    race = { agents, charts: makeCharts(names), playing: false, device, onGpu: /^webgpu/i.test(device) };
+    race = { agents, seeds, charts: makeCharts(names, seeds), playing: false, device, onGpu: /^webgpu/i.test(device) };
+    captions(race);
     $("race-pause").disabled = false;
     $("race-download-csv").disabled = false;
     $("race-start").textContent = "Restart race";
     const config = agents[0].config;
     const stressed = preset === "default" ? "" : `, ${PRESETS[preset].label.replace(/ \(.*/, "").toLowerCase()}`;
-    status(`${names.join(" vs ")} on ${config.env}, seed ${config.seed}${stressed}, on ${device}`);
+    const seedsSaid = seeds === 1 ? `seed ${config.seed}` : `seeds ${config.seed}–${config.seed + seeds - 1} (${seeds} per algorithm, each algorithm's trained as one population)`;
+    status(`${names.join(" vs ")} on ${config.env}, ${seedsSaid}${stressed}, on ${device}`);
     playRace(race);
   }
 
@@ -294,15 +351,20 @@ export function createRace(container, core, baseSettings, { algos = ["fac", "ala
   $("race-download-csv").addEventListener("click", downloadCsv);
 
   return {
-    /** Per agent: algorithm, steps and episodes so far, env steps per second since the race
+    /** Per agent: algorithm, its seeds (a population's size), steps (each seed's) and episodes
+     *  (summed over its seeds) so far, env steps per second since the race
      *  last started or resumed, its latest slices (`{ start, end }`, ms since the epoch) and the
      *  multiplier settings it runs. */
     agents: () =>
       race
-        ? race.agents.map(({ algo, steps, episodes, stepsPerSecond, slices, config }) => ({ algo, steps, episodes, stepsPerSecond: stepsPerSecond ?? 0, slices: slices.slice(), multiplier_lr: config.multiplier_lr, multiplier_every: config.multiplier_every }))
+        ? race.agents.map(({ algo, trainer, steps, episodes, stepsPerSecond, slices, config }) => ({ algo, seeds: trainer.seeds(), steps, episodes, stepsPerSecond: stepsPerSecond ?? 0, slices: slices.slice(), multiplier_lr: config.multiplier_lr, multiplier_every: config.multiplier_every }))
         : [],
     /** The device the race trains on ("WebGPU", "CPU"). */
     device: () => race?.device ?? null,
+    /** What each chart draws (uPlot's data), `{return: [[steps…], [series…]…], …}`: with N > 1
+     *  seeds, per algorithm k its mean, band top and bottom (series 1 + 3k … 3 + 3k), then each
+     *  seed's line. */
+    plotted: () => (race ? Object.fromEntries(Object.entries(race.charts).map(([k, c]) => [k, c.plot.data.map((col) => Array.from(col))])) : null),
     /** Rows per chart. */
     points: () => (race ? Object.fromEntries(Object.entries(race.charts).map(([k, c]) => [k, c.table.length])) : null),
     start,

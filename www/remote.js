@@ -105,6 +105,21 @@ export class RemoteTrainer {
   config() {
     return this.about.config;
   }
+  /** Seeds trained as one population (1 for a single run). */
+  seeds() {
+    return this.about.seeds;
+  }
+  /** The seed the scene, the heat map and `watch` show (0-based). */
+  shownSeed() {
+    return this.about.shownSeed;
+  }
+  /** Shows seed `i` of the population; resolves to its scene. */
+  async showSeed(i) {
+    const scene = await this.call("showSeed", { i });
+    this.about.shownSeed = i;
+    this.latestScene = scene;
+    return scene;
+  }
   /** The scene as of the latest answer (creation, or the last `run`). */
   scene() {
     return this.latestScene;

@@ -17,6 +17,16 @@ export const TEXT_FIELDS = [
   ["seed", "Seed", "numeric"],
 ];
 
+/** The population's size: how many seeds of the run train as one (the core checks it, 1–16; seed
+ *  index i trains with RNG seed `seed + i`). A field with its range and hint, as the knobs. */
+export const SEEDS_FIELD = {
+  id: "seeds",
+  label: "Seeds (a population)",
+  mode: "numeric",
+  range: "1 to 16",
+  hint: "Trains seeds seed, seed + 1, … as one population; the charts draw their mean with a min–max band.",
+};
+
 /**
  * The constraint's knobs: text fields grouped apart, each shown only with the algorithms that
  * use it (`algos`), with its allowed range and a one-line hint (the core checks the value:
@@ -120,6 +130,7 @@ function settingsForm(shown) {
     ${select("env", "Environment", ENVS)}
     ${select("algo", "Algorithm", ALGOS)}
     ${TEXT_FIELDS.map(textField).join("")}
+    ${knobField(SEEDS_FIELD)}
     ${knobsGroup()}
     <div class="field">
       <label for="speed">Speed</label>
@@ -158,13 +169,19 @@ function controlsPanel(show, { share }) {
     <p class="status-line">Status: <output id="status" aria-live="polite">loading</output></p>
     ${settingsForm(show.has("settings"))}
     <dl class="counters">
-      <div><dt>Steps</dt><dd><span id="steps">0</span> / <span id="total-steps">–</span></dd></div>
-      <div><dt>Episodes</dt><dd id="episodes">0</dd></div>
-      <div><dt>Violating steps</dt><dd id="violations">0</dd></div>
-      <div><dt>Last 5 episodes (mean)</dt><dd id="recent">–</dd></div>
-      <div><dt>Updates</dt><dd id="updates">0</dd></div>
+      <div id="seeds-row" hidden><dt>Population</dt><dd id="seeds-count">1 seed</dd></div>
+      <div><dt id="steps-label">Steps</dt><dd><span id="steps">0</span> / <span id="total-steps">–</span></dd></div>
+      <div><dt id="episodes-label">Episodes</dt><dd><span id="episodes">0</span><span id="episodes-per-seed" class="per-seed"></span></dd></div>
+      <div><dt id="violations-label">Violating steps</dt><dd><span id="violations">0</span><span id="violations-per-seed" class="per-seed"></span></dd></div>
+      <div><dt id="recent-label">Last 5 episodes (mean)</dt><dd id="recent">–</dd></div>
+      <div><dt id="updates-label">Updates</dt><dd id="updates">0</dd></div>
       <div id="watched-row" hidden><dt>Watched episodes (no learning)</dt><dd id="watched">–</dd></div>
     </dl>
+    <div class="field" id="seed-shown-row" hidden>
+      <label for="seed-shown">Seed shown (environment and heat map)</label>
+      <select id="seed-shown" aria-describedby="seed-shown-help"></select>
+      <span class="help" id="seed-shown-help">The population's seed whose episode and λ(s) map are drawn.</span>
+    </div>
   </section>`;
 }
 
@@ -198,6 +215,10 @@ const chartsPanel = () => `<section class="panel charts" aria-labelledby="charts
   <figure><figcaption>Episode cost, violating steps (dashed) and evaluation cost (dots)</figcaption><div class="chart" id="chart-cost"></div></figure>
   <figure><figcaption>Multiplier λ (batch mean and max, probe-grid mean)</figcaption><div class="chart" id="chart-lambda"></div></figure>
   <figure><figcaption>Throughput: updates/s (left axis), env steps/s (right axis)</figcaption><div class="chart" id="chart-speed"></div></figure>
+  <div class="check" id="seed-lines-row" hidden>
+    <input type="checkbox" id="seed-lines" />
+    <label for="seed-lines">Show each seed's own curve</label>
+  </div>
   <div class="buttons" role="group" aria-label="Export the curves">
     <button type="button" id="download-csv" title="The run's records (the newest ${RECORDS_KEPT}) as one table: a row per record, its kind (episode, update, eval, probe) in the first column, then the fields of metrics.jsonl">Download curves (CSV)</button>
     <button type="button" id="download-png" title="The four charts, with their titles and legends, as one image">Download charts (PNG)</button>

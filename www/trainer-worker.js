@@ -40,9 +40,10 @@ function watchDevices() {
 }
 watchDevices();
 
-/** What the page keeps of a new trainer (none of it changes while it trains). */
+/** What the page keeps of a new trainer (none of it changes while it trains but the seed shown,
+ *  which the page sets). */
 function about(t) {
-  return { backend: t.backend(), config: t.config(), scene: t.scene(), loadedKind: t.loaded_kind(), loadNote: t.load_note() };
+  return { backend: t.backend(), config: t.config(), scene: t.scene(), loadedKind: t.loaded_kind(), loadNote: t.load_note(), seeds: t.seeds(), shownSeed: t.shownSeed() };
 }
 
 function trainer() {
@@ -107,6 +108,11 @@ const METHODS = {
     return { bytes, steps, storeError, pruned };
   },
   heatmap: ({ cells }) => trainer().heatmap(cells),
+  /** Shows seed `i` of the population (the scene, the heat map, `watch`); answers its scene. */
+  showSeed: ({ i }) => {
+    trainer().showSeed(i);
+    return trainer().scene();
+  },
   history: () => trainer().history(),
   memoryBytes: () => core.wasmMemoryBytes(),
 };

@@ -15,6 +15,7 @@
 //   multiplier-steps (k); the network width is hidden-units (HTML's own `hidden` attribute
 //   hides the element);
 //   panels="controls,settings,scene,heatmap,charts": what shows (default controls,scene,charts);
+//   seeds="4": a population of 4 seeds trained as one (1–16; a race's: seeds per algorithm, 1–8);
 //   race="fac,alam": a race of 2–4 algorithms instead of one trainer; race-preset="stressed"
 //   selects the race's stressed-multiplier preset (www/race.js PRESETS);
 //   compact (one column, shorter charts), height="480px" (scrolls inside), autoplay,
@@ -123,7 +124,9 @@ class AlamTrainer extends HTMLElement {
       const settings = { ...DEFAULT_SETTINGS, ...this.settings() };
       // A race has no settings form: a refused backend is said in its status line.
       const { page: accepted, refused } = acceptedPage(page, null, "");
-      this.alam = createRace(shadow.getElementById("race"), core, () => settings, { algos, backend: accepted.backend, preset: this.getAttribute("race-preset") ?? "default", refused });
+      // `seeds`: the race's seeds per algorithm (its own field checks it when the race starts).
+      const seeds = this.getAttribute("seeds")?.trim() || undefined;
+      this.alam = createRace(shadow.getElementById("race"), core, () => settings, { algos, backend: accepted.backend, preset: this.getAttribute("race-preset") ?? "default", seeds, refused });
       const names = algos.map((a) => ALGO_NAMES[a] ?? a).join(" vs ");
       shadow.getElementById("race-title").textContent = this.getAttribute("label") ?? `Race: ${names} on ${settings.env}`;
       if (page.autoplay) this.alam.start();

@@ -55,7 +55,7 @@ test("[webgpu] auto measures both devices once, says both figures, keeps the fas
     await page.goto(`${server.base}?${TINY}`);
     await ready(page);
     const notice = await page.textContent("#backend");
-    const m = notice.match(/WebGPU ([\d.]+) updates\/s vs CPU ([\d.]+): using (WebGPU|CPU)/);
+    const m = notice.match(/WebGPU ([\d.]+) agent-updates\/s vs CPU ([\d.]+): using (WebGPU|CPU)/);
     assert.ok(m, `both figures in the notice: ${notice}`);
     const [webgpu, cpu, used] = [Number(m[1]), Number(m[2]), m[3]];
     assert.ok(cpu > 0, `the CPU trained while measured: ${notice}`);
@@ -70,12 +70,19 @@ test("[webgpu] auto measures both devices once, says both figures, keeps the fas
     await ready(page);
     assert.equal(await page.evaluate(() => window.alamPage.measurements), 0, "a reload does not measure again");
     const again = await page.textContent("#backend");
-    assert.match(again, new RegExp(`^Training on: ${used} \\(WebGPU ${m[1]} updates/s vs CPU ${m[2]}: using ${used}(; WebGPU still warming up after \\d+ s)? \\(measured earlier in this browser\\)\\)`));
+    assert.match(again, new RegExp(`^Training on: ${used} \\(WebGPU ${m[1]} agent-updates/s vs CPU ${m[2]}: using ${used}(; WebGPU still warming up after \\d+ s)? \\(measured earlier in this browser\\)\\)`));
     // Other settings (another width) are measured for themselves.
     await page.fill("#hidden", "12");
     await page.press("#hidden", "Enter");
     await page.waitForFunction(() => window.alamPage.config()?.hidden === 12, null, { timeout: 120_000 });
     assert.equal(await page.evaluate(() => window.alamPage.measurements), 1, "a new width is measured");
+    // So is a population (a GPU pays where one launch serves many agents): its figures count
+    // every seed's updates.
+    await page.fill("#seeds", "2");
+    await page.press("#seeds", "Enter");
+    await page.waitForFunction(() => window.alamPage.config()?.seeds === 2, null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => window.alamPage.measurements), 2, "a population is measured for its seeds");
+    assert.match(await page.textContent("#backend"), /WebGPU [\d.]+ agent-updates\/s vs CPU [\d.]+ \(2 seeds\): using (WebGPU|CPU)/);
 
     // ?backend= still forces one, without measuring.
     await page.goto(`${server.base}?backend=webgpu&${TINY}&hidden=10`);

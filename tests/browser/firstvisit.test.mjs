@@ -179,7 +179,7 @@ test("[webgpu] a first visit with a WebGPU adapter never measured here: the demo
       return r && Math.hypot(r[0] - x, r[1] - y) >= 0.2;
     }, start, { timeout: 5000, polling: 50 });
     // Both devices, at most 3 s each, then both figures.
-    await page.waitForFunction(() => /for training: WebGPU [\d.]+ updates\/s.* vs CPU [\d.]+: using (WebGPU|CPU)/.test(document.querySelector("#backend").textContent), null, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(() => /for training: WebGPU [\d.]+ agent-updates\/s.* vs CPU [\d.]+: using (WebGPU|CPU)/.test(document.querySelector("#backend").textContent), null, { timeout: 30_000, polling: 100 });
     const took = (Date.now() - began) / 1000;
     const { seconds } = await page.evaluate(() => window.alamPage.device());
     console.log(`# [webgpu] measured in ${seconds.toFixed(1)} s by the page's clock (${took.toFixed(1)} s until the test saw it): ${await page.textContent("#backend")}`);
