@@ -18,7 +18,7 @@ pub mod error;
 pub mod lock;
 pub mod metrics;
 /// N seeds' trainers driven as one population (`alam sweep`, the page's seeds): envs and replay
-/// per seed, acting and updates batched through [`agent::stacked`].
+/// per seed, acting and updates batched through [`agent::population`].
 pub mod population;
 pub mod replay;
 /// `alam report` (native CLI only: plotters).

@@ -1,8 +1,8 @@
 //! A population: N seeds of one config trained side by side as one, as N runs of
 //! [`Trainer`](crate::trainer::Trainer) would train them — each seed its own env, replay
 //! buffer, episodes, evaluations, probes and records — with the seeds' acting (one policy
-//! forward for all) and updates (one [`StackedAgents`](crate::agent::stacked::StackedAgents)
-//! update for all, `agent::stacked`) batched into one network call each. `alam sweep` trains
+//! forward for all) and updates (one [`PopulationAgent`](crate::agent::population::PopulationAgent)
+//! update for all, `agent::population`) batched into one network call each. `alam sweep` trains
 //! the seeds of each group (env × algo × variant) this way, and the page trains its seeds so.
 //!
 //! Each seed's [`Trainer`](crate::trainer::Trainer) keeps everything that is its own (env,
@@ -13,8 +13,8 @@
 
 use burn::tensor::Device;
 
+use crate::agent::population::{PopulationAgent, SeedSync};
 use crate::agent::squash_action;
-use crate::agent::stacked::{SeedSync, StackedAgents};
 use crate::config::{TrainConfig, MAX_SEED};
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
@@ -65,15 +65,15 @@ pub fn configs_from_partial_json(value: &serde_json::Value) -> Result<Vec<TrainC
 
 pub struct PopulationTrainer {
     trainers: Vec<Trainer>,
-    learner: StackedAgents,
+    agent: PopulationAgent,
 }
 
 impl PopulationTrainer {
     /// One trainer per config; the configs must differ in their seed only.
     pub fn new(cfgs: &[TrainConfig], device: &Device) -> Result<Self> {
         let trainers = cfgs.iter().map(|c| Trainer::new(c.clone(), device)).collect::<Result<Vec<_>>>()?;
-        let learner = StackedAgents::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
-        Ok(PopulationTrainer { trainers, learner })
+        let agent = PopulationAgent::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
+        Ok(PopulationTrainer { trainers, agent })
     }
 
     /// Goes on from seeds' trainers restored from run files (full ones written after
@@ -92,29 +92,29 @@ impl PopulationTrainer {
             return Err(crate::AlamError::Resume("a population's seeds must resume from the same step".into()));
         }
         let agents: Vec<_> = trainers.iter().map(|t| t.agent()).collect();
-        let learner = StackedAgents::from_agents_stopped(&agents, &stopped)?;
-        Ok(PopulationTrainer { trainers, learner })
+        let agent = PopulationAgent::from_agents_stopped(&agents, &stopped)?;
+        Ok(PopulationTrainer { trainers, agent })
     }
 
     /// Whether the population has no acting policy yet (before its first sync).
     pub fn policy_missing(&self) -> bool {
-        self.learner.policy_missing()
+        self.agent.policy_missing()
     }
 
     /// Policy updates done by each seed (the same for all).
     pub fn updates(&self) -> u64 {
-        self.learner.updates()
+        self.agent.updates()
     }
 
     /// Updates made since the last sync (their statistics not read yet), the same for every seed.
     pub fn unread_updates(&self) -> usize {
-        self.learner.unread_updates()
+        self.agent.unread_updates()
     }
 
     /// Whether every seed's statistics have been read (the acting policy is the current actor):
     /// a full run file written now ([`Self::sync_agents`] first) resumes exactly.
     pub fn at_sync_point(&self) -> bool {
-        self.learner.unread_updates() == 0
+        self.agent.unread_updates() == 0
     }
 
     /// The seeds' trainers, in the order of the configs.
@@ -145,7 +145,7 @@ impl PopulationTrainer {
     }
 
     /// One environment step of every seed still training and the updates it makes due;
-    /// returns each seed's records, as [`Trainer::step_async`] would. Async only for the
+    /// returns each seed's records. Async only for the
     /// browser's WebGPU readback; on the CPU it never waits.
     pub async fn step_async(&mut self) -> Result<Vec<Vec<Record>>> {
         let n = self.trainers.len();
@@ -157,11 +157,11 @@ impl PopulationTrainer {
         let mut actions: Vec<Option<Vec<f32>>> =
             self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.random_action() } else { None }).collect();
         if (0..n).any(|i| live[i] && actions[i].is_none()) {
-            if self.learner.policy_missing() || self.learner.unread_updates() as u64 >= self.sync_every() {
+            if self.agent.policy_missing() || self.agent.unread_updates() as u64 >= self.sync_every() {
                 self.sync(&mut out).await?;
             }
             let obs: Vec<f32> = self.trainers.iter().flat_map(|t| t.observation().iter().copied()).collect();
-            let policy = self.learner.policy(&obs).await?;
+            let policy = self.agent.policy(&obs).await?;
             let act_dim = self.trainers[0].env().act_dim();
             for (i, t) in self.trainers.iter_mut().enumerate() {
                 if live[i] && actions[i].is_none() && t.diverged().is_none() {
@@ -183,9 +183,9 @@ impl PopulationTrainer {
                 .map(|i| if due[i] > round { self.trainers[i].sample_batch() } else { self.idle_batch() })
                 .collect();
             let states: Vec<_> = self.trainers.iter().map(|t| t.agent().handler().state()).collect();
-            self.learner.update(&batches, &states);
+            self.agent.update(&batches, &states);
             // As a single agent judged its first update at once (no acting policy yet).
-            if self.learner.unread_updates() as u64 >= self.sync_every() || self.learner.policy_missing() {
+            if self.agent.unread_updates() as u64 >= self.sync_every() || self.agent.policy_missing() {
                 self.sync(&mut out).await?;
             }
         }
@@ -194,14 +194,14 @@ impl PopulationTrainer {
             .trainers
             .iter()
             .any(|t| t.diverged().is_none() && (t.steps_done() >= t.config().total_steps || t.periodic_due()));
-        if finishing && self.learner.unread_updates() > 0 {
+        if finishing && self.agent.unread_updates() > 0 {
             self.sync(&mut out).await?;
         }
 
         // 3. Evaluation and probe, per seed, on its own agent with its networks written back.
         for (i, t) in self.trainers.iter_mut().enumerate() {
             if live[i] && t.diverged().is_none() && t.periodic_due() {
-                self.learner.write_seed(i, t.agent_mut());
+                self.agent.write_seed(i, t.agent_mut());
                 out[i] = t.periodic_records(std::mem::take(&mut out[i])).await?;
             }
         }
@@ -212,15 +212,15 @@ impl PopulationTrainer {
         self.trainers[0].config().sync_every
     }
 
-    /// What [`crate::agent::Agent::sync`] does for one run, for every seed at once: one read
-    /// ([`StackedAgents::sync`]); each seed's statistics since the last sync go to its handler
+    /// The population's sync, for every seed at once: one read
+    /// ([`PopulationAgent::sync`]); each seed's statistics since the last sync go to its handler
     /// and records, and a seed that diverged stops with its last good networks.
     ///
     /// # Errors
     /// [`crate::AlamError::Device`] when the read fails.
     async fn sync(&mut self, out: &mut [Vec<Record>]) -> Result<()> {
-        let results = self.learner.sync().await?;
-        let updates = self.learner.updates();
+        let results = self.agent.sync().await?;
+        let updates = self.agent.updates();
         for ((t, result), out) in self.trainers.iter_mut().zip(results).zip(out.iter_mut()) {
             match result {
                 SeedSync::Idle => {}
@@ -248,7 +248,7 @@ impl PopulationTrainer {
     /// a sync point. Returns each seed's records that the read made.
     pub async fn settle(&mut self) -> Result<Vec<Vec<Record>>> {
         let mut out = vec![Vec::new(); self.trainers.len()];
-        if self.learner.unread_updates() > 0 || self.learner.policy_missing() {
+        if self.agent.unread_updates() > 0 || self.agent.policy_missing() {
             self.sync(&mut out).await?;
         }
         Ok(out)
@@ -258,7 +258,7 @@ impl PopulationTrainer {
     /// [`Self::sync_agents`]); a diverged seed's agent already holds its last good networks.
     pub fn sync_agent(&mut self, i: usize) {
         if self.trainers[i].diverged().is_none() {
-            self.learner.write_seed(i, self.trainers[i].agent_mut());
+            self.agent.write_seed(i, self.trainers[i].agent_mut());
         }
     }
 
@@ -277,7 +277,7 @@ impl PopulationTrainer {
         }
     }
 
-    /// Writes every seed into its trainer's agent ([`StackedAgents::write_seed`]: a full run
+    /// Writes every seed into its trainer's agent ([`PopulationAgent::write_seed`]: a full run
     /// file saved from it then goes on exactly, at any step); a diverged seed's agent already
     /// holds its last good networks.
     pub fn sync_agents(&mut self) {

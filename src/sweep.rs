@@ -156,7 +156,7 @@ pub fn seed_groups(cells: Vec<Cell>) -> Vec<Vec<Cell>> {
 
 /// How a sweep trains the seeds of a group: one at a time, or as batched populations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Batching {
+pub enum PopulationSize {
     /// Each run on its own, as `alam train` (the reference path).
     Off,
     /// All seeds of a group as one population.
@@ -165,25 +165,25 @@ pub enum Batching {
     AtMost(usize),
 }
 
-impl Batching {
+impl PopulationSize {
     /// The most seeds one process trains at once.
     pub fn max_seeds(self) -> usize {
         match self {
-            Batching::Off => 1,
-            Batching::Auto => usize::MAX,
-            Batching::AtMost(n) => n,
+            PopulationSize::Off => 1,
+            PopulationSize::Auto => usize::MAX,
+            PopulationSize::AtMost(n) => n,
         }
     }
 }
 
-impl std::str::FromStr for Batching {
+impl std::str::FromStr for PopulationSize {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
-            "off" => Ok(Batching::Off),
-            "auto" => Ok(Batching::Auto),
+            "off" => Ok(PopulationSize::Off),
+            "auto" => Ok(PopulationSize::Auto),
             n => match n.parse::<usize>() {
-                Ok(n) if n >= 1 => Ok(Batching::AtMost(n)),
+                Ok(n) if n >= 1 => Ok(PopulationSize::AtMost(n)),
                 _ => Err(format!("`{s}`: must be auto, off or a number of seeds ≥ 1")),
             },
         }
@@ -275,10 +275,10 @@ mod tests {
             assert!(g.iter().all(|c| (c.env, c.algo, &c.variant) == (g[0].env, g[0].algo, &g[0].variant)));
         }
         assert_eq!(groups.concat(), cells, "every cell in exactly one group, in grid order");
-        assert_eq!("auto".parse::<Batching>().unwrap(), Batching::Auto);
-        assert_eq!("off".parse::<Batching>().unwrap().max_seeds(), 1);
-        assert_eq!("3".parse::<Batching>().unwrap(), Batching::AtMost(3));
-        assert!("0".parse::<Batching>().is_err() && "many".parse::<Batching>().is_err());
+        assert_eq!("auto".parse::<PopulationSize>().unwrap(), PopulationSize::Auto);
+        assert_eq!("off".parse::<PopulationSize>().unwrap().max_seeds(), 1);
+        assert_eq!("3".parse::<PopulationSize>().unwrap(), PopulationSize::AtMost(3));
+        assert!("0".parse::<PopulationSize>().is_err() && "many".parse::<PopulationSize>().is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! per update grew with every update (docs/method.md §3c; 1,000 updates took 12.8 s at m = 10⁶
 //! against 1.1 s at m = 1). One test alone in its process, since it reads the process's memory.
 
-use alam::agent::stacked::StackedAgents;
+use alam::agent::population::PopulationAgent;
 use alam::agent::Agent;
 use alam::replay::Batch;
 use alam::{Algo, EnvKind, TrainConfig};
@@ -44,7 +44,7 @@ fn a_delayed_multiplier_keeps_update_time_and_memory_flat() {
         // A single run's learner: a population of one.
         let agent = Agent::new(&cfg, obs_dim, act_dim, &Device::flex());
         let states = [agent.handler().state()];
-        let mut learner = StackedAgents::from_agents(&[&agent]).unwrap();
+        let mut learner = PopulationAgent::from_agents(&[&agent]).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let batches: Vec<Batch> = (0..8).map(|_| batch(&mut rng, rows, obs_dim, act_dim)).collect();
         // 5,000 updates in five blocks of 1,000: the time and the resident memory after each.

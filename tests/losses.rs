@@ -1,7 +1,7 @@
 //! Each handler's formula against a hand computation (PAPER.md §3–§5).
 
 use alam::agent::handler::{dual_target, psi, HandlerState, LagHandler, PidLagHandler};
-use alam::agent::stacked::StackedAgents;
+use alam::agent::population::PopulationAgent;
 use alam::agent::Agent;
 use alam::config::{Algo, TrainConfig};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -66,12 +66,12 @@ fn rho_zero_is_fac_loss_with_a_unit_dual_step() {
 
 /// A single run's learner (a population of one) of `algo` on 2-D states, its multiplier
 /// trained at `lr` every `every` policy updates, and its handler's scalars.
-fn learner(algo: Algo, lr: f64, every: u64) -> (StackedAgents, Vec<HandlerState>) {
+fn learner(algo: Algo, lr: f64, every: u64) -> (PopulationAgent, Vec<HandlerState>) {
     let mut cfg = TrainConfig::preset(alam::EnvKind::DoubleIntegrator, algo);
     (cfg.hidden, cfg.multiplier_lr, cfg.multiplier_every) = (16, lr, every);
     let agent = Agent::new(&cfg, 2, 1, &Device::flex());
     let states = vec![agent.handler().state()];
-    (StackedAgents::from_agents(&[&agent]).unwrap(), states)
+    (PopulationAgent::from_agents(&[&agent]).unwrap(), states)
 }
 
 /// Three 2-D states `[1, 3, 2]` on the learner's (autodiff) device.
@@ -146,7 +146,7 @@ fn the_smooth_cap_by_hand() {
 fn fac_ascent_raises_lambda_where_violated_and_lowers_it_where_slack() {
     let (mut m, states) = learner(Algo::Fac, 1e-2, 1);
     let obs = Tensor::<3>::from_data(TensorData::new(vec![0.5f32, 0.5], [1, 1, 2]), &Device::flex().autodiff());
-    let lambda = |m: &StackedAgents| read3(m.multiplier_now(obs.clone()).unwrap())[0];
+    let lambda = |m: &PopulationAgent| read3(m.multiplier_now(obs.clone()).unwrap())[0];
     let before = lambda(&m);
     m.multiplier_only(obs.clone(), column3(&[1.0]), &states);
     let up = lambda(&m);

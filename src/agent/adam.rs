@@ -6,7 +6,7 @@
 //! so the page could not save its optimiser on the user's normal device. Here the first and
 //! second moments *are* networks (the module mapped to zeros), so they save, load, copy to the
 //! CPU in one packed async read ([`super::readback::copy_module`]) and roll back exactly like
-//! the networks themselves, on every device; a population (`stacked.rs`) stacks
+//! the networks themselves, on every device; a population (`agent/population.rs`) stacks
 //! and unstacks them with the same functions as its weights. The update is burn 0.22.1's
 //! (`burn-optim/src/optim/adam.rs`: β₁ = 0.9, β₂ = 0.999, bias correction folded into one
 //! factor, ε scaled by √(1 − β₂ᵗ)) op for op, so runs are bit-identical to burn's Adam and no

@@ -8,10 +8,10 @@
 pub mod adam;
 pub mod handler;
 pub mod nets;
-pub mod readback;
 /// A population's agents: N seeds' networks stacked and updated as one batched call (networks
 /// and update only; driven by [`crate::population`]), read once per sync, asynchronously.
-pub mod stacked;
+pub mod population;
+pub mod readback;
 pub mod steps;
 
 use crate::Rng64;
@@ -221,7 +221,7 @@ impl Agent {
 
     /// An action for one observation: tanh(μ) when deterministic, else a sample drawn with
     /// `rng` (the trainer's exploration RNG). It comes from the acting policy, the CPU copy of
-    /// the actor made at the last [`Agent::sync`] (so it lags the online actor by fewer than
+    /// the actor made at the population's last sync (so it lags the online actor by fewer than
     /// `sync_every` updates and never reads from a GPU); before the first sync, from the
     /// online actor.
     pub async fn act(&self, obs: &[f32], deterministic: bool, rng: &mut Rng64) -> Result<Vec<f32>> {

@@ -1,10 +1,9 @@
-//! The update's formulas, written once for one agent (`[batch, _]` tensors, D = 2) and for N
-//! stacked seeds (`[N, batch, _]`, D = 3). The single agent's update ([`super::Agent::update`])
-//! and a population's (`stacked.rs`) both call these, and the constraint handlers'
-//! formulas (ψ_ρ, the dual target, the multiplier losses) are rank-generic in the same way: a
-//! change to a loss is made here, once, and every algorithm on both paths follows
-//! (docs/method.md §3–§4). What stays with each path is only where its networks put the
-//! heads and seeds (the forward passes and the optimiser steps).
+//! The update's formulas, written once and rank-generic: `[N, batch, _]` tensors (D = 3) for
+//! the update of N ≥ 1 stacked seeds ([`super::population::PopulationAgent`], the one update
+//! every run trains through; a single run is a population of one), `[batch, _]` (D = 2) for
+//! hand checks. The constraint handlers' formulas (ψ_ρ, the dual target, the multiplier losses)
+//! are rank-generic in the same way: a change to a loss is made here, once, and every
+//! algorithm follows (docs/method.md §3–§4).
 
 use burn::tensor::Tensor;
 

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use web_time::Instant;
 
-use crate::agent::stacked::{SeedSync, StackedAgents};
+use crate::agent::population::{PopulationAgent, SeedSync};
 use crate::agent::Agent;
 use crate::config::{Algo, TrainConfig};
 use crate::env::{make_env, EnvKind};
@@ -20,7 +20,7 @@ pub struct UpdateBench {
     pub batch: usize,
     pub hidden: usize,
     pub algo: String,
-    /// K: updates per host read ([`StackedAgents::sync`]).
+    /// K: updates per host read ([`PopulationAgent::sync`]).
     pub sync_every: u64,
     pub updates: u64,
     pub sac_alam_updates_per_s: f64,
@@ -48,9 +48,9 @@ pub fn update_throughput(
     let replay = random_replay(obs_dim, act_dim, &mut rng);
     // A single run's learner: a population of one seed.
     let agent = Agent::new(&cfg, obs_dim, act_dim, device);
-    let mut learner = StackedAgents::from_agents(&[&agent])?;
+    let mut learner = PopulationAgent::from_agents(&[&agent])?;
     let states = [agent.handler().state()];
-    let mut run = |learner: &mut StackedAgents, n: u64| -> Result<()> {
+    let mut run = |learner: &mut PopulationAgent, n: u64| -> Result<()> {
         for _ in 0..n {
             learner.update(&[replay.sample(batch, &mut rng)], &states);
             if learner.unread_updates() as u64 >= sync_every {
@@ -110,7 +110,7 @@ pub struct PopulationBench {
 
 /// N seeds' SAC-ALaM updates: N separate learners (populations of one) updated in turn (what
 /// `sweep --population off` does), against one batched update of the same N agents as a
-/// population ([`StackedAgents`], what `sweep` does). Each seed samples its own batch, both ways.
+/// population ([`PopulationAgent`], what `sweep` does). Each seed samples its own batch, both ways.
 pub fn population_throughput(
     n: usize,
     obs_dim: usize,
@@ -132,8 +132,8 @@ pub fn population_throughput(
         .collect();
     let states = vec![agents[0].handler().state(); n];
     // Separate: each seed a learner of its own (a population of one), updated in turn.
-    let mut separate: Vec<StackedAgents> =
-        agents.iter().map(|a| StackedAgents::from_agents(&[a])).collect::<Result<_>>()?;
+    let mut separate: Vec<PopulationAgent> =
+        agents.iter().map(|a| PopulationAgent::from_agents(&[a])).collect::<Result<_>>()?;
     let mut time_separate = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
@@ -146,7 +146,7 @@ pub fn population_throughput(
         }
     }
 
-    let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>())?;
+    let mut pop = PopulationAgent::from_agents(&agents.iter().collect::<Vec<_>>())?;
     let mut time_batched = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();

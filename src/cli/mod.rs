@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use alam::config::{Algo, TrainConfig, MAX_SEED, SEED_RANGE};
 use alam::env::EnvKind;
-use alam::sweep::{apply_overrides, check_not_naming, clip, parse_override, parse_shard, Batching};
+use alam::sweep::{apply_overrides, check_not_naming, clip, parse_override, parse_shard, PopulationSize};
 use alam::{AlamError, Result};
 use clap::{Parser, Subcommand};
 
@@ -139,7 +139,7 @@ enum Command {
         /// update one batched call for all of them (same files per run): `auto` (all its
         /// seeds at once), `off` (one run at a time, as `alam train`) or N (at most N seeds).
         #[arg(long, default_value = "auto")]
-        population: Batching,
+        population: PopulationSize,
         #[arg(long, default_value = "runs/sweep")]
         out: PathBuf,
         /// Train again (replacing them) the done runs whose stored config differs from the

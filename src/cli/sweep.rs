@@ -9,7 +9,7 @@ use alam::run::{
     io_context, resumable_step, resume_in_dir, resume_population_in_dirs, train_population_to_dirs, CONFIG_FILE,
     DONE_FILE, METRICS_FILE, WEIGHTS_FILE,
 };
-use alam::sweep::{clip, grid, seed_groups, shard, Batching, Cell};
+use alam::sweep::{clip, grid, seed_groups, shard, Cell, PopulationSize};
 use alam::{checkpoint, AlamError, Result};
 
 use super::train::{suspects, train};
@@ -26,7 +26,7 @@ pub(super) fn run(
     variants: Vec<String>,
     args: ConfigArgs,
     (i, n): (usize, usize),
-    population: Batching,
+    population: PopulationSize,
     out: PathBuf,
     force: bool,
 ) -> Result<Outcome> {
@@ -62,7 +62,7 @@ pub(super) fn run(
         )));
     }
     let units: Vec<Vec<Cell>> = match population {
-        Batching::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
+        PopulationSize::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
         _ => shard(seed_groups(cells), i, n),
     };
     // Done runs: the stored config must be the one asked for (else refused, or with

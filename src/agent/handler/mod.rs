@@ -47,7 +47,7 @@ pub struct HandlerState {
 pub trait ConstraintHandler: Send {
     fn algo(&self) -> Algo;
 
-    /// N stacked seeds of this algorithm (a population, `stacked.rs`): λ(s) `[N, b, 1]`
+    /// N stacked seeds of this algorithm (a population, `agent/population.rs`): λ(s) `[N, b, 1]`
     /// when the multiplier is a scalar — each seed's own, from its `states` (0 for plain SAC);
     /// `None` when it is a network, which the population runs itself.
     fn stacked_scalar_lambda(&self, states: &[HandlerState], batch: usize, device: &Device) -> Option<Tensor<3>> {
@@ -55,7 +55,7 @@ pub trait ConstraintHandler: Send {
         None
     }
 
-    /// [`ConstraintHandler::policy_penalty`] for N stacked seeds: the term per sample, given h
+    /// The term added per sample to the actor loss for N stacked seeds (one for a single run): given h
     /// and the λ used `[N, b, 1]`, each seed with its own scalars (`states`). By default the
     /// plain Lagrangian term λ·h (Lag, PID-Lag, FAC); `None` for plain SAC.
     fn stacked_penalty(&self, h: Tensor<3>, lambda: Tensor<3>, states: &[HandlerState]) -> Option<Tensor<3>> {
@@ -147,7 +147,7 @@ fn constant_lambda(lambda: f64, obs: &Tensor<2>) -> Tensor<2> {
 
 /// One agent's multiplier network with its anchor and optimiser state: shared by FAC and ALaM,
 /// which differ in the loss they minimise (ascent vs regression) and in the schedule
-/// ([`MultiplierSchedule`]). The population's stacked learner trains it (`stacked.rs`); this
+/// ([`MultiplierSchedule`]). The population's stacked learner trains it (`agent/population.rs`); this
 /// is what a seed's agent holds to act, probe and save.
 #[derive(Clone)]
 pub struct MultiplierTrainer {
@@ -247,8 +247,8 @@ mod tests {
     //! §3c): ALaM's regression reaches its dual target, its step is ρh, and a capped state can
     //! come back down.
     use super::*;
+    use crate::agent::population::PopulationAgent;
     use crate::agent::readback::read_floats;
-    use crate::agent::stacked::StackedAgents;
     use crate::agent::Agent;
     use crate::env::EnvKind;
     use rand::{Rng, SeedableRng};
@@ -288,23 +288,23 @@ mod tests {
     /// An agent of `cfg` whose multiplier network is drawn from one fixed RNG (the same for
     /// every algorithm and ρ), `raise` added to its output layer's bias, as a population of
     /// one: the learner every run trains through.
-    fn learner(cfg: &TrainConfig, raise: f32) -> (StackedAgents, Vec<HandlerState>) {
+    fn learner(cfg: &TrainConfig, raise: f32) -> (PopulationAgent, Vec<HandlerState>) {
         let mut agent = Agent::new(cfg, OBS_DIM, 2, &Device::flex());
         let mut net = MultiplierNet::new(&mut Rng64::seed_from_u64(3), OBS_DIM, cfg.hidden, &device());
         let bias = net.net.l3.bias.take().unwrap();
         net.net.l3.bias = Some(burn::module::Param::from_tensor(bias.val().inner().add_scalar(raise).autodiff()));
         agent.handler_mut().set_multiplier_net(net);
         let states = vec![agent.handler().state()];
-        (StackedAgents::from_agents(&[&agent]).unwrap(), states)
+        (PopulationAgent::from_agents(&[&agent]).unwrap(), states)
     }
 
     /// λ on `obs` before, the penalty's λ at the first update, and λ after `updates` policy
     /// updates of `cfg`'s multiplier on the same states and h (the multiplier's part of the
-    /// update only, [`StackedAgents::multiplier_only`]), with `raise` added to λ's raw output.
+    /// update only, [`PopulationAgent::multiplier_only`]), with `raise` added to λ's raw output.
     fn run_raised(cfg: &TrainConfig, obs: &Tensor<2>, h: &Tensor<2>, updates: u64, raise: f32) -> [Vec<f32>; 3] {
         let (mut learner, states) = learner(cfg, raise);
         let (obs, h) = (obs.clone().unsqueeze::<3>(), h.clone().inner().unsqueeze::<3>());
-        let lambda = |l: &StackedAgents| read_floats(l.multiplier_now(obs.clone()).unwrap()).unwrap();
+        let lambda = |l: &PopulationAgent| read_floats(l.multiplier_now(obs.clone()).unwrap()).unwrap();
         let before = lambda(&learner);
         let mut used = None;
         for _ in 0..updates {

@@ -1,24 +1,25 @@
-//! A population's agents: N agents of one config (N seeds) as one set of networks and one update
-//! — networks, optimisers and the update only; the envs, replay and records stay with the N
+//! The learner every run trains through: N ≥ 1 agents of one config (N seeds; a single run is
+//! a population of one) as one set of networks and one update — networks, optimisers, the
+//! update and its one read per sync only; the envs, replay and records stay with the N
 //! trainers that [`crate::population::PopulationTrainer`] drives and that feed this. Every
 //! network is stacked along a leading seed axis (weights `[N, in, out]`, one batched matmul per
 //! layer for all seeds) and one update serves all seeds — the same steps, in the same order,
-//! as [`Agent::update`] (critics, actor with the handler's penalty, temperature, multiplier,
+//! for one seed (critics, actor with the handler's penalty, temperature, multiplier,
 //! Polyak targets), for every algorithm.
 //!
 //! Why the result is N separate updates, only fused: no operation mixes two seeds (every
 //! matmul is batched over the seed axis, every reduction is per seed), the total loss is the
 //! sum of the seeds' own losses, so each seed's gradient is exactly its own; and Adam is
 //! element-wise, so one optimiser over the stacked parameters moves each seed's slice as that
-//! seed's own optimiser would. Noise is drawn per seed from each agent's own RNG, in the
-//! agent's order, so a population built from N agents follows them (to float rounding of
-//! the batched kernels: the tests below check it for every algorithm).
+//! seed's own optimiser would. Noise is drawn per seed from each agent's own RNG, so a
+//! population built from N agents follows each of them trained alone (to float rounding of the
+//! batched kernels: the tests below and tests/population.rs check it for every algorithm).
 //!
 //! One update in one place: every formula of the update — the critics' targets and losses,
-//! the actor's objective, the temperature's loss — is [`crate::agent::steps`]'s, the agent's own, and
-//! what differs between algorithms comes only from the [`ConstraintHandler`] (its stacked
+//! the actor's objective, the temperature's loss — is [`crate::agent::steps`]'s, and what differs between algorithms comes only from the [`ConstraintHandler`] (its stacked
 //! methods: the penalty, the multiplier loss, a scalar λ); this file holds only what the
-//! stacked layout changes (forward passes, optimiser steps, the seeds' noise and rollback).
+//! stacked layout changes (forward passes, optimiser steps, the seeds' noise, the per-seed
+//! divergence guard).
 //!
 //! The scalar multiplier state (Lag's λ, PID-Lag's controller, ALaM's ρ) stays in each seed's
 //! own handler ([`HandlerState`]); the update reads it per seed.
@@ -231,7 +232,7 @@ struct LogAlpha {
 /// Everything an update changes, cloned before each update so that a diverged one can be
 /// undone (the population's counterpart of the agent's `Learner`).
 #[derive(Clone)]
-struct StackedLearner {
+struct PopulationLearner {
     actor: StackedMlp,
     critics: StackedCritics,
     /// On the plain device, as the agent's.
@@ -251,7 +252,7 @@ struct StackedLearner {
 
 /// The seeds' learners (networks, Adam moments, ALaM's anchor) stacked into one, with the
 /// seeds' update-noise RNGs and their shared update count.
-fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) -> StackedLearner {
+fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) -> PopulationLearner {
     let actors: Vec<&Mlp> = learners.iter().map(|l| &l.actor.net).collect();
     let critics: Vec<&CriticEnsemble> = learners.iter().map(|l| &l.critics).collect();
     let targets: Vec<&CriticEnsemble> = learners.iter().map(|l| &l.critics_target).collect();
@@ -269,7 +270,7 @@ fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) 
     let multiplier_opts: Option<Vec<_>> = learners.iter().map(|l| l.handler.multiplier_optimiser()).collect();
     let multiplier_opt =
         multiplier_opts.map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
-    StackedLearner {
+    PopulationLearner {
         actor: StackedMlp::stack(&actors),
         critics: StackedCritics::stack(&critics),
         critics_target: StackedCritics::stack(&targets).valid(),
@@ -287,7 +288,7 @@ fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) 
 
 /// A population's agents: N seeds of one config (they differ in seed only), their networks
 /// stacked along a leading seed axis and updated as one.
-pub struct StackedAgents {
+pub struct PopulationAgent {
     cfg: TrainConfig,
     n: usize,
     obs_dim: usize,
@@ -299,10 +300,10 @@ pub struct StackedAgents {
     /// Only its stacked methods are called, and they read each seed's scalars from the states
     /// that come with every update, never this copy's own (seed 0's when the population was made).
     handler: Box<dyn ConstraintHandler>,
-    learner: StackedLearner,
+    learner: PopulationLearner,
     /// The learner as of the last sync whose reads were all finite: a diverged seed's last good
     /// networks come from here. Cloning is cheap (tensors are shared), so this costs no copy.
-    checked: StackedLearner,
+    checked: PopulationLearner,
     /// Statistics `[N, 10]` of the updates since the last sync, still on the device.
     unread: Vec<Tensor<2>>,
     /// Whether each seed still trains (false once it diverged: its slice goes on as garbage,
@@ -321,7 +322,7 @@ pub struct StackedAgents {
     host: Device,
 }
 
-/// What a sync ([`StackedAgents::sync`]) gave seed i.
+/// What a sync ([`PopulationAgent::sync`]) gave seed i.
 #[derive(Debug)]
 pub enum SeedSync {
     /// The seed had diverged before: nothing to report.
@@ -334,7 +335,7 @@ pub enum SeedSync {
     Diverged { error: AlamError, last_good: Box<AgentNets>, updates: u64 },
 }
 
-impl StackedAgents {
+impl PopulationAgent {
     /// A population of `agents` (same config apart from the seed, fresh or trained): their
     /// weights stacked, their update counts and their RNGs, so the population goes on as they would.
     pub fn from_agents(agents: &[&Agent]) -> Result<Self> {
@@ -391,7 +392,7 @@ impl StackedAgents {
         let head_stats = Tensor::from_data(TensorData::new(head_stats, [heads, width]), &plain);
         let mask: Vec<f32> = (0..heads).map(|h| f32::from(h >= REWARD_HEADS)).collect();
         let cost_head_mask = Tensor::from_data(TensorData::new(mask, [1, heads, 1, 1]), &first.device);
-        Ok(StackedAgents {
+        Ok(PopulationAgent {
             cfg: first.cfg.clone(),
             n: agents.len(),
             obs_dim: first.obs_dim,
@@ -458,7 +459,7 @@ impl StackedAgents {
 
     /// Seed i's networks, Adam moments and ALaM anchor of `l` written into an agent's learner
     /// (its handler's scalar state stays).
-    fn unstack_learner(&self, l: &StackedLearner, i: usize, into: &mut super::Learner) {
+    fn unstack_learner(&self, l: &PopulationLearner, i: usize, into: &mut super::Learner) {
         let nets = self.seed_nets(l, i);
         (into.actor, into.critics, into.critics_target, into.temperature) =
             (nets.actor, nets.critics, nets.critics_target, nets.temperature);
@@ -480,7 +481,7 @@ impl StackedAgents {
 
     /// Seed i's slice of every network of `l` (the current learner or the checked one), as an
     /// agent's networks.
-    fn seed_nets(&self, l: &StackedLearner, i: usize) -> AgentNets {
+    fn seed_nets(&self, l: &PopulationLearner, i: usize) -> AgentNets {
         let log_alpha = l.log_alpha.value.val().narrow(0, i, 1).reshape([1]);
         AgentNets {
             actor: Actor { net: l.actor.unstack(i) },
@@ -546,8 +547,7 @@ impl StackedAgents {
         Tensor::cat(per_seed, 1).mul_scalar(0.0).sum_dim(1).reshape([n])
     }
 
-    /// The population's one host read, every `sync_every` updates (as [`Agent::sync`] for one
-    /// agent): the statistics of the updates since the last sync, a finiteness probe of every
+    /// The population's one host read, every `sync_every` updates: the statistics of the updates since the last sync, a finiteness probe of every
     /// seed's networks, and the actor's weights, packed into **one** read. It refreshes the
     /// acting policy and judges each live seed: one whose statistics or weights are not all
     /// finite is reported [`SeedSync::Diverged`] with its last good networks, and stops.
@@ -895,8 +895,9 @@ mod tests {
             a.handler_mut().restore_state(state);
         }
         let initial: Vec<Vec<f32>> = agents.iter().map(|a| params(&a.nets())).collect();
-        let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
-        let mut alone: Vec<StackedAgents> = agents.iter().map(|a| StackedAgents::from_agents(&[a]).unwrap()).collect();
+        let mut pop = PopulationAgent::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
+        let mut alone: Vec<PopulationAgent> =
+            agents.iter().map(|a| PopulationAgent::from_agents(&[a]).unwrap()).collect();
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
         let mut rng = Rng64::seed_from_u64(7);
         for _ in 0..updates {
@@ -959,7 +960,7 @@ mod tests {
         let device = Device::flex();
         let cfg = |seed| TrainConfig { seed, hidden: 16, batch_size: rows, ..TrainConfig::default() };
         let mut agents: Vec<Agent> = (0..2).map(|s| Agent::new(&cfg(s), obs_dim, act_dim, &device)).collect();
-        let mut pop = StackedAgents::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
+        let mut pop = PopulationAgent::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
         let before = params(&agents[1].nets());
         let mut rng = Rng64::seed_from_u64(1);
         let good = random_batch(&mut rng, rows, obs_dim, act_dim);
@@ -972,7 +973,7 @@ mod tests {
         let SeedSync::Diverged { error: AlamError::Diverged { update: 1, .. }, last_good, updates: 0 } = &out[1] else {
             panic!("{:?}", out[1])
         };
-        let mut alone = StackedAgents::from_agents(&[&agents[0]]).unwrap();
+        let mut alone = PopulationAgent::from_agents(&[&agents[0]]).unwrap();
         alone.update(std::slice::from_ref(&good), &states[..1]);
         pollster::block_on(alone.sync()).unwrap();
         alone.write_seed(0, &mut agents[0]);
