@@ -2,6 +2,9 @@
 // with the Content-Security-Policy the build writes into the page (scripts/csp.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { DIST, SUBPATH, serve, open, ready, screenshot, devices } from "./harness.mjs";
 
 let server;
@@ -43,3 +46,23 @@ test(`[${dev.name}] the static build works under a sub-path, with a CSP that all
   }
 });
 }
+
+/** The page's download budget for its code (issue 20): 3 MB gzipped, wasm and JavaScript. */
+const CODE_BUDGET = 3_000_000;
+
+test("the build's wasm + JavaScript weigh at most 3 MB gzipped", (t) => {
+  // Every .wasm and .js file of the build (each copy counted: the service worker fetches them
+  // all), gzipped by Node's zlib at level 9 (a little larger than `gzip -9`: BENCHMARKS.md).
+  const files = readdirSync(DIST, { recursive: true }).filter((f) => /\.(wasm|m?js)$/.test(f));
+  const sizes = files.map((f) => [f, gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length]);
+  const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+  const wasmSizes = sizes.filter(([f]) => f.endsWith(".wasm"));
+  const wasm = wasmSizes.reduce((sum, [, n]) => sum + n, 0);
+  assert.ok(files.includes("alam_bg.wasm") && files.includes("alam.js"), `the build's core is missing: ${files}`);
+  const mb = (n) => (n / 1e6).toFixed(3);
+  const figure =
+    `wasm + JavaScript: ${mb(total)} MB gzipped (wasm ${mb(wasm)} MB, ${files.length - wasmSizes.length} JavaScript files ` +
+    `${mb(total - wasm)} MB)`;
+  t.diagnostic(figure);
+  assert.ok(total <= CODE_BUDGET, `${figure}, over the ${mb(CODE_BUDGET)} MB budget`);
+});
