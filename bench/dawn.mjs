@@ -5,9 +5,12 @@
 // Vulkan driver the loader finds: the NVIDIA driver on a GPU machine (scripts/gpu-dawn.sh),
 // SwiftShader here (`--swiftshader`: a CPU emulation, for correctness, not speed).
 //
-// Each figure: a fresh trainer (point-goal by default, SAC-ALaM), a warm-up past the first host
-// read (`sync_every` + 4 updates: shader compilation, first allocations and the first sync period
-// are not counted), then 40 ms slices of `WebTrainer.run` — the page's own calls, each update
+// First, once per process, the CPU path trains for `--warm-seconds` (V8 compiles hot wasm
+// functions with its optimising tier only after they have run a while: bench/page_threads.mjs
+// saw the page's first ~20 s of training run ~35% slower). Then each figure: a fresh trainer
+// (point-goal by default, SAC-ALaM), a warm-up past the first host read (`sync_every` + 4
+// updates: shader compilation, first allocations and the first sync period are not counted),
+// then 40 ms slices of `WebTrainer.run` — the page's own calls, each update
 // with its environment step — for at least `--seconds` and at least one sync period, ended by a
 // GPU read that waits for every queued command (queued work is not counted as done).
 //
@@ -15,9 +18,12 @@
 // WebGPU against the CPU path, within the browser tests' tolerance (tests/dawn/harness.mjs);
 // exits 1 on a disagreement. Needs `trunk build` first (ALAM_DIST=path runs another build).
 //
-// Usage: node bench/dawn.mjs [--check] [--swiftshader] [--json] [--sizes 64,256]
+// Usage: node bench/dawn.mjs [--check] [--swiftshader] [--json PATH] [--sizes 64,256]
 //          [--seeds 1,4,16,64] [--backends webgpu,cpu] [--algo alam] [--env point-goal]
-//          [--seconds 10] [--updates 4]
+//          [--seconds 10] [--warm-seconds 20] [--updates 4]
+// Prints a Markdown table (progress on stderr); `--json PATH` also appends one JSON line per
+// figure to PATH.
+import { appendFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DIST, SWIFTSHADER_ICD, compareUpdates, firstUpdates, hasPopulations, loadPage, WEBGPU_REL_TOLERANCE } from "../tests/dawn/harness.mjs";
 
@@ -25,13 +31,14 @@ const { values: opt } = parseArgs({
   options: {
     check: { type: "boolean", default: false },
     swiftshader: { type: "boolean", default: false },
-    json: { type: "boolean", default: false },
+    json: { type: "string" },
     sizes: { type: "string", default: "64,256" },
     seeds: { type: "string", default: "1,4,16,64" },
     backends: { type: "string", default: "webgpu,cpu" },
     algo: { type: "string", default: "alam" },
     env: { type: "string", default: "point-goal" },
     seconds: { type: "string", default: "10" },
+    "warm-seconds": { type: "string", default: "20" },
     updates: { type: "string", default: "4" },
   },
 });
@@ -47,10 +54,11 @@ const numbers = (name) => {
 const SIZES = numbers("sizes");
 const SEEDS = numbers("seeds");
 const SECONDS = Number(opt.seconds);
+const WARM_SECONDS = Number(opt["warm-seconds"]);
 const UPDATES = numbers("updates")[0];
 const BACKENDS = list(opt.backends);
-if (!BACKENDS.every((b) => b === "webgpu" || b === "cpu") || !(SECONDS > 0)) {
-  console.error("--backends takes webgpu and/or cpu; --seconds a positive number");
+if (!BACKENDS.every((b) => b === "webgpu" || b === "cpu") || !(SECONDS > 0) || !(WARM_SECONDS >= 0)) {
+  console.error("--backends takes webgpu and/or cpu; --seconds a positive number, --warm-seconds one ≥ 0");
   process.exit(2);
 }
 /** The page's slice of training per call (www/controls.js, BUDGET_MS). */
@@ -113,7 +121,7 @@ async function measure(settings, backend) {
 
 const round = (x, digits = 3) => (x === null ? null : Number(x.toPrecision(digits)));
 const gpuName = adapter ? `${adapter.vendor} ${adapter.architecture} (${adapter.description || adapter.device})` : "none";
-say(`the page's trainer under Node ${process.version}, build ${DIST}; Dawn's adapter: ${gpuName}`);
+console.log(`the page's trainer under Node ${process.version}, build ${DIST}; Dawn's adapter: ${gpuName}`);
 if (!adapter && BACKENDS.includes("webgpu")) say("no WebGPU adapter: is a Vulkan loader (libvulkan1) and driver there? (--swiftshader uses chromium's)");
 
 if (opt.check) {
@@ -146,11 +154,16 @@ if (opt.check) {
   process.exit(failed ? 1 : 0);
 }
 
-say(`agent-updates/s (each seed's updates/s × seeds), ${opt.env}, ${opt.algo}, environment steps included; ≥ ${SECONDS} s per figure after the warm-up`);
-if (!opt.json) {
-  const head = ["shape", "seeds", ...BACKENDS.map((b) => NAMES[b]), ...(BACKENDS.length === 2 ? ["WebGPU / CPU"] : [])];
-  console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
+console.log(`agent-updates/s (each seed's updates/s × seeds), ${opt.env}, ${opt.algo}, environment steps included; ≥ ${SECONDS} s per figure after the warm-up`);
+if (WARM_SECONDS > 0) {
+  say(`warming the wasm up: ${WARM_SECONDS} s of training on the CPU path`);
+  const t = await core.WebTrainer.create(settingsFor(SIZES[0], 1), "cpu");
+  const t0 = performance.now();
+  while (performance.now() - t0 < WARM_SECONDS * 1000) await t.run(1_000_000, SLICE_MS);
+  t.free();
 }
+const head = ["shape", "seeds", ...BACKENDS.map((b) => NAMES[b]), ...(BACKENDS.length === 2 ? ["WebGPU / CPU"] : [])];
+console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
 for (const size of SIZES) {
   for (const seeds of SEEDS) {
     const shape = `2×${size}, batch ${size}`;
@@ -172,18 +185,15 @@ for (const size of SIZES) {
     }
     const rate = (b) => cells[b]?.agent_updates_per_s ?? null;
     const ratio = rate("webgpu") !== null && rate("cpu") !== null ? rate("webgpu") / rate("cpu") : null;
-    if (opt.json) {
-      for (const backend of BACKENDS) {
-        const c = cells[backend];
-        console.log(JSON.stringify({
-          env: opt.env, algo: opt.algo, hidden: size, batch: size, seeds, backend,
-          adapter: backend === "webgpu" ? gpuName : null,
-          ...(c.error ? { error: c.error } : { agent_updates_per_s: round(c.agent_updates_per_s, 4), updates_per_s: round(c.updates_per_s, 4), updates: c.updates, seconds: round(c.seconds, 4) }),
-        }));
-      }
-    } else {
-      const cell = (b) => cells[b].error ?? String(round(cells[b].agent_updates_per_s));
-      console.log(`| 2×${size}/${size} | ${seeds} | ${BACKENDS.map(cell).join(" | ")}${BACKENDS.length === 2 ? ` | ${ratio === null ? "—" : `${round(ratio)}×`}` : ""} |`);
+    const cell = (b) => cells[b].error ?? String(round(cells[b].agent_updates_per_s));
+    console.log(`| 2×${size}/${size} | ${seeds} | ${BACKENDS.map(cell).join(" | ")}${BACKENDS.length === 2 ? ` | ${ratio === null ? "—" : `${round(ratio)}×`}` : ""} |`);
+    for (const backend of opt.json ? BACKENDS : []) {
+      const c = cells[backend];
+      appendFileSync(opt.json, `${JSON.stringify({
+        env: opt.env, algo: opt.algo, hidden: size, batch: size, seeds, backend,
+        adapter: backend === "webgpu" ? gpuName : null, node: process.version, date: new Date().toISOString(),
+        ...(c.error ? { error: c.error } : { agent_updates_per_s: round(c.agent_updates_per_s, 4), updates_per_s: round(c.updates_per_s, 4), updates: c.updates, seconds: round(c.seconds, 4) }),
+      })}\n`);
     }
   }
 }

@@ -4,6 +4,7 @@
 // or VK_DRIVER_FILES name one: SwiftShader here, the NVIDIA driver on a GPU machine). Shared by
 // bench/dawn.mjs and tests/dawn/dawn.test.mjs. NOTES.md ("The page's WebGPU outside a browser")
 // tells how this was found to work.
+import { webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -36,6 +37,9 @@ export async function loadPage(dist = DIST) {
       return x === globalThis;
     }
   };
+  // The wasm seeds its thread RNG from Web Crypto, global from Node 19 on (Debian's Node 18,
+  // which scripts/gpu-dawn.sh may bring, has it only as node:crypto's `webcrypto`).
+  globalThis.crypto ??= webcrypto;
   const found = await gpu.requestAdapter();
   const info = found?.info;
   const adapter = info
