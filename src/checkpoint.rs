@@ -11,6 +11,10 @@
 //!   moments) | replay rows, byte planes split ) | u32 CRC-32. A run resumed from it goes on
 //!   exactly as if it had never stopped ([`load_run`]).
 //!
+//! - **Population** (`ALAMPOP1`, the page's run of several seeds): `ALAMPOP1` | u32 number of
+//!   seeds | for each seed, u64 length | that seed's full file (`ALAMRUN2`, as above, each
+//!   checked as a file of its own when read): [`pack_population`], [`unpack_population`].
+//!
 //! The header comes first so a reader can check env and network shape *before* touching
 //! weights; the checksum turns a truncated or corrupted download into a clear error rather than
 //! silently wrong weights; every tensor is checked against the config's networks before burn
@@ -195,6 +199,54 @@ fn newer_format(bytes: &[u8]) -> Option<u8> {
         [stem @ .., d] if stem == MAGIC_STEM && d.is_ascii_digit() && *d > MAGIC_FULL[7] => Some(d - b'0'),
         _ => None,
     }
+}
+
+const MAGIC_POPULATION: &[u8; 8] = b"ALAMPOP1";
+
+/// A population's file from its seeds' full run files, in seed order (format: module docs).
+pub fn pack_population(files: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + files.iter().map(|f| 8 + f.len()).sum::<usize>());
+    out.extend_from_slice(MAGIC_POPULATION);
+    out.extend_from_slice(&(files.len() as u32).to_le_bytes());
+    for f in files {
+        out.extend_from_slice(&(f.len() as u64).to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// The seeds' run files inside a population file, in seed order; `None` when `bytes` is not a
+/// population file (a single run's file, or none at all).
+///
+/// # Errors
+/// [`AlamError::Weights`] for a population file that is truncated, has bytes left over, or
+/// holds a number of seeds outside 1..=[`crate::population::MAX_SEEDS`].
+pub fn unpack_population(bytes: &[u8]) -> Result<Option<Vec<&[u8]>>> {
+    let Some(rest) = bytes.strip_prefix(MAGIC_POPULATION.as_slice()) else { return Ok(None) };
+    let truncated = || bad("population file: truncated (download or copy it again)");
+    let (count, mut rest) = rest.split_first_chunk::<4>().ok_or_else(truncated)?;
+    let count = u32::from_le_bytes(*count) as usize;
+    if !(1..=crate::population::MAX_SEEDS).contains(&count) {
+        return Err(bad(format!(
+            "population file: {count} seeds (a population has 1 to {})",
+            crate::population::MAX_SEEDS
+        )));
+    }
+    let mut files = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (len, after) = rest.split_first_chunk::<8>().ok_or_else(truncated)?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| truncated())?;
+        if len > after.len() {
+            return Err(truncated());
+        }
+        let (file, after) = after.split_at(len);
+        files.push(file);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(bad(format!("population file: {} bytes after its last seed's file", rest.len())));
+    }
+    Ok(Some(files))
 }
 
 /// The kind of a run file (from its magic bytes), without checking anything else.

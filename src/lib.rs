@@ -17,9 +17,8 @@ pub mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod lock;
 pub mod metrics;
-/// N seeds' trainers driven as one population (`alam sweep`): envs and replay per seed, acting
-/// and updates batched through [`agent::stacked`]; native: synchronous readback.
-#[cfg(not(target_arch = "wasm32"))]
+/// N seeds' trainers driven as one population (`alam sweep`, the page's seeds): envs and replay
+/// per seed, acting and updates batched through [`agent::stacked`].
 pub mod population;
 pub mod replay;
 /// `alam report` (native CLI only: plotters).

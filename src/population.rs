@@ -3,29 +3,69 @@
 //! buffer, episodes, evaluations, probes and records — with the seeds' acting (one policy
 //! forward for all) and updates (one [`StackedAgents`](crate::agent::stacked::StackedAgents)
 //! update for all, `agent::stacked`) batched into one network call each. `alam sweep` trains
-//! the seeds of each group (env × algo × variant) this way.
+//! the seeds of each group (env × algo × variant) this way, and the page trains its seeds so.
 //!
 //! Each seed's [`Trainer`](crate::trainer::Trainer) keeps everything that is its own (env,
 //! replay, exploration RNG, counters, the handler's scalar multiplier state); its agent is a
 //! view that the population writes the seed's networks into before it evaluates, probes or
-//! saves. Native only: it reads the device synchronously.
+//! saves. The device is read once per `sync_every` updates, asynchronously (the browser's
+//! WebGPU allows no other read), as a single run reads it.
 
 use burn::tensor::Device;
 
-use crate::agent::stacked::{SeedUpdate, StackedAgents};
-use crate::agent::{squash_action, UpdateStats};
-use crate::config::TrainConfig;
-use crate::error::Result;
+use crate::agent::squash_action;
+use crate::agent::stacked::{SeedSync, StackedAgents};
+use crate::config::{TrainConfig, MAX_SEED};
+use crate::error::{AlamError, Result};
 use crate::metrics::Record;
 use crate::replay::Batch;
 use crate::trainer::Trainer;
 
+/// The most seeds one population trains (the page's Seeds setting: 1..=MAX_SEEDS).
+pub const MAX_SEEDS: usize = 16;
+
+/// The configs of a population of `seeds` seeds made from `cfg`: seed i trains with RNG seed
+/// `cfg.seed + i` and is otherwise `cfg`.
+///
+/// # Errors
+/// [`AlamError::Setting`] naming `seeds` when `seeds` is outside 1..=[`MAX_SEEDS`] or the last
+/// seed would pass [`MAX_SEED`].
+pub fn seed_configs(cfg: &TrainConfig, seeds: u64) -> Result<Vec<TrainConfig>> {
+    let refuse = |message: String| AlamError::Setting { field: "seeds".into(), message };
+    if !(1..=MAX_SEEDS as u64).contains(&seeds) {
+        return Err(refuse(format!("{seeds} seeds: a population has 1 to {MAX_SEEDS}")));
+    }
+    if cfg.seed > MAX_SEED - (seeds - 1) {
+        return Err(refuse(format!(
+            "seeds {}..{} pass the largest seed, {MAX_SEED} (2^53 − 1): lower the seed or the number of seeds",
+            cfg.seed,
+            cfg.seed as u128 + seeds as u128 - 1
+        )));
+    }
+    Ok((0..seeds).map(|i| TrainConfig { seed: cfg.seed + i, ..cfg.clone() }).collect())
+}
+
+/// Partial settings (the page's form: [`TrainConfig::from_partial_json`]'s fields, plus
+/// `seeds`, a whole number in 1..=[`MAX_SEEDS`], default 1): the population's configs.
+///
+/// # Errors
+/// As [`TrainConfig::from_partial_json`] and [`seed_configs`]; a `seeds` that is not a whole
+/// number is refused naming `seeds`.
+pub fn configs_from_partial_json(value: &serde_json::Value) -> Result<Vec<TrainConfig>> {
+    let mut value = value.clone();
+    let seeds = match value.as_object_mut().and_then(|o| o.remove("seeds")) {
+        None => 1,
+        Some(v) => v.as_u64().ok_or_else(|| AlamError::Setting {
+            field: "seeds".into(),
+            message: format!("{v} is not a whole number of seeds (1 to {MAX_SEEDS})"),
+        })?,
+    };
+    seed_configs(&TrainConfig::from_partial_json(&value)?, seeds)
+}
+
 pub struct PopulationTrainer {
     trainers: Vec<Trainer>,
     learner: StackedAgents,
-    /// Each seed's statistics since the last sync: handed to its handler at the sync, when
-    /// [`crate::agent::Agent::sync`] hands them over for a single run.
-    unread: Vec<Vec<UpdateStats>>,
 }
 
 impl PopulationTrainer {
@@ -33,36 +73,43 @@ impl PopulationTrainer {
     pub fn new(cfgs: &[TrainConfig], device: &Device) -> Result<Self> {
         let trainers = cfgs.iter().map(|c| Trainer::new(c.clone(), device)).collect::<Result<Vec<_>>>()?;
         let learner = StackedAgents::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
-        let unread = vec![Vec::new(); trainers.len()];
-        Ok(PopulationTrainer { trainers, learner, unread })
+        Ok(PopulationTrainer { trainers, learner })
     }
 
-    /// Goes on from seeds' trainers restored from full run files written at a sync point
-    /// ([`Self::at_sync_point`], [`Self::sync_agents`]): their agents are stacked again
-    /// (networks, Adam moments, update-noise RNGs), so the population continues as if it had
-    /// never stopped.
+    /// Goes on from seeds' trainers restored from run files (full ones written after
+    /// [`Self::sync_agents`], at any step, or weights-only ones): their agents are stacked
+    /// again (networks, Adam moments, update-noise RNGs, and between syncs the unread
+    /// statistics, last good networks and acting policy), so the population continues as if
+    /// it had never stopped. A seed that had diverged stays stopped.
     ///
     /// # Errors
-    /// When the trainers do not share their config (seed apart), their progress, or one diverged.
+    /// When the trainers do not share their config (seed apart), or the seeds still training
+    /// are not at the same step and update.
     pub fn from_trainers(trainers: Vec<Trainer>) -> Result<Self> {
-        let steps = trainers.first().map(Trainer::steps_done);
-        if trainers
-            .iter()
-            .any(|t| Some(t.steps_done()) != steps || t.diverged().is_some() || t.agent().unread_updates() > 0)
-        {
-            return Err(crate::AlamError::Resume(
-                "a population's seeds must resume from the same step, at a sync point, none diverged".into(),
-            ));
+        let stopped: Vec<bool> = trainers.iter().map(|t| t.diverged().is_some()).collect();
+        let steps = trainers.iter().find(|t| t.diverged().is_none()).map(Trainer::steps_done);
+        if trainers.iter().any(|t| t.diverged().is_none() && Some(t.steps_done()) != steps) {
+            return Err(crate::AlamError::Resume("a population's seeds must resume from the same step".into()));
         }
-        let learner = StackedAgents::from_agents(&trainers.iter().map(|t| t.agent()).collect::<Vec<_>>())?;
-        let unread = vec![Vec::new(); trainers.len()];
-        Ok(PopulationTrainer { trainers, learner, unread })
+        let agents: Vec<_> = trainers.iter().map(|t| t.agent()).collect();
+        let learner = StackedAgents::from_agents_stopped(&agents, &stopped)?;
+        Ok(PopulationTrainer { trainers, learner })
+    }
+
+    /// Whether the population has no acting policy yet (before its first sync).
+    pub fn policy_missing(&self) -> bool {
+        self.learner.policy_missing()
+    }
+
+    /// Policy updates done by each seed (the same for all).
+    pub fn updates(&self) -> u64 {
+        self.learner.updates()
     }
 
     /// Whether every seed's statistics have been read (the acting policy is the current actor):
     /// a full run file written now ([`Self::sync_agents`] first) resumes exactly.
     pub fn at_sync_point(&self) -> bool {
-        self.unread.iter().all(Vec::is_empty)
+        self.learner.unread_updates() == 0
     }
 
     /// The seeds' trainers, in the order of the configs.
@@ -74,30 +121,39 @@ impl PopulationTrainer {
         self.trainers.iter().all(Trainer::is_done)
     }
 
-    /// One environment step of every seed still training and the updates it makes due;
-    /// returns each seed's records, as [`Trainer::step`] would.
+    /// The seeds' trainers, mutable: for what changes a run as a whole (its length, going on
+    /// after its end); never to step a seed on its own.
+    pub fn trainers_mut(&mut self) -> &mut [Trainer] {
+        &mut self.trainers
+    }
+
+    /// [`Self::step_async`], blocking: the native path (not compiled for wasm).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn step(&mut self) -> Result<Vec<Vec<Record>>> {
         pollster::block_on(self.step_async())
     }
 
-    async fn step_async(&mut self) -> Result<Vec<Vec<Record>>> {
+    /// One environment step of every seed still training and the updates it makes due;
+    /// returns each seed's records, as [`Trainer::step_async`] would. Async only for the
+    /// browser's WebGPU readback; on the CPU it never waits.
+    pub async fn step_async(&mut self) -> Result<Vec<Vec<Record>>> {
         let n = self.trainers.len();
         let mut out: Vec<Vec<Record>> = vec![Vec::new(); n];
-        let mut live: Vec<bool> = self.trainers.iter().map(|t| !t.is_done()).collect();
+        let live: Vec<bool> = self.trainers.iter().map(|t| !t.is_done()).collect();
 
         // 1. Act: random during the warm-up, else every seed's policy in one forward, each
         //    seed's exploration noise from its own RNG (as `Agent::act`).
         let mut actions: Vec<Option<Vec<f32>>> =
             self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.random_action() } else { None }).collect();
         if (0..n).any(|i| live[i] && actions[i].is_none()) {
-            if self.learner.policy_missing() {
-                self.sync(&mut out);
+            if self.learner.policy_missing() || self.learner.unread_updates() as u64 >= self.sync_every() {
+                self.sync(&mut out).await?;
             }
             let obs: Vec<f32> = self.trainers.iter().flat_map(|t| t.observation().iter().copied()).collect();
-            let policy = self.learner.policy(&obs)?;
+            let policy = self.learner.policy(&obs).await?;
             let act_dim = self.trainers[0].env().act_dim();
             for (i, t) in self.trainers.iter_mut().enumerate() {
-                if live[i] && actions[i].is_none() {
+                if live[i] && actions[i].is_none() && t.diverged().is_none() {
                     let row = &policy[i * 2 * act_dim..(i + 1) * 2 * act_dim];
                     actions[i] = Some(squash_action(row, act_dim, false, t.exploration_rng()));
                 }
@@ -110,51 +166,29 @@ impl PopulationTrainer {
         }
 
         // 2. Updates: the seeds share their config, so the same number falls due for each.
-        let due: Vec<u32> =
-            self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.updates_due() } else { 0 }).collect();
+        let due: Vec<u32> = self.trainers.iter_mut().map(|t| if t.is_done() { 0 } else { t.updates_due() }).collect();
         for round in 0..due.iter().copied().max().unwrap_or(0) {
-            let updating: Vec<bool> = (0..n).map(|i| live[i] && due[i] > round).collect();
-            let batches: Vec<Batch> =
-                (0..n).map(|i| if updating[i] { self.trainers[i].sample_batch() } else { self.idle_batch() }).collect();
+            let batches: Vec<Batch> = (0..n)
+                .map(|i| if due[i] > round { self.trainers[i].sample_batch() } else { self.idle_batch() })
+                .collect();
             let states: Vec<_> = self.trainers.iter().map(|t| t.agent().handler().state()).collect();
-            for (i, result) in self.learner.update(&batches, &states, &updating)?.into_iter().enumerate() {
-                let t = &mut self.trainers[i];
-                match result {
-                    SeedUpdate::Idle => {}
-                    SeedUpdate::Done(stats) => self.unread[i].push(stats),
-                    SeedUpdate::Diverged { error, last_good, updates } => {
-                        // Its good updates since the last sync still count, as they would in
-                        // a single run whose guard checks every update.
-                        let unread = std::mem::take(&mut self.unread[i]);
-                        let first = updates + 1 - unread.len() as u64;
-                        for (k, stats) in unread.iter().enumerate() {
-                            t.agent_mut().handler_mut().observe_violation(stats.violation);
-                            t.record_update(stats, first + k as u64, &mut out[i]);
-                        }
-                        t.agent_mut().set_nets(*last_good);
-                        t.agent_mut().set_updates(updates);
-                        t.stop_diverged(error.to_string(), &mut out[i]);
-                        live[i] = false;
-                    }
-                }
-            }
-            if self.unread.iter().any(|u| u.len() as u64 >= self.sync_every()) {
-                self.sync(&mut out);
+            self.learner.update(&batches, &states);
+            if self.learner.unread_updates() as u64 >= self.sync_every() {
+                self.sync(&mut out).await?;
             }
         }
         // As a single run: the last step and every evaluation or probe read what is left.
-        let finishing = (0..n).any(|i| {
-            live[i]
-                && (self.trainers[i].steps_done() >= self.trainers[i].config().total_steps
-                    || self.trainers[i].periodic_due())
-        });
-        if finishing && self.unread.iter().any(|u| !u.is_empty()) {
-            self.sync(&mut out);
+        let finishing = self
+            .trainers
+            .iter()
+            .any(|t| t.diverged().is_none() && (t.steps_done() >= t.config().total_steps || t.periodic_due()));
+        if finishing && self.learner.unread_updates() > 0 {
+            self.sync(&mut out).await?;
         }
 
         // 3. Evaluation and probe, per seed, on its own agent with its networks written back.
         for (i, t) in self.trainers.iter_mut().enumerate() {
-            if live[i] && t.periodic_due() {
+            if live[i] && t.diverged().is_none() && t.periodic_due() {
                 self.learner.write_seed(i, t.agent_mut());
                 out[i] = t.periodic_records(std::mem::take(&mut out[i])).await?;
             }
@@ -166,23 +200,54 @@ impl PopulationTrainer {
         self.trainers[0].config().sync_every
     }
 
-    /// What [`crate::agent::Agent::sync`] does for one run, for every seed at once: the
-    /// statistics since the last sync go to each seed's handler and records, and the acting
-    /// policy becomes the current actor (natively the guard has checked every update already).
-    fn sync(&mut self, out: &mut [Vec<Record>]) {
+    /// What [`crate::agent::Agent::sync`] does for one run, for every seed at once: one read
+    /// ([`StackedAgents::sync`]); each seed's statistics since the last sync go to its handler
+    /// and records, and a seed that diverged stops with its last good networks.
+    ///
+    /// # Errors
+    /// [`crate::AlamError::Device`] when the read fails.
+    async fn sync(&mut self, out: &mut [Vec<Record>]) -> Result<()> {
+        let results = self.learner.sync().await?;
         let updates = self.learner.updates();
-        for (i, t) in self.trainers.iter_mut().enumerate() {
-            let unread = std::mem::take(&mut self.unread[i]);
-            let first = updates + 1 - unread.len() as u64;
-            for (k, stats) in unread.iter().enumerate() {
-                t.agent_mut().handler_mut().observe_violation(stats.violation);
-                t.record_update(stats, first + k as u64, &mut out[i]);
-            }
-            if t.diverged().is_none() {
-                t.agent_mut().set_updates(updates);
+        for ((t, result), out) in self.trainers.iter_mut().zip(results).zip(out.iter_mut()) {
+            match result {
+                SeedSync::Idle => {}
+                SeedSync::Done(stats) => {
+                    // The i-th of n statistics is update number (updates − n + i + 1).
+                    let first = updates + 1 - stats.len() as u64;
+                    for (k, s) in stats.iter().enumerate() {
+                        t.agent_mut().handler_mut().observe_violation(s.violation);
+                        t.record_update(s, first + k as u64, out);
+                    }
+                    t.agent_mut().set_updates(updates);
+                }
+                SeedSync::Diverged { error, last_good, updates } => {
+                    t.agent_mut().set_nets(*last_good);
+                    t.agent_mut().set_updates(updates);
+                    t.stop_diverged(error.to_string(), out);
+                }
             }
         }
-        self.learner.sync_policy();
+        Ok(())
+    }
+
+    /// Reads everything the population still holds on the device (statistics, the acting
+    /// policy), so that it can be saved, evaluated or watched as it is now: afterwards it is at
+    /// a sync point. Returns each seed's records that the read made.
+    pub async fn settle(&mut self) -> Result<Vec<Vec<Record>>> {
+        let mut out = vec![Vec::new(); self.trainers.len()];
+        if self.learner.unread_updates() > 0 || self.learner.policy_missing() {
+            self.sync(&mut out).await?;
+        }
+        Ok(out)
+    }
+
+    /// Writes seed i into its trainer's agent (to watch, probe or save it: see
+    /// [`Self::sync_agents`]); a diverged seed's agent already holds its last good networks.
+    pub fn sync_agent(&mut self, i: usize) {
+        if self.trainers[i].diverged().is_none() {
+            self.learner.write_seed(i, self.trainers[i].agent_mut());
+        }
     }
 
     /// A stand-in batch for a seed that no longer trains: its slice is updated on it and
@@ -200,13 +265,12 @@ impl PopulationTrainer {
         }
     }
 
-    /// Writes every seed's current networks into its trainer's agent (before saving); a
-    /// diverged seed's agent already holds its last good networks.
+    /// Writes every seed into its trainer's agent ([`StackedAgents::write_seed`]: a full run
+    /// file saved from it then goes on exactly, at any step); a diverged seed's agent already
+    /// holds its last good networks.
     pub fn sync_agents(&mut self) {
-        for (i, t) in self.trainers.iter_mut().enumerate() {
-            if t.diverged().is_none() {
-                self.learner.write_seed(i, t.agent_mut());
-            }
+        for i in 0..self.trainers.len() {
+            self.sync_agent(i);
         }
     }
 }

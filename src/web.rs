@@ -12,9 +12,9 @@ use web_time::Instant;
 
 use crate::agent::read_floats_async;
 use crate::checkpoint::{self, RunKind};
-use crate::config::TrainConfig;
 use crate::env::Env;
 use crate::metrics::{Record, HISTORY_CAP};
+use crate::population::{self, PopulationTrainer};
 use crate::trainer::Trainer;
 use crate::watch::{WatchedEpisode, Watcher, WATCH_SEED};
 
@@ -98,8 +98,8 @@ fn webgpu_refusal(raw: &str) -> String {
 }
 
 #[derive(Serialize)]
-struct RunReport {
-    records: Vec<Record>,
+struct RunReport<'a> {
+    records: Vec<SeedRecord<'a>>,
     steps: u64,
     /// Finished episodes so far (a weights-only file's included, [`Prior`]).
     episodes: u64,
@@ -110,8 +110,14 @@ struct RunReport {
     violations_at_least: bool,
     updates: u64,
     total_steps: u64,
+    /// Every seed is done.
     done: bool,
+    /// Why a seed stopped early (prefixed "seed i: " in a population), if one did.
     diverged: Option<String>,
+    /// Seeds in the population.
+    seeds: usize,
+    /// Each seed's counters, in seed order.
+    per_seed: Vec<SeedCounters>,
 }
 
 /// What [`WebTrainer::watch`] reports: the watched episodes finished in this call, the watched
@@ -194,28 +200,31 @@ impl Prior {
     }
 }
 
-/// One training run in the page.
-#[wasm_bindgen]
-pub struct WebTrainer {
-    trainer: Trainer,
-    backend: String,
-    /// The newest records (probe grids dropped), saved with the run so a loaded run shows its curves.
-    history: VecDeque<Record>,
-    /// Records made outside [`WebTrainer::run`] (the read that settles the run before a save),
-    /// handed to the page with the next run's.
-    unsent: Vec<Record>,
-    /// The policy acting in an environment of its own, made by the first [`WebTrainer::watch`].
-    watcher: Option<Watcher>,
-    /// Whether the latest call was [`WebTrainer::watch`]: the page then shows the watched
-    /// environment, and [`WebTrainer::heatmap`] is drawn over it.
-    watching: bool,
-    /// What a weights-only file's run had done before (none for a new run or a full file).
-    prior: Prior,
-    /// The kind of file this run was loaded from, if any.
-    loaded: Option<RunKind>,
+/// A record and the seed (0-based index in the population) that made it.
+#[derive(Serialize)]
+struct SeedRecord<'a> {
+    seed_index: usize,
+    #[serde(flatten)]
+    record: &'a Record,
 }
 
-impl WebTrainer {
+/// One seed's counters in a [`RunReport`].
+#[derive(Serialize)]
+struct SeedCounters {
+    episodes: u64,
+    violations: u64,
+    diverged: Option<String>,
+}
+
+/// One seed's page-side state: what its charts need beyond its trainer.
+struct SeedPage {
+    /// The newest records (probe grids dropped), saved with the run so a loaded run shows its curves.
+    history: VecDeque<Record>,
+    /// What a weights-only file's run had done before (none for a new run or a full file).
+    prior: Prior,
+}
+
+impl SeedPage {
     fn remember(&mut self, record: &Record) {
         if self.history.len() == HISTORY_CAP {
             self.history.pop_front();
@@ -224,53 +233,181 @@ impl WebTrainer {
     }
 }
 
+/// One training run in the page: a population of 1 to 16 seeds of one config (a single run is
+/// a population of one), trained as one ([`PopulationTrainer`]).
+#[wasm_bindgen]
+pub struct WebTrainer {
+    population: PopulationTrainer,
+    backend: String,
+    seeds: Vec<SeedPage>,
+    /// Records made outside [`WebTrainer::run`] (the read that settles the run before a save),
+    /// handed to the page with the next run's, with their seed.
+    unsent: Vec<(usize, Record)>,
+    /// The seed that [`WebTrainer::watch`], [`WebTrainer::scene`] and [`WebTrainer::heatmap`] show.
+    shown: usize,
+    /// The policy acting in an environment of its own, made by the first [`WebTrainer::watch`].
+    watcher: Option<Watcher>,
+    /// Whether the latest call was [`WebTrainer::watch`]: the page then shows the watched
+    /// environment, and [`WebTrainer::heatmap`] is drawn over it.
+    watching: bool,
+    /// The seed and update count whose networks are in that seed's trainer's agent (the view
+    /// that acts for the watcher and computes λ for the heat map).
+    written: Option<(usize, u64)>,
+    /// The kind of file this run was loaded from, if any.
+    loaded: Option<RunKind>,
+}
+
+impl WebTrainer {
+    fn new(population: PopulationTrainer, backend: String, seeds: Vec<SeedPage>, loaded: Option<RunKind>) -> Self {
+        WebTrainer {
+            population,
+            backend,
+            seeds,
+            unsent: Vec::new(),
+            shown: 0,
+            watcher: None,
+            watching: false,
+            written: None,
+            loaded,
+        }
+    }
+
+    fn first(&self) -> &Trainer {
+        &self.population.trainers()[0]
+    }
+
+    /// Reads what the population still holds on the device; its records go out with the next run's.
+    async fn settle(&mut self) -> Result<(), String> {
+        let settled = self.population.settle().await.map_err(js_err)?;
+        for (i, records) in settled.into_iter().enumerate() {
+            for r in records {
+                self.seeds[i].remember(&r);
+                self.unsent.push((i, r));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the shown seed's trainer hold its networks as they are now (written into its
+    /// agent once per change of seed or of the networks), with the acting policy as of the
+    /// last sync: watching reads nothing from the device and changes nothing in the run.
+    async fn write_shown(&mut self) -> Result<(), String> {
+        let now = (self.shown, self.population.updates());
+        if self.written == Some(now) {
+            return Ok(());
+        }
+        if self.population.policy_missing() {
+            // A loaded run has no acting policy yet (the actor's copy on the CPU): this one
+            // async read makes it, as the run's first step would, so acting never reads from
+            // a GPU. A loaded run has no update unread to judge.
+            self.settle().await?;
+        }
+        self.population.sync_agent(self.shown);
+        self.written = Some(now);
+        Ok(())
+    }
+
+    fn report(&self, records: Vec<(usize, Record)>) -> Result<JsValue, String> {
+        let trainers = self.population.trainers();
+        let per_seed: Vec<SeedCounters> = trainers
+            .iter()
+            .zip(&self.seeds)
+            .map(|(t, p)| SeedCounters {
+                episodes: p.prior.episodes + t.episodes_done(),
+                violations: p.prior.violations + t.total_violations(),
+                diverged: t.diverged().map(str::to_string),
+            })
+            .collect();
+        let diverged = trainers.iter().enumerate().find_map(|(i, t)| {
+            t.diverged().map(|d| if trainers.len() == 1 { d.to_string() } else { format!("seed {i}: {d}") })
+        });
+        to_js(&RunReport {
+            records: records.iter().map(|(i, r)| SeedRecord { seed_index: *i, record: r }).collect(),
+            steps: self.first().steps_done(),
+            episodes: per_seed.iter().map(|c| c.episodes).sum(),
+            violations: per_seed.iter().map(|c| c.violations).sum(),
+            violations_at_least: self.seeds.iter().any(|p| !p.prior.complete),
+            updates: self.first().agent().updates(),
+            total_steps: self.first().config().total_steps,
+            done: self.population.is_done(),
+            diverged,
+            seeds: trainers.len(),
+            per_seed,
+        })
+    }
+}
+
 #[wasm_bindgen]
 impl WebTrainer {
-    /// `settings`: a partial config object (`{env, algo, seed, rho, hidden, ...}`);
+    /// `settings`: a partial config object (`{env, algo, seed, rho, hidden, ..., seeds}`;
+    /// `seeds`: 1–16 seeds trained as one population, seed i with RNG seed `seed + i`);
     /// `backend`: "auto" (WebGPU if the browser has it, else the CPU), "webgpu" or "cpu".
     /// A refused setting throws an `Error` with a `field` property (see `checkSettings`).
     pub async fn create(settings: JsValue, backend: String) -> Result<WebTrainer, JsValue> {
         let value: serde_json::Value =
             serde_wasm_bindgen::from_value(settings).map_err(|e| JsValue::from(js_err(e)))?;
-        let cfg = TrainConfig::from_partial_json(&value).map_err(refusal)?;
+        let cfgs = population::configs_from_partial_json(&value).map_err(refusal)?;
         let (device, label) = pick_device(&backend).await?;
-        let trainer = Trainer::new(cfg, &device).map_err(refusal)?;
-        Ok(WebTrainer {
-            trainer,
-            backend: label,
-            history: VecDeque::new(),
-            unsent: Vec::new(),
-            watcher: None,
-            watching: false,
-            prior: Prior::NONE,
-            loaded: None,
-        })
+        let population = PopulationTrainer::new(&cfgs, &device).map_err(refusal)?;
+        let seeds = cfgs.iter().map(|_| SeedPage { history: VecDeque::new(), prior: Prior::NONE }).collect();
+        Ok(WebTrainer::new(population, label, seeds, None))
     }
 
     /// A trainer that goes on from a saved run: a full file (this page's [`WebTrainer::save`],
-    /// `alam train`'s `checkpoint.alam`) goes on exactly where it stopped; a weights-only file
-    /// ([`WebTrainer::save_weights_only`], `weights.alam`, files of older versions) refills its
-    /// replay with `learning_starts` steps of the loaded policy before any update
-    /// ([`WebTrainer::loaded_kind`], [`WebTrainer::load_note`] say which). A corrupt, truncated,
-    /// too large or foreign file is refused with the reason, before anything of the current run
-    /// is touched.
+    /// `alam train`'s `checkpoint.alam`, a population's file) goes on exactly where it stopped;
+    /// a weights-only file ([`WebTrainer::save_weights_only`], `weights.alam`, files of older
+    /// versions) refills its replay with `learning_starts` steps of the loaded policy before
+    /// any update ([`WebTrainer::loaded_kind`], [`WebTrainer::load_note`] say which). A corrupt,
+    /// truncated, too large or foreign file is refused with the reason, before anything of the
+    /// current run is touched.
     pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebTrainer, String> {
         let (device, label) = pick_device(&backend).await?;
-        let (mut trainer, header, kind) = checkpoint::load_run(&bytes, &device, None).map_err(js_err)?;
-        // A full file's finished run too (a weights-only one got it in `Trainer::resume`): the
-        // demo's included.
-        trainer.train_on_if_finished().map_err(js_err)?;
-        let prior = if kind == RunKind::WeightsOnly { Prior::of(&header.history) } else { Prior::NONE };
-        Ok(WebTrainer {
-            trainer,
-            backend: label,
-            history: header.history.into(),
-            unsent: Vec::new(),
-            watcher: None,
-            watching: false,
-            prior,
-            loaded: Some(kind),
-        })
+        let files = checkpoint::unpack_population(&bytes).map_err(js_err)?.unwrap_or_else(|| vec![bytes.as_slice()]);
+        let (mut trainers, mut seeds, mut kind) = (Vec::new(), Vec::new(), RunKind::Full);
+        for (i, file) in files.iter().enumerate() {
+            let (mut trainer, header, k) = checkpoint::load_run(file, &device, None).map_err(|e| {
+                if files.len() > 1 {
+                    format!("seed {i}: {e}")
+                } else {
+                    js_err(e)
+                }
+            })?;
+            // A full file's finished run too (a weights-only one got it in `Trainer::resume`):
+            // the demo's included.
+            trainer.train_on_if_finished().map_err(js_err)?;
+            let prior = if k == RunKind::WeightsOnly { Prior::of(&header.history) } else { Prior::NONE };
+            seeds.push(SeedPage { history: header.history.into(), prior });
+            trainers.push(trainer);
+            kind = k;
+        }
+        let population = PopulationTrainer::from_trainers(trainers).map_err(js_err)?;
+        Ok(WebTrainer::new(population, label, seeds, Some(kind)))
+    }
+
+    /// How many seeds train (1 for a single run).
+    pub fn seeds(&self) -> usize {
+        self.population.trainers().len()
+    }
+
+    /// Chooses the seed (0-based) that [`WebTrainer::watch`], [`WebTrainer::scene`] and
+    /// [`WebTrainer::heatmap`] show, and whose weights-only file
+    /// [`WebTrainer::save_weights_only`] writes. An index past the last seed is refused.
+    #[wasm_bindgen(js_name = showSeed)]
+    pub fn show_seed(&mut self, seed: usize) -> Result<(), String> {
+        if seed >= self.seeds() {
+            return Err(format!("seed {seed} is not in this run (seeds 0 to {})", self.seeds() - 1));
+        }
+        if seed != self.shown {
+            self.shown = seed;
+            self.watcher = None;
+        }
+        Ok(())
+    }
+
+    /// The seed shown ([`WebTrainer::show_seed`]).
+    #[wasm_bindgen(js_name = shownSeed)]
+    pub fn shown_seed(&self) -> usize {
+        self.shown
     }
 
     /// "full" or "weights-only" for a loaded run (how it resumed), null for a new one.
@@ -284,45 +421,59 @@ impl WebTrainer {
     /// A sentence for the page about how a loaded run resumed (e.g. that its replay is being
     /// refilled), null for a new one.
     pub fn load_note(&self) -> Option<String> {
-        self.loaded.map(|k| k.note(self.trainer.config().learning_starts))
+        self.loaded.map(|k| k.note(self.first().config().learning_starts))
     }
 
     /// Whether the run is still refilling its replay after a weights-only load (no updates yet).
     pub fn refilling(&self) -> bool {
-        self.trainer.refilling()
+        self.first().refilling()
     }
 
-    /// Environment steps done so far (what a save made now holds), exact up to 2^53.
+    /// Environment steps done so far by each seed (what a save made now holds), exact up to 2^53.
     pub fn steps(&self) -> f64 {
-        self.trainer.steps_done() as f64
+        self.first().steps_done() as f64
     }
 
-    /// The whole run as one file (`ALAMRUN2`: config, counters, metrics history, networks, Adam
-    /// moments, replay, every RNG, the episode in progress), from which [`WebTrainer::load`]
-    /// and `alam train --resume` go on exactly where it stopped. Async: the device state comes
-    /// back in one packed async read (never a synchronous one: it runs on WebGPU). Saving
-    /// changes nothing in the run.
+    /// The whole run as one file, from which [`WebTrainer::load`] (and, for a single run,
+    /// `alam train --resume`) goes on exactly where it stopped: a single run's is `ALAMRUN2`
+    /// (config, counters, metrics history, networks, Adam moments, replay, every RNG, the
+    /// episode in progress), a population's holds one such file per seed (`ALAMPOP1`). The
+    /// device state comes back in async reads (never a synchronous one: it runs on WebGPU),
+    /// the statistics not read yet included. Saving changes nothing in the run.
     pub async fn save(&mut self) -> Result<Vec<u8>, String> {
-        let history = self.history.iter().cloned().collect();
-        checkpoint::save_run_async(&self.trainer, history, None).await.map_err(js_err)
+        self.population.sync_agents();
+        self.written = Some((self.shown, self.population.updates()));
+        let mut files = Vec::with_capacity(self.seeds());
+        for (t, p) in self.population.trainers().iter().zip(&self.seeds) {
+            let history = p.history.iter().cloned().collect();
+            files.push(checkpoint::save_run_async(t, history, None).await.map_err(js_err)?);
+        }
+        Ok(if files.len() == 1 { files.pop().unwrap_or_default() } else { checkpoint::pack_population(&files) })
     }
 
-    /// A small, shareable file (`ALAMRUN1`): config, counters, metrics history and every
-    /// network, no optimiser state or replay — what `alam eval --weights` reads too. The run is
-    /// settled first (the statistics still on the device are read and judged), so the file
-    /// holds checked weights.
+    /// A small, shareable file (`ALAMRUN1`) of the shown seed: config, counters, metrics
+    /// history and every network, no optimiser state or replay — what `alam eval --weights`
+    /// reads too. The run is settled first (the statistics still on the device are read and
+    /// judged), so the file holds checked weights.
     pub async fn save_weights_only(&mut self) -> Result<Vec<u8>, String> {
-        let mut settled = Vec::new();
-        self.trainer.settle(&mut settled).await.map_err(js_err)?;
-        settled.iter().for_each(|r| self.remember(r));
-        self.unsent.extend(settled);
-        let history = self.history.iter().cloned().collect();
-        checkpoint::save_async(self.trainer.agent(), self.trainer.steps_done(), history).await.map_err(js_err)
+        self.write_shown().await?;
+        let shown = self.shown;
+        let trainer = &self.population.trainers()[shown];
+        let (agent, steps) = (trainer.agent(), trainer.steps_done());
+        let history = self.seeds[shown].history.iter().cloned().collect();
+        checkpoint::save_async(agent, steps, history).await.map_err(js_err)
     }
 
-    /// The records kept so far (a loaded run's come from its file), oldest first.
+    /// The records kept so far (a loaded run's come from its file), each with its
+    /// `seed_index`: seed by seed, each seed's oldest first.
     pub fn history(&self) -> Result<JsValue, String> {
-        to_js(&self.history)
+        let all: Vec<SeedRecord> = self
+            .seeds
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.history.iter().map(move |r| SeedRecord { seed_index: i, record: r }))
+            .collect();
+        to_js(&all)
     }
 
     /// Which device trains, and why (shown on the page).
@@ -330,40 +481,42 @@ impl WebTrainer {
         self.backend.clone()
     }
 
-    /// The full config in use, as an object.
+    /// The full config in use (seed 0's: the others differ in their seed only), as an object
+    /// with `seeds` added.
     pub fn config(&self) -> Result<JsValue, String> {
-        to_js(self.trainer.config())
+        let mut value = serde_json::to_value(self.first().config()).map_err(js_err)?;
+        if let Some(o) = value.as_object_mut() {
+            o.insert("seeds".into(), self.seeds().into());
+        }
+        to_js(&value)
     }
 
-    /// Trains for at most `max_steps` environment steps or `budget_ms` milliseconds, then
-    /// yields back to its caller (the page's training worker, www/trainer-worker.js), which runs
-    /// the page's calls that came meanwhile before the next slice.
+    /// Trains for at most `max_steps` steps of the population (each steps every seed's
+    /// environment once) or `budget_ms` milliseconds, then yields back to its caller (the
+    /// page's training worker, www/trainer-worker.js), which runs the page's calls that came
+    /// meanwhile before the next slice. Reports the records made (each with its `seed_index`),
+    /// each seed's steps and updates (the same for all), the episodes and violating steps
+    /// summed over the seeds and per seed (`per_seed`).
     pub async fn run(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
         let t0 = Instant::now();
         self.watching = false;
         let mut records = std::mem::take(&mut self.unsent);
         for _ in 0..max_steps {
-            if self.trainer.is_done() || t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
+            if self.population.is_done() || t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
                 break;
             }
-            let new = self.trainer.step_async().await.map_err(js_err)?;
-            new.iter().for_each(|r| self.remember(r));
-            records.extend(new);
+            let new = self.population.step_async().await.map_err(js_err)?;
+            for (i, seed_records) in new.into_iter().enumerate() {
+                for r in seed_records {
+                    self.seeds[i].remember(&r);
+                    records.push((i, r));
+                }
+            }
         }
-        to_js(&RunReport {
-            records,
-            steps: self.trainer.steps_done(),
-            episodes: self.prior.episodes + self.trainer.episodes_done(),
-            violations: self.prior.violations + self.trainer.total_violations(),
-            violations_at_least: !self.prior.complete,
-            updates: self.trainer.agent().updates(),
-            total_steps: self.trainer.config().total_steps,
-            done: self.trainer.is_done(),
-            diverged: self.trainer.diverged().map(str::to_string),
-        })
+        self.report(records)
     }
 
-    /// Watches the run's policy act, without learning, for at most `max_steps` steps or
+    /// Watches the shown seed's policy act, without learning, for at most `max_steps` steps or
     /// `budget_ms` milliseconds: deterministic actions (tanh μ, as evaluation) in an environment
     /// of its own ([`Watcher`], seeded as `alam eval`), so nothing of the run changes — no
     /// replay, no update, no step of its environment or its random generators. Reports the
@@ -371,22 +524,16 @@ impl WebTrainer {
     pub async fn watch(&mut self, max_steps: u32, budget_ms: f64) -> Result<JsValue, String> {
         let t0 = Instant::now();
         self.watching = true;
-        if self.trainer.agent().unread_updates() == 0 {
-            // A loaded run has no acting policy yet (the actor's copy on the CPU): this one
-            // async read makes it, as the run's first step would, so acting never reads from
-            // a GPU. With no update unread it judges nothing and records nothing.
-            let mut settled = Vec::new();
-            self.trainer.settle(&mut settled).await.map_err(js_err)?;
-            self.unsent.extend(settled);
-        }
-        let env = self.trainer.config().env;
+        self.write_shown().await?;
+        let trainer = &self.population.trainers()[self.shown];
+        let env = trainer.config().env;
         let watcher = self.watcher.get_or_insert_with(|| Watcher::new(env, WATCH_SEED));
         let mut episodes = Vec::new();
         for _ in 0..max_steps {
             if t0.elapsed().as_secs_f64() * 1e3 >= budget_ms {
                 break;
             }
-            if let Some(e) = watcher.step(self.trainer.agent()).await.map_err(js_err)? {
+            if let Some(e) = watcher.step(trainer.agent()).await.map_err(js_err)? {
                 episodes.push(e);
             }
         }
@@ -398,31 +545,33 @@ impl WebTrainer {
             watched_steps: watcher.steps(),
             watched_episodes: watcher.episodes(),
             watched_violations: watcher.violations(),
-            steps: self.trainer.steps_done(),
-            updates: self.trainer.agent().updates(),
+            steps: trainer.steps_done(),
+            updates: trainer.agent().updates(),
         })
     }
 
-    /// What the canvas draws now (tagged by env).
+    /// What the canvas draws now (tagged by env): the shown seed's training environment.
     pub fn scene(&self) -> Result<JsValue, String> {
-        to_js(&self.trainer.env().scene())
+        to_js(&self.population.trainers()[self.shown].env().scene())
     }
 
-    /// λ(s) over an n × n grid of states (double integrator: (x, v) with the doomed set;
-    /// point-goal: robot positions, in the layout of hazards and goal on screen), or null where
-    /// there is no state-wise multiplier (SAC, the scalar baselines) or no 2-D picture. Drawn
-    /// over the environment the page shows: the watched one after [`WebTrainer::watch`], else
-    /// the training one.
-    pub async fn heatmap(&self, n: usize) -> Result<JsValue, String> {
-        if !self.trainer.config().algo.has_multiplier_net() {
+    /// λ(s) of the shown seed over an n × n grid of states (double integrator: (x, v) with the
+    /// doomed set; point-goal: robot positions, in the layout of hazards and goal on screen),
+    /// or null where there is no state-wise multiplier (SAC, the scalar baselines) or no 2-D
+    /// picture. Drawn over the environment the page shows: the watched one after
+    /// [`WebTrainer::watch`], else the shown seed's training one.
+    pub async fn heatmap(&mut self, n: usize) -> Result<JsValue, String> {
+        if !self.first().config().algo.has_multiplier_net() {
             return Ok(JsValue::NULL);
         }
+        self.write_shown().await?;
+        let trainer = &self.population.trainers()[self.shown];
         let env: &dyn Env = match &self.watcher {
             Some(w) if self.watching => w.env(),
-            _ => self.trainer.env(),
+            _ => trainer.env(),
         };
         let Some(grid) = env.probe_grid(n, n) else { return Ok(JsValue::NULL) };
-        let lambda = read_floats_async(self.trainer.agent().lambda_tensor(&grid.obs)).await.map_err(js_err)?;
+        let lambda = read_floats_async(trainer.agent().lambda_tensor(&grid.obs)).await.map_err(js_err)?;
         to_js(&Heatmap {
             x_label: grid.x_label,
             y_label: grid.y_label,
@@ -431,7 +580,7 @@ impl WebTrainer {
             nx: grid.nx,
             ny: grid.ny,
             lambda,
-            lambda_max: self.trainer.config().lambda_max,
+            lambda_max: trainer.config().lambda_max,
             doomed: grid.doomed,
             scene: env.scene(),
         })
@@ -444,7 +593,12 @@ impl WebTrainer {
 #[wasm_bindgen(js_name = checkSettings)]
 pub fn check_settings(settings: JsValue) -> Result<JsValue, JsValue> {
     let value: serde_json::Value = serde_wasm_bindgen::from_value(settings).map_err(|e| JsValue::from(js_err(e)))?;
-    Ok(to_js(&TrainConfig::from_partial_json(&value).map_err(refusal)?)?)
+    let cfgs = population::configs_from_partial_json(&value).map_err(refusal)?;
+    let mut checked = serde_json::to_value(&cfgs[0]).map_err(|e| JsValue::from(js_err(e)))?;
+    if let Some(o) = checked.as_object_mut() {
+        o.insert("seeds".into(), cfgs.len().into());
+    }
+    Ok(to_js(&checked)?)
 }
 
 /// Bytes of wasm linear memory (it only ever grows): the long-run test asserts it levels off.

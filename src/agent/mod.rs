@@ -10,9 +10,7 @@ pub mod handler;
 pub mod nets;
 pub mod readback;
 /// A population's agents: N seeds' networks stacked and updated as one batched call (networks
-/// and update only; driven by [`crate::population`] for `alam sweep`; native only: it reads
-/// synchronously).
-#[cfg(not(target_arch = "wasm32"))]
+/// and update only; driven by [`crate::population`]), read once per sync, asynchronously.
 pub mod stacked;
 pub mod steps;
 

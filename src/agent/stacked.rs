@@ -36,8 +36,9 @@ use super::nets::{
     polyak, smooth_cap, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX,
     LOG_STD_MIN, REWARD_HEADS,
 };
+use super::readback::{flatten_params, param_count, read_floats_async, rebuild_params};
 use super::steps;
-use super::{cost_heads, read_floats, Agent, AgentNets, UpdateStats};
+use super::{cost_heads, Agent, AgentNets, UpdateStats};
 use crate::config::TrainConfig;
 use crate::error::{AlamError, Result};
 use crate::replay::Batch;
@@ -200,6 +201,42 @@ struct StackedLearner {
     updates: u64,
 }
 
+/// The seeds' learners (networks, Adam moments, ALaM's anchor) stacked into one, with the
+/// seeds' update-noise RNGs and their shared update count.
+fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) -> StackedLearner {
+    let actors: Vec<&Mlp> = learners.iter().map(|l| &l.actor.net).collect();
+    let critics: Vec<&CriticEnsemble> = learners.iter().map(|l| &l.critics).collect();
+    let targets: Vec<&CriticEnsemble> = learners.iter().map(|l| &l.critics_target).collect();
+    let multipliers: Option<Vec<&Mlp>> = learners.iter().map(|l| l.handler.multiplier_net().map(|m| &m.net)).collect();
+    let anchors: Option<Vec<&Mlp>> = learners.iter().map(|l| l.handler.multiplier_anchor().map(|m| &m.net)).collect();
+    let log_alpha = stack_log_alpha(&learners.iter().map(|l| &l.temperature).collect::<Vec<_>>());
+    // Each seed's Adam moments are networks of its own shape: stacked as its weights are.
+    let actor_opt = stack_adam(&learners.iter().map(|l| &l.actor_opt).collect::<Vec<_>>(), |m| {
+        StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
+    });
+    let critic_opt = stack_adam(&learners.iter().map(|l| &l.critic_opt).collect::<Vec<_>>(), stack_critics);
+    let alpha_opt = stack_adam(&learners.iter().map(|l| &l.alpha_opt).collect::<Vec<_>>(), |m| LogAlpha {
+        value: own(stack_log_alpha(m)),
+    });
+    let multiplier_opts: Option<Vec<_>> = learners.iter().map(|l| l.handler.multiplier_optimiser()).collect();
+    let multiplier_opt =
+        multiplier_opts.map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
+    StackedLearner {
+        actor: StackedMlp::stack(&actors),
+        critics: stack_critics(&critics),
+        critics_target: stack_critics(&targets).valid(),
+        log_alpha: LogAlpha { value: own(log_alpha) },
+        multiplier: multipliers.map(|m| StackedMlp::stack(&m)),
+        multiplier_anchor: anchors.map(|m| StackedMlp::stack(&m)),
+        actor_opt,
+        critic_opt,
+        alpha_opt,
+        multiplier_opt,
+        rngs,
+        updates,
+    }
+}
+
 /// A population's agents: N seeds of one config (they differ in seed only), their networks
 /// stacked along a leading seed axis and updated as one.
 pub struct StackedAgents {
@@ -215,67 +252,76 @@ pub struct StackedAgents {
     /// that come with every update, never this copy's own (seed 0's when the population was made).
     handler: Box<dyn ConstraintHandler>,
     learner: StackedLearner,
-    /// The acting policy: the stacked actor as of the last sync ([`StackedAgents::sync_policy`]),
-    /// as each seed's [`Agent`] acts from its actor as of its last sync.
+    /// The learner as of the last sync whose reads were all finite: a diverged seed's last good
+    /// networks come from here. Cloning is cheap (tensors are shared), so this costs no copy.
+    checked: StackedLearner,
+    /// Statistics `[N, 10]` of the updates since the last sync, still on the device.
+    unread: Vec<Tensor<2>>,
+    /// Whether each seed still trains (false once it diverged: its slice goes on as garbage,
+    /// never read again; no operation mixes two seeds, so the others are untouched).
+    live: Vec<bool>,
+    /// The acting policy: the stacked actor as of the last sync, on the CPU device (`host`), so
+    /// that acting never reads from a GPU; `None` until the first sync.
     acting: Option<StackedMlp>,
+    host: Device,
 }
 
-/// What one update of the population gave seed i.
+/// What a sync ([`StackedAgents::sync`]) gave seed i.
 #[derive(Debug)]
-pub enum SeedUpdate {
-    /// The seed was not live: nothing to report.
+pub enum SeedSync {
+    /// The seed had diverged before: nothing to report.
     Idle,
-    Done(UpdateStats),
-    /// This update made the seed's statistics non-finite. The whole update was undone and
-    /// redone for the others; the seed's last good networks and update count are here (its
-    /// slice of the stacked networks goes on as garbage and must not be read again).
-    Diverged {
-        error: AlamError,
-        last_good: Box<AgentNets>,
-        updates: u64,
-    },
+    /// The statistics of its updates since the last sync, oldest first, all finite.
+    Done(Vec<UpdateStats>),
+    /// One of its updates since the last sync made a value non-finite (a statistic or a
+    /// weight). The seed stops: its networks and update count as of the last good sync are
+    /// here (its slice of the stacked networks goes on as garbage and is never read again).
+    Diverged { error: AlamError, last_good: Box<AgentNets>, updates: u64 },
 }
 
 impl StackedAgents {
     /// A population of `agents` (same config apart from the seed, fresh or trained): their
     /// weights stacked, their update counts and their RNGs, so the population goes on as they would.
     pub fn from_agents(agents: &[&Agent]) -> Result<Self> {
+        Self::from_agents_stopped(agents, &vec![false; agents.len()])
+    }
+
+    /// [`Self::from_agents`], with the seeds that stopped (diverged: `stopped[i]`) marked: they
+    /// are carried along, never judged, and their update count need not match the others'.
+    pub fn from_agents_stopped(agents: &[&Agent], stopped: &[bool]) -> Result<Self> {
         let first = agents.first().ok_or(AlamError::Config {
             field: "population",
             value: "0".into(),
             allowed: "must be ≥ 1",
         })?;
+        let updates = agents.iter().zip(stopped).find(|(_, &s)| !s).map_or(first.updates, |(a, _)| a.updates);
         let same = |a: &Agent| TrainConfig { seed: first.cfg.seed, ..a.cfg.clone() } == first.cfg;
-        if !agents
-            .iter()
-            .all(|a| same(a) && a.obs_dim == first.obs_dim && a.act_dim == first.act_dim && a.updates == first.updates)
-        {
+        if !agents.iter().zip(stopped).all(|(a, &s)| {
+            same(a) && a.obs_dim == first.obs_dim && a.act_dim == first.act_dim && (s || a.updates == updates)
+        }) {
             return Err(AlamError::ConfigParse(
                 "a population's agents must share their config (seed apart) and progress".into(),
             ));
         }
-        fn l<'a>(a: &&'a Agent) -> &'a super::Learner {
-            &a.learner
+        let rngs: Vec<Rng64> = agents.iter().map(|a| a.rng.clone()).collect();
+        let learner = stack_learners(&agents.iter().map(|a| &a.learner).collect::<Vec<_>>(), rngs.clone(), updates);
+        // Statistics not read yet (a full run file saved between syncs): the seeds' last good
+        // learners, their unread rows and their acting policies come along, so the population
+        // judges and acts as the agents would have.
+        let unread = first.unread.len();
+        if agents.iter().any(|a| a.unread.len() != unread) {
+            return Err(AlamError::ConfigParse("a population's agents must have the same updates unread".into()));
         }
-        let actors: Vec<&Mlp> = agents.iter().map(|a| &l(a).actor.net).collect();
-        let critics: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics).collect();
-        let targets: Vec<&CriticEnsemble> = agents.iter().map(|a| &l(a).critics_target).collect();
-        let multipliers: Option<Vec<&Mlp>> =
-            agents.iter().map(|a| l(a).handler.multiplier_net().map(|m| &m.net)).collect();
-        let anchors: Option<Vec<&Mlp>> =
-            agents.iter().map(|a| l(a).handler.multiplier_anchor().map(|m| &m.net)).collect();
-        let log_alpha = stack_log_alpha(&agents.iter().map(|a| &l(a).temperature).collect::<Vec<_>>());
-        // Each seed's Adam moments are networks of its own shape: stacked as its weights are.
-        let actor_opt = stack_adam(&agents.iter().map(|a| &l(a).actor_opt).collect::<Vec<_>>(), |m| {
-            StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
-        });
-        let critic_opt = stack_adam(&agents.iter().map(|a| &l(a).critic_opt).collect::<Vec<_>>(), stack_critics);
-        let alpha_opt = stack_adam(&agents.iter().map(|a| &l(a).alpha_opt).collect::<Vec<_>>(), |m| LogAlpha {
-            value: own(stack_log_alpha(m)),
-        });
-        let multiplier_opts: Option<Vec<_>> = agents.iter().map(|a| l(a).handler.multiplier_optimiser()).collect();
-        let multiplier_opt = multiplier_opts
-            .map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
+        let checked = if unread == 0 {
+            learner.clone()
+        } else {
+            let checked_updates = first.checked_updates;
+            stack_learners(&agents.iter().map(|a| &a.checked).collect::<Vec<_>>(), rngs, checked_updates)
+        };
+        let unread: Vec<Tensor<2>> =
+            (0..unread).map(|u| Tensor::stack(agents.iter().map(|a| a.unread[u].clone()).collect(), 0)).collect();
+        let policies: Option<Vec<&Mlp>> = agents.iter().map(|a| a.policy.as_ref().map(|p| &p.net)).collect();
+        let acting = policies.map(|p| StackedMlp::stack(&p).valid());
         Ok(StackedAgents {
             cfg: first.cfg.clone(),
             n: agents.len(),
@@ -284,21 +330,12 @@ impl StackedAgents {
             heads: REWARD_HEADS + cost_heads(&first.cfg),
             device: first.device.clone(),
             handler: first.learner.handler.box_clone(),
-            learner: StackedLearner {
-                actor: StackedMlp::stack(&actors),
-                critics: stack_critics(&critics),
-                critics_target: stack_critics(&targets).valid(),
-                log_alpha: LogAlpha { value: own(log_alpha) },
-                multiplier: multipliers.map(|m| StackedMlp::stack(&m)),
-                multiplier_anchor: anchors.map(|m| StackedMlp::stack(&m)),
-                actor_opt,
-                critic_opt,
-                alpha_opt,
-                multiplier_opt,
-                rngs: agents.iter().map(|a| a.rng.clone()).collect(),
-                updates: first.updates,
-            },
-            acting: None,
+            checked,
+            learner,
+            unread,
+            live: stopped.iter().map(|&s| !s).collect(),
+            acting,
+            host: Device::flex(),
         })
     }
 
@@ -318,35 +355,60 @@ impl StackedAgents {
         self.acting.is_none()
     }
 
-    /// The acting policy becomes the current actor (what [`Agent::sync`] does for one agent).
-    pub fn sync_policy(&mut self) {
-        self.acting = Some(self.learner.actor.valid());
+    /// Updates made since the last sync (their statistics not read yet).
+    pub fn unread_updates(&self) -> usize {
+        self.unread.len()
     }
 
-    /// Seed i's networks, update count and RNG written into `agent` (same config), so that it
-    /// acts, evaluates, probes and saves as that seed, Adam moments included.
+    /// Whether seed i still trains (it has not diverged).
+    pub fn is_live(&self, i: usize) -> bool {
+        self.live[i]
+    }
+
+    /// Seed i written into `agent` (same config), so that it acts, evaluates, probes and saves
+    /// as that seed: its networks, Adam moments, update count and RNG, and between syncs its
+    /// last good learner, its unread statistics and its acting policy — a full run file saved
+    /// from `agent` then goes on exactly as the population would.
     pub fn write_seed(&self, i: usize, agent: &mut Agent) {
-        agent.set_nets(self.seed_nets(i));
+        agent.set_nets(self.seed_nets(&self.learner, i));
+        self.unstack_learner(&self.learner, i, &mut agent.learner);
         agent.set_updates(self.learner.updates);
         agent.rng = self.learner.rngs[i].clone();
-        let l = &self.learner;
-        let heads = self.heads;
-        agent.learner.actor_opt = unstack_adam(&l.actor_opt, |m| Actor { net: m.unstack(i) });
-        agent.learner.critic_opt = unstack_adam(&l.critic_opt, |m| unstack_critics(m, i, heads));
-        agent.learner.alpha_opt =
-            unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
-        if let Some(opt) = &l.multiplier_opt {
-            agent.learner.handler.set_multiplier_optimiser(unstack_adam(opt, |m| MultiplierNet { net: m.unstack(i) }));
-        }
-        if let Some(anchor) = &l.multiplier_anchor {
-            agent.learner.handler.set_multiplier_anchor(MultiplierNet { net: anchor.unstack(i) });
-        }
         agent.checked = agent.learner.clone();
+        if !self.unread.is_empty() {
+            self.unstack_learner(&self.checked, i, &mut agent.checked);
+            agent.checked_updates = self.checked.updates;
+            agent.unread =
+                self.unread.iter().map(|u| u.clone().narrow(0, i, 1).reshape([UpdateStats::NAMES.len()])).collect();
+        }
+        agent.policy = self.acting.as_ref().map(|a| Actor { net: a.unstack(i).valid() });
     }
 
-    /// Seed i's slice of every network, as an agent's networks.
-    fn seed_nets(&self, i: usize) -> AgentNets {
-        let l = &self.learner;
+    /// Seed i's networks, Adam moments and ALaM anchor of `l` written into an agent's learner
+    /// (its handler's scalar state stays).
+    fn unstack_learner(&self, l: &StackedLearner, i: usize, into: &mut super::Learner) {
+        let nets = self.seed_nets(l, i);
+        (into.actor, into.critics, into.critics_target, into.temperature) =
+            (nets.actor, nets.critics, nets.critics_target, nets.temperature);
+        if let Some(m) = nets.multiplier {
+            into.handler.set_multiplier_net(m);
+        }
+        let heads = self.heads;
+        into.actor_opt = unstack_adam(&l.actor_opt, |m| Actor { net: m.unstack(i) });
+        into.critic_opt = unstack_adam(&l.critic_opt, |m| unstack_critics(m, i, heads));
+        into.alpha_opt =
+            unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
+        if let Some(opt) = &l.multiplier_opt {
+            into.handler.set_multiplier_optimiser(unstack_adam(opt, |m| MultiplierNet { net: m.unstack(i) }));
+        }
+        if let Some(anchor) = &l.multiplier_anchor {
+            into.handler.set_multiplier_anchor(MultiplierNet { net: anchor.unstack(i) });
+        }
+    }
+
+    /// Seed i's slice of every network of `l` (the current learner or the checked one), as an
+    /// agent's networks.
+    fn seed_nets(&self, l: &StackedLearner, i: usize) -> AgentNets {
         let log_alpha = l.log_alpha.value.val().narrow(0, i, 1).reshape([1]);
         AgentNets {
             actor: Actor { net: l.actor.unstack(i) },
@@ -367,14 +429,19 @@ impl StackedAgents {
         self.tensor(batches.iter().flat_map(|b| field(b).iter().copied()).collect(), cols)
     }
 
-    /// The pre-squash mean and log σ of every seed's policy for one observation each
-    /// (`obs`: N rows): N rows of `[μ | log σ]`, as [`Agent::act`] reads them.
-    pub fn policy(&self, obs: &[f32]) -> Result<Vec<f32>> {
-        let actor = self.acting.clone().unwrap_or_else(|| self.learner.actor.valid());
-        let out = actor.forward(self.tensor(obs.to_vec(), self.obs_dim).inner());
+    /// The pre-squash mean and log σ of every seed's acting policy (the actor as of the last
+    /// sync, on the CPU) for one observation each (`obs`: N rows of `obs_dim`): N rows of
+    /// `[μ | log σ]`, as [`Agent::act`] reads them.
+    ///
+    /// # Errors
+    /// [`AlamError::Device`] when no sync has made the acting policy yet.
+    pub async fn policy(&self, obs: &[f32]) -> Result<Vec<f32>> {
+        let actor = self.acting.as_ref().ok_or_else(|| AlamError::Device("no acting policy before a sync".into()))?;
+        let x = Tensor::from_data(TensorData::new(obs.to_vec(), [self.n, 1, self.obs_dim]), &self.host);
+        let out = actor.forward(x);
         let a = self.act_dim;
         let log_std = out.clone().narrow(2, a, a).clamp(LOG_STD_MIN, LOG_STD_MAX);
-        read_floats(Tensor::cat(vec![out.narrow(2, 0, a), log_std], 2))
+        read_floats_async(Tensor::cat(vec![out.narrow(2, 0, a), log_std], 2)).await
     }
 
     /// a = tanh(μ + σε) and log π(a|s), `[N, batch, act]` and `[N, batch, 1]`.
@@ -400,41 +467,93 @@ impl StackedAgents {
         smooth_cap(net.forward(obs), self.cfg.lambda_max)
     }
 
-    /// One update of every seed from its own batch; `handlers` are the seeds' scalar states.
-    /// Seeds not `live` (finished or diverged) are carried along and ignored. A seed whose
-    /// statistics come out non-finite is reported [`SeedUpdate::Diverged`] and the update is
-    /// undone and redone without it, so the others get exactly the update they would alone.
-    pub fn update(&mut self, batches: &[Batch], handlers: &[HandlerState], live: &[bool]) -> Result<Vec<SeedUpdate>> {
-        let mut live = live.to_vec();
-        let mut diverged: Vec<Option<SeedUpdate>> = (0..self.n).map(|_| None).collect();
-        loop {
-            let rollback = self.learner.clone();
-            let values = read_floats(self.update_all(batches, handlers))?;
-            let row = |i: usize| &values[i * UpdateStats::NAMES.len()..(i + 1) * UpdateStats::NAMES.len()];
-            let bad: Vec<(usize, usize)> = (0..self.n)
-                .filter(|&i| live[i])
-                .filter_map(|i| row(i).iter().position(|v| !v.is_finite()).map(|k| (i, k)))
-                .collect();
-            if bad.is_empty() {
-                return Ok((0..self.n)
-                    .map(|i| match diverged[i].take() {
-                        Some(d) => d,
-                        None if live[i] => {
-                            SeedUpdate::Done(UpdateStats::from_values(std::array::from_fn(|k| row(i)[k] as f64)))
-                        }
-                        None => SeedUpdate::Idle,
-                    })
-                    .collect());
-            }
-            self.learner = rollback;
-            for (i, k) in bad {
-                live[i] = false;
-                let error =
-                    AlamError::Diverged { update: self.learner.updates + 1, what: UpdateStats::NAMES[k].to_string() };
-                let last_good = Box::new(self.seed_nets(i));
-                diverged[i] = Some(SeedUpdate::Diverged { error, last_good, updates: self.learner.updates });
-            }
+    /// One update of every seed from its own batch (`batches`: one per seed; a seed that no
+    /// longer trains gets any batch of the right shape); `handlers` are the seeds' scalar
+    /// states. Nothing is read from the device: the statistics wait for the next
+    /// [`Self::sync`], which also judges this update.
+    pub fn update(&mut self, batches: &[Batch], handlers: &[HandlerState]) {
+        let stats = self.update_all(batches, handlers);
+        self.unread.push(stats);
+    }
+
+    /// Every seed's parameters reduced to one number each, `[N]`: 0 where all are finite, NaN
+    /// where any is not (0·x is NaN only for a NaN or an infinite x).
+    fn finiteness_probe(&self) -> Tensor<1> {
+        let n = self.n;
+        let l = &self.learner;
+        let mut parts = flatten_params(&l.actor.valid());
+        parts.extend(flatten_params(&l.critics.valid()));
+        parts.extend(flatten_params(&l.critics_target));
+        parts.extend(flatten_params(&l.log_alpha.valid()));
+        if let Some(m) = &l.multiplier {
+            parts.extend(flatten_params(&m.valid()));
         }
+        // Every stacked parameter leads with its seed axis (critics: N·E stacks, seed-major).
+        let per_seed: Vec<Tensor<2>> = parts.into_iter().map(|p| p.reshape([n as i32, -1])).collect();
+        Tensor::cat(per_seed, 1).mul_scalar(0.0).sum_dim(1).reshape([n])
+    }
+
+    /// The population's one host read, every `sync_every` updates (as [`Agent::sync`] for one
+    /// agent): the statistics of the updates since the last sync, a finiteness probe of every
+    /// seed's networks, and the actor's weights, packed into **one** read. It refreshes the
+    /// acting policy and judges each live seed: one whose statistics or weights are not all
+    /// finite is reported [`SeedSync::Diverged`] with its last good networks, and stops.
+    ///
+    /// # Errors
+    /// [`AlamError::Device`] when the read fails (nothing is judged then).
+    pub async fn sync(&mut self) -> Result<Vec<SeedSync>> {
+        let (n, k, width) = (self.n, self.unread.len(), UpdateStats::NAMES.len());
+        let actor = self.learner.actor.valid();
+        let actor_floats = param_count(&actor);
+        let mut parts: Vec<Tensor<1>> =
+            std::mem::take(&mut self.unread).into_iter().map(|t| t.reshape([n * width])).collect();
+        parts.push(self.finiteness_probe());
+        parts.extend(flatten_params(&actor));
+        let values = read_floats_async(Tensor::cat(parts, 0)).await?;
+        let want = k * n * width + n + actor_floats;
+        if values.len() != want {
+            return Err(AlamError::Device(format!("sync read {} floats, expected {want}", values.len())));
+        }
+        let (stats, rest) = values.split_at(k * n * width);
+        let (probe, actor_values) = rest.split_at(n);
+        let row = |update: usize, seed: usize| &stats[(update * n + seed) * width..(update * n + seed + 1) * width];
+        let mut out = Vec::with_capacity(n);
+        for (i, &seed_probe) in probe.iter().enumerate() {
+            if !self.live[i] {
+                out.push(SeedSync::Idle);
+                continue;
+            }
+            let bad = (0..k).find_map(|u| row(u, i).iter().position(|v| !v.is_finite()).map(|j| (u, j)));
+            let (update, what) = match bad {
+                Some((u, j)) => {
+                    // A NaN or ∞ in one statistic spreads to all ten when they are packed, so
+                    // a whole row names no one of them.
+                    let what = if row(u, i).iter().all(|v| !v.is_finite()) {
+                        "every statistic of the update (a loss or λ)"
+                    } else {
+                        UpdateStats::NAMES[j]
+                    };
+                    (self.checked.updates + u as u64 + 1, what)
+                }
+                None if !seed_probe.is_finite() => (self.learner.updates, "the network weights"),
+                None => {
+                    let seed_stats = (0..k)
+                        .map(|u| UpdateStats::from_values(std::array::from_fn(|j| row(u, i)[j] as f64)))
+                        .collect();
+                    out.push(SeedSync::Done(seed_stats));
+                    continue;
+                }
+            };
+            self.live[i] = false;
+            out.push(SeedSync::Diverged {
+                error: AlamError::Diverged { update, what: what.to_string() },
+                last_good: Box::new(self.seed_nets(&self.checked, i)),
+                updates: self.checked.updates,
+            });
+        }
+        self.acting = Some(rebuild_params(actor, actor_values, &self.host)?);
+        self.checked = self.learner.clone();
+        Ok(out)
     }
 
     /// [`Agent::update`] for all seeds at once; returns the statistics `[N, 10]` on the device.
@@ -566,6 +685,7 @@ impl StackedAgents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::read_floats;
     use crate::config::Algo;
     use crate::env::EnvKind;
     use rand::{Rng, SeedableRng};
@@ -647,9 +767,11 @@ mod tests {
             for (a, b) in agents.iter_mut().zip(&batches) {
                 separate.push(a.update_sync(b).unwrap());
             }
-            let batched = pop.update(&batches, &states, &vec![true; n]).unwrap();
+            pop.update(&batches, &states);
+            let batched = pollster::block_on(pop.sync()).unwrap();
             for (s, p) in separate.iter().zip(&batched) {
-                let SeedUpdate::Done(p) = p else { panic!("{p:?}") };
+                let SeedSync::Done(p) = p else { panic!("{p:?}") };
+                let [p] = p.as_slice() else { panic!("one update, {} statistics", p.len()) };
                 for (x, y) in s.values().iter().zip(p.values()) {
                     assert!((x - y).abs() <= 1e-4 * (1.0 + x.abs()), "{algo}: statistics {s:?} vs {p:?}");
                 }
@@ -683,8 +805,9 @@ mod tests {
         stacked_equals_separate_agents(Algo::Sac, false);
     }
 
-    /// A seed whose update goes non-finite is reported and keeps its last good weights; the
-    /// others get their update as if it were not there.
+    /// A seed whose update goes non-finite is reported at the sync and keeps its last good
+    /// weights; the others get their update as if it were not there, and the diverged seed is
+    /// not judged again.
     #[test]
     fn a_diverged_seed_is_undone_and_the_others_go_on() {
         let (obs_dim, act_dim, rows) = (5, 2, 16);
@@ -698,10 +821,10 @@ mod tests {
         let mut bad = random_batch(&mut rng, rows, obs_dim, act_dim);
         bad.reward[0] = f32::NAN;
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
-        let out = pop.update(&[good.clone(), bad], &states, &[true, true]).unwrap();
-        assert!(matches!(out[0], SeedUpdate::Done(_)), "{:?}", out[0]);
-        let SeedUpdate::Diverged { error: AlamError::Diverged { update: 1, .. }, last_good, updates: 0 } = &out[1]
-        else {
+        pop.update(&[good.clone(), bad], &states);
+        let out = pollster::block_on(pop.sync()).unwrap();
+        assert!(matches!(out[0], SeedSync::Done(_)), "{:?}", out[0]);
+        let SeedSync::Diverged { error: AlamError::Diverged { update: 1, .. }, last_good, updates: 0 } = &out[1] else {
             panic!("{:?}", out[1])
         };
         agents[0].update_sync(&good).unwrap();
@@ -714,5 +837,8 @@ mod tests {
             .fold(0.0f32, f32::max);
         assert!(diff < 1e-5, "the live seed's update changed: {diff}");
         assert_eq!(params(last_good), before, "the diverged seed keeps its last good weights");
+        pop.update(&[good.clone(), good], &states);
+        let out = pollster::block_on(pop.sync()).unwrap();
+        assert!(matches!(out[0], SeedSync::Done(_)) && matches!(out[1], SeedSync::Idle), "{out:?}");
     }
 }

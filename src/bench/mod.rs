@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use web_time::Instant;
 
-use crate::agent::stacked::{SeedUpdate, StackedAgents};
+use crate::agent::stacked::{SeedSync, StackedAgents};
 use crate::agent::Agent;
 use crate::config::{Algo, TrainConfig};
 use crate::env::{make_env, EnvKind};
@@ -130,13 +130,15 @@ pub fn population_throughput(
         }
     }
 
-    let (states, live) = (vec![agents[0].handler().state(); n], vec![true; n]);
+    let states = vec![agents[0].handler().state(); n];
     let mut time_batched = 0.0;
     for i in 0..warmup + updates {
         let t0 = Instant::now();
         let batches: Vec<_> = (0..n).map(|_| replay.sample(batch, &mut rng)).collect();
-        for seed in pop.update(&batches, &states, &live)? {
-            if let SeedUpdate::Diverged { error, .. } = seed {
+        // Judged every update, as each separate agent's `update_sync` is.
+        pop.update(&batches, &states);
+        for seed in pollster::block_on(pop.sync())? {
+            if let SeedSync::Diverged { error, .. } = seed {
                 return Err(error);
             }
         }
