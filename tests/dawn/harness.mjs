@@ -78,8 +78,9 @@ export const COMPARED = ["critic_loss", "cost_critic_loss", "actor_loss", "alpha
  * "webgpu"); `settings` should set `log_every: 1` (a record per update) and `total_steps` to
  * `learning_starts + updates` (the run's end reads every update still on the device). Returns
  * `{ backend, records }`: the trainer's own words for its device, and the update records in
- * order (`seed_index` tells a population's seeds apart). Throws what `WebTrainer.create` throws
- * (an Error with `field` for a refused setting), or if the run ends with fewer records.
+ * order, seed by seed (`seed_index`, 0 to N − 1 in a population of N). Throws what
+ * `WebTrainer.create` throws (an Error with `field` for a refused setting), or if the run ends
+ * with fewer records.
  */
 export async function firstUpdates(core, settings, backend, updates) {
   const t = await core.WebTrainer.create(settings, backend);
@@ -91,6 +92,8 @@ export async function firstUpdates(core, settings, backend, updates) {
       records.push(...report.records.filter((r) => r.kind === "update"));
     } while (!report.done);
     const seeds = typeof t.seeds === "function" ? t.seeds() : 1;
+    // Seed by seed, each in update order (Array.sort is stable).
+    records.sort((a, b) => (a.seed_index ?? 0) - (b.seed_index ?? 0) || a.updates - b.updates);
     if (records.length < updates * seeds) {
       throw new Error(`${backend}: ${records.length} update records, expected ${updates * seeds}`);
     }
