@@ -106,51 +106,76 @@ impl StackedMlp {
         }
         x
     }
+}
+
+/// Every seed's critic heads (the reward twins, then the cost critic(s)): the agent's
+/// [`CriticEnsemble`] layout with a leading seed axis. The first layer is fused over the heads,
+/// `[N, in, E·h]` (one matmul per seed for all its heads, as the agent's `[in, E·h]`); the
+/// others are `N·E` stacks, stack `i·E + e` being head e of seed i.
+#[derive(Module, Debug)]
+pub struct StackedCritics {
+    w1: Param<Tensor<3>>,
+    b1: Param<Tensor<3>>,
+    w2: Param<Tensor<3>>,
+    b2: Param<Tensor<3>>,
+    w3: Param<Tensor<3>>,
+    b3: Param<Tensor<3>>,
+}
+
+impl StackedCritics {
+    /// The seeds' ensembles, stacked in order.
+    fn stack(critics: &[&CriticEnsemble]) -> Self {
+        let cat = |pick: &dyn Fn(&CriticEnsemble) -> Tensor<3>| {
+            own(Tensor::cat(critics.iter().map(|c| pick(c)).collect(), 0))
+        };
+        StackedCritics {
+            w1: cat(&|c| c.w1.val().unsqueeze()),
+            b1: cat(&|c| c.b1.val().unsqueeze()),
+            w2: cat(&|c| c.w2.val()),
+            b2: cat(&|c| c.b2.val()),
+            w3: cat(&|c| c.w3.val()),
+            b3: cat(&|c| c.b3.val()),
+        }
+    }
+
+    /// Seed i's heads as an agent's [`CriticEnsemble`] (`heads` per seed).
+    fn unstack(&self, i: usize, heads: usize) -> CriticEnsemble {
+        let first = |p: &Param<Tensor<3>>| {
+            let [_, rows, cols] = p.dims();
+            own(p.val().narrow(0, i, 1).reshape([rows, cols]))
+        };
+        let stacks = |p: &Param<Tensor<3>>| own(p.val().narrow(0, i * heads, heads));
+        CriticEnsemble {
+            w1: first(&self.w1),
+            b1: first(&self.b1),
+            w2: stacks(&self.w2),
+            b2: stacks(&self.b2),
+            w3: stacks(&self.w3),
+            b3: stacks(&self.b3),
+        }
+    }
+
+    /// Q-values `[N, E, batch, 1]` of every seed's heads at its own (obs, act) `[N, batch, _]`.
+    fn forward(&self, obs: Tensor<3>, act: Tensor<3>) -> Tensor<4> {
+        let [n, b, _] = obs.dims();
+        let [stacks, _, hidden] = self.w2.dims();
+        let heads = stacks / n;
+        let x = relu(Tensor::cat(vec![obs, act], 2).matmul(self.w1.val()) + self.b1.val());
+        let x = x.reshape([n, b, heads, hidden]).swap_dims(1, 2).reshape([n * heads, b, hidden]);
+        let x = relu(x.matmul(self.w2.val()) + self.b2.val());
+        (x.matmul(self.w3.val()) + self.b3.val()).reshape([n, heads, b, 1])
+    }
 
     /// θ_target ← τ·θ + (1 − τ)·θ_target, per parameter.
-    fn soft_update(self, online: &StackedMlp, tau: f64) -> Self {
-        let mix = |t: Vec<Param<Tensor<3>>>, o: &[Param<Tensor<3>>]| {
-            t.into_iter().zip(o).map(|(t, o)| polyak(t, o, tau)).collect()
-        };
-        StackedMlp { weights: mix(self.weights, &online.weights), biases: mix(self.biases, &online.biases) }
-    }
-}
-
-/// Every seed's critic heads (reward twins, then the cost critic(s)) as `N·E` stacks: stack
-/// `i·E + e` is head e of seed i. The agent's [`CriticEnsemble`] keeps its first layer fused
-/// as `[in, E·h]`; here it is `E` stacks of `[in, h]` (the same numbers, rearranged).
-fn stack_critics(critics: &[&CriticEnsemble]) -> StackedMlp {
-    let layers = |c: &CriticEnsemble| {
-        let w1 = c.w1.val().inner();
-        let [d_in, eh] = w1.dims();
-        let [e, _, h] = c.w2.dims();
-        debug_assert_eq!(eh, e * h);
-        vec![
-            (w1.reshape([d_in, e, h]).swap_dims(0, 1), c.b1.val().inner().reshape([e, 1, h])),
-            (c.w2.val().inner(), c.b2.val().inner()),
-            (c.w3.val().inner(), c.b3.val().inner()),
-        ]
-    };
-    let per_agent: Vec<_> = critics.iter().map(|c| layers(c)).collect();
-    let layer = |k: usize| {
-        let (w, b): (Vec<_>, Vec<_>) = per_agent.iter().map(|l| l[k].clone()).unzip();
-        (Tensor::cat(w, 0), Tensor::cat(b, 0))
-    };
-    StackedMlp::from_layers(vec![layer(0), layer(1), layer(2)])
-}
-
-/// Seed i's heads as an agent's [`CriticEnsemble`] (inverse of [`stack_critics`]).
-fn unstack_critics(s: &StackedMlp, i: usize, heads: usize) -> CriticEnsemble {
-    let w = |k: usize| s.weights[k].val().narrow(0, i * heads, heads);
-    let b = |k: usize| s.biases[k].val().narrow(0, i * heads, heads);
-    let [e, d_in, h] = w(0).dims();
-    CriticEnsemble {
-        w1: own(w(0).swap_dims(0, 1).reshape([d_in, e * h])),
-        b1: own(b(0).reshape([1, e * h])),
-        w2: own(w(1)),
-        b2: own(b(1)),
-        w3: own(w(2)),
-        b3: own(b(2)),
+    fn soft_update(self, online: &StackedCritics, tau: f64) -> Self {
+        StackedCritics {
+            w1: polyak(self.w1, &online.w1, tau),
+            b1: polyak(self.b1, &online.b1, tau),
+            w2: polyak(self.w2, &online.w2, tau),
+            b2: polyak(self.b2, &online.b2, tau),
+            w3: polyak(self.w3, &online.w3, tau),
+            b3: polyak(self.b3, &online.b3, tau),
+        }
     }
 }
 
@@ -185,15 +210,15 @@ struct LogAlpha {
 #[derive(Clone)]
 struct StackedLearner {
     actor: StackedMlp,
-    critics: StackedMlp,
+    critics: StackedCritics,
     /// On the plain device, as the agent's.
-    critics_target: StackedMlp,
+    critics_target: StackedCritics,
     log_alpha: LogAlpha,
     multiplier: Option<StackedMlp>,
     /// ALaM's anchors λ_old, one per seed (docs/method.md §3b), when anchored.
     multiplier_anchor: Option<StackedMlp>,
     actor_opt: Adam<StackedMlp>,
-    critic_opt: Adam<StackedMlp>,
+    critic_opt: Adam<StackedCritics>,
     alpha_opt: Adam<LogAlpha>,
     multiplier_opt: Option<Adam<StackedMlp>>,
     /// Each seed's update noise, continuing its agent's RNG.
@@ -214,7 +239,7 @@ fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) 
     let actor_opt = stack_adam(&learners.iter().map(|l| &l.actor_opt).collect::<Vec<_>>(), |m| {
         StackedMlp::stack(&m.iter().map(|a| &a.net).collect::<Vec<_>>())
     });
-    let critic_opt = stack_adam(&learners.iter().map(|l| &l.critic_opt).collect::<Vec<_>>(), stack_critics);
+    let critic_opt = stack_adam(&learners.iter().map(|l| &l.critic_opt).collect::<Vec<_>>(), StackedCritics::stack);
     let alpha_opt = stack_adam(&learners.iter().map(|l| &l.alpha_opt).collect::<Vec<_>>(), |m| LogAlpha {
         value: own(stack_log_alpha(m)),
     });
@@ -223,8 +248,8 @@ fn stack_learners(learners: &[&super::Learner], rngs: Vec<Rng64>, updates: u64) 
         multiplier_opts.map(|o| stack_adam(&o, |m| StackedMlp::stack(&m.iter().map(|n| &n.net).collect::<Vec<_>>())));
     StackedLearner {
         actor: StackedMlp::stack(&actors),
-        critics: stack_critics(&critics),
-        critics_target: stack_critics(&targets).valid(),
+        critics: StackedCritics::stack(&critics),
+        critics_target: StackedCritics::stack(&targets).valid(),
         log_alpha: LogAlpha { value: own(log_alpha) },
         multiplier: multipliers.map(|m| StackedMlp::stack(&m)),
         multiplier_anchor: anchors.map(|m| StackedMlp::stack(&m)),
@@ -260,6 +285,13 @@ pub struct StackedAgents {
     /// Whether each seed still trains (false once it diverged: its slice goes on as garbage,
     /// never read again; no operation mixes two seeds, so the others are untouched).
     live: Vec<bool>,
+    /// 1 on the cost critic heads, 0 on the reward heads, `[1, E, 1, 1]` (autodiff device).
+    cost_head_mask: Tensor<4>,
+    /// The unit vectors of `[10]`, each `[1, 1, 10]` (plain device): the statistics' columns.
+    stat_units: Vec<Tensor<3>>,
+    /// `[E, 10]` (plain device): 1 where a head's loss adds to a statistic (the reward heads to
+    /// `critic_loss`, the cost heads to `cost_critic_loss`), else 0.
+    head_stats: Tensor<2>,
     /// The acting policy: the stacked actor as of the last sync, on the CPU device (`host`), so
     /// that acting never reads from a GPU; `None` until the first sync.
     acting: Option<StackedMlp>,
@@ -322,13 +354,30 @@ impl StackedAgents {
             (0..unread).map(|u| Tensor::stack(agents.iter().map(|a| a.unread[u].clone()).collect(), 0)).collect();
         let policies: Option<Vec<&Mlp>> = agents.iter().map(|a| a.policy.as_ref().map(|p| &p.net)).collect();
         let acting = policies.map(|p| StackedMlp::stack(&p).valid());
+        let heads = REWARD_HEADS + cost_heads(&first.cfg);
+        let width = UpdateStats::NAMES.len();
+        let plain = first.device.clone().inner();
+        let stat_units = (0..width)
+            .map(|i| {
+                let unit: Vec<f32> = (0..width).map(|j| f32::from(i == j)).collect();
+                Tensor::from_data(TensorData::new(unit, [1, 1, width]), &plain)
+            })
+            .collect();
+        let head_stats: Vec<f32> =
+            (0..heads).flat_map(|h| (0..width).map(move |i| f32::from(i == usize::from(h >= REWARD_HEADS)))).collect();
+        let head_stats = Tensor::from_data(TensorData::new(head_stats, [heads, width]), &plain);
+        let mask: Vec<f32> = (0..heads).map(|h| f32::from(h >= REWARD_HEADS)).collect();
+        let cost_head_mask = Tensor::from_data(TensorData::new(mask, [1, heads, 1, 1]), &first.device);
         Ok(StackedAgents {
             cfg: first.cfg.clone(),
             n: agents.len(),
             obs_dim: first.obs_dim,
             act_dim: first.act_dim,
-            heads: REWARD_HEADS + cost_heads(&first.cfg),
+            heads,
             device: first.device.clone(),
+            cost_head_mask,
+            stat_units,
+            head_stats,
             handler: first.learner.handler.box_clone(),
             checked,
             learner,
@@ -395,7 +444,7 @@ impl StackedAgents {
         }
         let heads = self.heads;
         into.actor_opt = unstack_adam(&l.actor_opt, |m| Actor { net: m.unstack(i) });
-        into.critic_opt = unstack_adam(&l.critic_opt, |m| unstack_critics(m, i, heads));
+        into.critic_opt = unstack_adam(&l.critic_opt, |m| m.unstack(i, heads));
         into.alpha_opt =
             unstack_adam(&l.alpha_opt, |m| Temperature { log_alpha: own(m.value.val().narrow(0, i, 1).reshape([1])) });
         if let Some(opt) = &l.multiplier_opt {
@@ -412,21 +461,11 @@ impl StackedAgents {
         let log_alpha = l.log_alpha.value.val().narrow(0, i, 1).reshape([1]);
         AgentNets {
             actor: Actor { net: l.actor.unstack(i) },
-            critics: unstack_critics(&l.critics, i, self.heads),
-            critics_target: unstack_critics(&l.critics_target, i, self.heads).valid(),
+            critics: l.critics.unstack(i, self.heads),
+            critics_target: l.critics_target.unstack(i, self.heads).valid(),
             temperature: Temperature { log_alpha: own(log_alpha) },
             multiplier: l.multiplier.as_ref().map(|m| MultiplierNet { net: m.unstack(i) }),
         }
-    }
-
-    /// `[N, rows, cols]` from the seeds' rows, one seed after the other.
-    fn tensor(&self, data: Vec<f32>, cols: usize) -> Tensor<3> {
-        let rows = data.len() / cols / self.n;
-        Tensor::from_data(TensorData::new(data, [self.n, rows, cols]), &self.device)
-    }
-
-    fn stacked(&self, batches: &[Batch], field: fn(&Batch) -> &Vec<f32>, cols: usize) -> Tensor<3> {
-        self.tensor(batches.iter().flat_map(|b| field(b).iter().copied()).collect(), cols)
     }
 
     /// The pre-squash mean and log σ of every seed's acting policy (the actor as of the last
@@ -451,15 +490,6 @@ impl StackedAgents {
         let mean = out.clone().narrow(2, 0, a);
         let log_std = out.narrow(2, a, a).clamp(LOG_STD_MIN, LOG_STD_MAX);
         tanh_gaussian(mean, log_std, noise)
-    }
-
-    /// Q-values `[N, E, batch, 1]`: each seed's input goes to its own E heads.
-    fn q(&self, critics: &StackedMlp, obs: Tensor<3>, act: Tensor<3>) -> Tensor<4> {
-        let [n, b, _] = obs.dims();
-        let x = Tensor::cat(vec![obs, act], 2);
-        let d = x.dims()[2];
-        let x = x.unsqueeze_dim::<4>(1).repeat_dim(1, self.heads).reshape([n * self.heads, b, d]);
-        critics.forward(x).reshape([n, self.heads, b, 1])
     }
 
     /// λ(s) of every seed's multiplier network, `[N, batch, 1]`, as `MultiplierNet::forward`.
@@ -488,7 +518,7 @@ impl StackedAgents {
         if let Some(m) = &l.multiplier {
             parts.extend(flatten_params(&m.valid()));
         }
-        // Every stacked parameter leads with its seed axis (critics: N·E stacks, seed-major).
+        // Every stacked parameter leads with its seed axis (the critics' N·E stacks seed-major).
         let per_seed: Vec<Tensor<2>> = parts.into_iter().map(|p| p.reshape([n as i32, -1])).collect();
         Tensor::cat(per_seed, 1).mul_scalar(0.0).sum_dim(1).reshape([n])
     }
@@ -556,34 +586,67 @@ impl StackedAgents {
         Ok(out)
     }
 
-    /// [`Agent::update`] for all seeds at once; returns the statistics `[N, 10]` on the device.
+    /// Every seed's batch and update noise as one host buffer, uploaded in one write (one
+    /// `writeBuffer` on WebGPU) and cut into views on the device, each `[N, rows, cols]`, seed
+    /// by seed: the states `[N, 2b, obs]` (a seed's obs, then its next_obs, so that one actor
+    /// pass serves both), act `[N, b, act]`, reward, cost, done `[N, b, 1]`, and the noise
+    /// `[N, 2b, act]` (for the actions at obs, then at next_obs). Each seed draws its noise from
+    /// its own RNG (the next-action block, then the action block).
+    fn upload(&mut self, batches: &[Batch]) -> [Tensor<3>; 6] {
+        let (n, b, o, a) = (self.n, batches[0].len(), self.obs_dim, self.act_dim);
+        let rows = [2 * b, b, b, b, b, 2 * b];
+        let widths = [o, a, 1, 1, 1, a];
+        let mut host: Vec<f32> = Vec::with_capacity(n * rows.iter().zip(&widths).map(|(r, w)| r * w).sum::<usize>());
+        for batch in batches {
+            host.extend_from_slice(&batch.obs);
+            host.extend_from_slice(&batch.next_obs);
+        }
+        let fields: [fn(&Batch) -> &[f32]; 4] = [|x| &x.act, |x| &x.reward, |x| &x.cost, |x| &x.done];
+        for field in fields {
+            batches.iter().for_each(|batch| host.extend_from_slice(field(batch)));
+        }
+        for rng in self.learner.rngs.iter_mut() {
+            let next_noise: Vec<f32> = (0..b * a).map(|_| StandardNormal.sample(&mut *rng)).collect();
+            host.extend((0..b * a).map(|_| -> f32 { StandardNormal.sample(&mut *rng) }));
+            host.extend(next_noise);
+        }
+        let len = host.len();
+        let all: Tensor<1> = Tensor::from_data(TensorData::new(host, [len]), &self.device);
+        let mut offset = 0;
+        std::array::from_fn(|i| {
+            let size = n * rows[i] * widths[i];
+            let part = all.clone().narrow(0, offset, size).reshape([n, rows[i], widths[i]]);
+            offset += size;
+            part
+        })
+    }
+
+    /// One SAC update of every seed with the handler's constraint (`docs/method.md` §3–§4): the
+    /// networks are updated now; returns the statistics `[N, 10]` ([`UpdateStats::NAMES`]
+    /// order), left on the device. Nothing here reads from the device.
     fn update_all(&mut self, batches: &[Batch], handlers: &[HandlerState]) -> Tensor<2> {
         let cfg = self.cfg.clone();
         let (n, a, d) = (self.n, self.act_dim, cfg.cost_threshold);
         let b = batches[0].len();
-        let obs = self.stacked(batches, |x| &x.obs, self.obs_dim);
-        let act = self.stacked(batches, |x| &x.act, a);
-        let next_obs = self.stacked(batches, |x| &x.next_obs, self.obs_dim);
-        let reward = self.stacked(batches, |x| &x.reward, 1);
-        let cost = self.stacked(batches, |x| &x.cost, 1);
-        let not_done = self.stacked(batches, |x| &x.done, 1).neg() + 1.0;
-        // Each seed draws its two noise blocks from its own RNG, in the agent's order.
-        let (mut next_noise, mut noise) = (Vec::with_capacity(n * b * a), Vec::with_capacity(n * b * a));
-        for rng in self.learner.rngs.iter_mut() {
-            next_noise.extend((0..b * a).map(|_| -> f32 { StandardNormal.sample(rng) }));
-            noise.extend((0..b * a).map(|_| -> f32 { StandardNormal.sample(rng) }));
-        }
-        let (next_noise, noise) = (self.tensor(next_noise, a), self.tensor(noise, a));
+        let [states, act, reward, cost, done, noise] = self.upload(batches);
+        let (obs, next_obs) = (states.clone().narrow(1, 0, b), states.clone().narrow(1, b, b));
+        let not_done = done.neg() + 1.0;
         let alpha = self.learner.log_alpha.value.val().detach().exp();
         let n_cost = cost_heads(&cfg);
-        // Per seed and sample, `[N, batch, 1]`: head e's Q, and the pessimistic cost value.
+        // Per seed and sample, `[N, batch, 1]`: head e's Q, and the pessimistic cost value (the
+        // max of the cost twins, as the reward side takes the min of its twins).
         let head = |q: &Tensor<4>, e: usize| q.clone().narrow(1, e, 1).reshape([n, b, 1]);
         let cost_value = |q: &Tensor<4>| q.clone().narrow(1, REWARD_HEADS, n_cost).max_dim(1).reshape([n, b, 1]);
 
-        // 1. Critic targets, no gradient.
-        let (next_act, next_logp) =
-            Self::sample(&self.learner.actor.valid(), next_obs.clone().inner(), next_noise.inner());
-        let q_next = self.q(&self.learner.critics_target, next_obs.inner(), next_act);
+        // One actor pass over [obs; next_obs] (the actor does not change before step 3): the
+        // next actions of the critic targets, without gradient, and the actions the actor loss
+        // differentiates.
+        let (actions, log_probs) = Self::sample(&self.learner.actor, states, noise);
+        let (new_act, logp) = (actions.clone().narrow(1, 0, b), log_probs.clone().narrow(1, 0, b));
+        let (next_act, next_logp) = (actions.narrow(1, b, b).inner(), log_probs.narrow(1, b, b).inner());
+
+        // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
+        let q_next = self.learner.critics_target.forward(next_obs.inner(), next_act);
         let y_r = steps::reward_target(
             reward,
             not_done.clone(),
@@ -593,18 +656,21 @@ impl StackedAgents {
             cfg.gamma,
         );
         let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cfg.cost_gamma);
-        let mut cols = vec![y_r.clone(), y_r];
-        cols.extend(std::iter::repeat_n(y_c, n_cost));
-        let targets = Tensor::cat(cols, 2).swap_dims(1, 2).unsqueeze_dim::<4>(3).detach();
+        // Each head's target `[N, E, b, 1]`: y_r on the reward heads, y_c on the cost heads,
+        // chosen by a 0/1 mask over the heads (elementwise: it fuses into one kernel, where a
+        // concatenation costs a copy kernel per head).
+        let is_cost = self.cost_head_mask.clone();
+        let targets =
+            (y_r.unsqueeze_dim::<4>(1) * (is_cost.clone().neg() + 1.0) + y_c.unsqueeze_dim::<4>(1) * is_cost).detach();
 
         // 2. Critic regression: per seed and head, `[N, E, 1, 1]`; the sum is every seed's loss.
-        let per_head = steps::critic_losses(self.q(&self.learner.critics, obs.clone(), act), targets);
+        let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets);
         let grads = GradientsParams::from_grads(per_head.clone().sum().backward(), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
 
-        // 3. Actor with each seed's penalty on h = Q_c(s, a) − d; critics as constants.
-        let (new_act, logp) = Self::sample(&self.learner.actor, obs.clone(), noise);
-        let q_pi = self.q(&self.learner.critics.valid(), obs.clone().inner(), new_act);
+        // 3. Actor: α log π − min Q_r + each seed's penalty on h = Q_c(s, a) − d. The critics
+        //    enter as constants (plain device), so only the actor's gradient is computed.
+        let q_pi = self.learner.critics.valid().forward(obs.clone().inner(), new_act);
         let min_q = head(&q_pi, 0).min_pair(head(&q_pi, 1));
         let h = cost_value(&q_pi).sub_scalar(d);
         let obs_plain = obs.clone().inner();
@@ -626,7 +692,7 @@ impl StackedAgents {
         let grads = GradientsParams::from_grads(actor_loss.clone().sum().backward(), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
-        // 4. Temperature, per seed.
+        // 4. Temperature, per seed: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
         let alpha_loss = steps::temperature_loss(self.learner.log_alpha.value.val(), steps::entropy_gap(logp, a));
         let grads = GradientsParams::from_grads(alpha_loss.clone().sum().backward(), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
@@ -661,24 +727,27 @@ impl StackedAgents {
         // 6. Polyak-averaged targets.
         self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
 
-        let col = |t: Tensor<3>| t.inner().reshape([n, 1]);
-        let head_losses =
-            |from: usize, len: usize| per_head.clone().narrow(1, from, len).sum_dim(1).inner().reshape([n, 1]);
-        Tensor::cat(
-            vec![
-                head_losses(0, REWARD_HEADS),
-                head_losses(REWARD_HEADS, n_cost),
-                col(actor_loss),
-                col(alpha_loss),
-                col(alpha),
-                col(lambda.clone().mean_dim(1)),
-                col(lambda.max_dim(1)),
-                col(multiplier_loss),
-                col(h.clone().mean_dim(1).add_scalar(d)),
-                col(relu(h).mean_dim(1)),
-            ],
-            1,
-        )
+        // The batch's statistics in few kernels: λ, h and max(0, h) put in their statistics'
+        // columns of one `[N, b, 10]` tensor (elementwise) and averaged over the batch in one
+        // reduction; the heads' losses summed into theirs by one product with a `[E, 10]` 0/1
+        // matrix; the scalars added at their columns (elementwise, where a concatenation costs
+        // a copy kernel per statistic: dispatches per update on WebGPU, BENCHMARKS.md).
+        let width = UpdateStats::NAMES.len();
+        let unit = |i: usize| self.stat_units[i].clone();
+        let columns = lambda.clone() * unit(5) + h.clone() * unit(8) + relu(h) * unit(9);
+        let means = columns.mean_dim(1).reshape([n, width]);
+        let head_losses = per_head.inner().reshape([n, self.heads]).matmul(self.head_stats.clone());
+        let unit2 = |i: usize| self.stat_units[i].clone().reshape([1, width]);
+        let per_seed = |t: Tensor<3>| t.reshape([n, 1]);
+        [
+            (2, per_seed(actor_loss.inner())),
+            (3, per_seed(alpha_loss.inner())),
+            (4, per_seed(alpha.inner())),
+            (6, per_seed(lambda.max_dim(1))),
+            (7, per_seed(multiplier_loss)),
+        ]
+        .into_iter()
+        .fold(means + head_losses + unit2(8).mul_scalar(d), |packed, (i, s)| packed + unit2(i) * s)
     }
 }
 
