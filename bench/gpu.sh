@@ -16,17 +16,9 @@ OUT="${OUT:-bench/results}"
 N="${N:-300}"
 mkdir -p "$OUT"
 if [ -n "${VK_LIB_DIR:-}" ]; then export LD_LIBRARY_PATH="$VK_LIB_DIR:${LD_LIBRARY_PATH:-}"; fi
-if [ -z "${VK_ICD_FILENAMES:-}" ]; then
-  # Headless (no X server), NVIDIA's Vulkan driver answers through libEGL_nvidia; the shipped
-  # manifest names libGLX_nvidia, whose vkCreateInstance fails without a display (seen on the
-  # lent H200, driver 580). Describe the EGL entry point for the loader.
-  egl=$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libEGL_nvidia.so.0' 2>/dev/null | head -n 1)
-  if [ -n "$egl" ]; then
-    icd="$OUT/nvidia_icd.json"
-    printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$egl" > "$icd"
-    export VK_ICD_FILENAMES="$icd"
-  fi
-fi
+# NVIDIA's Vulkan driver, headless (the helper says why).
+. bench/nvidia_vulkan.sh
+use_nvidia_vulkan "$OUT"
 # The GPU, never a software adapter the loader may also offer (lavapipe).
 export CUBECL_WGPU_DEFAULT_DEVICE="${CUBECL_WGPU_DEFAULT_DEVICE:-DiscreteGpu(0)}"
 echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset} LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}" >&2

@@ -3,19 +3,29 @@
 // trainer warms up (shader compilation, first allocations, a full sync period), the counters are
 // zeroed, and N more updates run — each with its environment step, as the page runs them. The
 // counts do not depend on how fast the adapter is, so SwiftShader gives the figure a real GPU
-// would. Prints one JSON line per algorithm × network size. Needs `trunk build` first
-// (ALAM_DIST=path serves another build).
+// would. Prints one JSON line per algorithm × network size × population size. Needs `trunk
+// build` first (ALAM_DIST=path serves another build).
 //
-// Usage: node bench/webgpu_calls.mjs [algos] [sizes]   e.g.  node bench/webgpu_calls.mjs alam 64
+// A population of N seeds (the `seeds` setting) trains as one: its update updates every seed, so
+// the figure that matters is dispatches per agent-update (per update ÷ N), against the target
+// 200/N + 10, and mapAsync per update of the population, against ≤ 1 per 8 updates.
+//
+// Usage: node bench/webgpu_calls.mjs [algos] [sizes] [seeds]   e.g.  node bench/webgpu_calls.mjs alam 64 1,16
 //   algos: comma list of sac,lag,pid-lag,fac,alam (default all); sizes: comma list of 64,256
-//   (hidden = batch; default both). UPDATES_64, UPDATES_256 set N (default 64 and 16);
+//   (hidden = batch; default both); seeds: comma list of N (default 1,4,16; N > 1 needs a build
+//   with the population API, else its line says so). UPDATES_64, UPDATES_256 set the counted
+//   updates (default 64 and 16);
 //   SYNC_EVERY passes sync_every to the trainer (default: the trainer's own); WARM sets the
 //   warm-up updates (default 20: past the first sync period at the default K = 16).
 import { serve, open } from "../tests/browser/harness.mjs";
 
 const algos = (process.argv[2] ?? "sac,lag,pid-lag,fac,alam").split(",");
 const sizes = (process.argv[3] ?? "64,256").split(",").map(Number);
+const seedCounts = (process.argv[4] ?? "1,4,16").split(",").map(Number);
 const N = { 64: Number(process.env.UPDATES_64 ?? 64), 256: Number(process.env.UPDATES_256 ?? 16) };
+/** The targets (issue 19): dispatches per agent-update for N seeds, mapAsync per update. */
+const dispatchTarget = (seeds) => 200 / seeds + 10;
+const MAP_ASYNC_TARGET = 1 / 8;
 
 /** Runs in the page before its scripts: wraps each counted WebGPU entry point. */
 function wrapWebGpu() {
@@ -36,9 +46,9 @@ function wrapWebGpu() {
   wrap(globalThis.GPUDevice?.prototype, "createBuffer");
 }
 
-async function count(page, algo, size, updates) {
+async function count(page, algo, size, seeds, updates) {
   const settings = {
-    env: "point-goal", algo, hidden: size, batch_size: size, learning_starts: size,
+    env: "point-goal", algo, hidden: size, batch_size: size, learning_starts: size, ...(seeds > 1 ? { seeds } : {}),
     eval_every: 0, probe_every: 1_000_000, log_every: 1_000_000, total_steps: 10_000_000,
     ...(process.env.SYNC_EVERY ? { sync_every: Number(process.env.SYNC_EVERY) } : {}),
   };
@@ -77,18 +87,30 @@ try {
   await page.goto(`${server.base}?backend=cpu&env=double-integrator&hidden=8&batch_size=16&learning_starts=32`);
   await page.waitForFunction(() => window.wasmBindings && window.alamPage?.config(), null, { timeout: 120_000 });
   const commit = process.env.COMMIT ?? null;
+  const populations = await page.evaluate(() => typeof window.wasmBindings.WebTrainer.prototype.seeds === "function");
+  const round = (x) => Math.round(x * 1000) / 1000;
   for (const size of sizes) {
-    for (const algo of algos) {
-      const r = await count(page, algo, size, N[size]);
-      const round = (x) => Math.round(x * 1000) / 1000;
-      console.log(JSON.stringify({
-        env: "point-goal", algo, hidden: size, batch: size, ...(commit ? { commit } : {}),
-        ...(process.env.SYNC_EVERY ? { sync_every: Number(process.env.SYNC_EVERY) } : {}),
-        updates: r.updates, env_steps: r.env_steps, seconds: round(r.seconds),
-        ...Object.fromEntries(Object.entries(r.per_update).map(([k, v]) => [`${k}_per_update`, round(v)])),
-        updates_per_mapAsync: r.per_update.mapAsync > 0 ? round(1 / r.per_update.mapAsync) : null,
-        backend: r.backend,
-      }));
+    for (const seeds of seedCounts) {
+      for (const algo of algos) {
+        const line = { env: "point-goal", algo, hidden: size, batch: size, seeds, ...(commit ? { commit } : {}) };
+        if (seeds > 1 && !populations) {
+          console.log(JSON.stringify({ ...line, error: "needs the population API" }));
+          continue;
+        }
+        const r = await count(page, algo, size, seeds, N[size]);
+        const perAgent = r.per_update.dispatchWorkgroups / seeds;
+        console.log(JSON.stringify({
+          ...line,
+          ...(process.env.SYNC_EVERY ? { sync_every: Number(process.env.SYNC_EVERY) } : {}),
+          updates: r.updates, env_steps: r.env_steps, seconds: round(r.seconds),
+          ...Object.fromEntries(Object.entries(r.per_update).map(([k, v]) => [`${k}_per_update`, round(v)])),
+          updates_per_mapAsync: r.per_update.mapAsync > 0 ? round(1 / r.per_update.mapAsync) : null,
+          dispatchWorkgroups_per_agent_update: round(perAgent),
+          dispatch_target: round(dispatchTarget(seeds)),
+          meets_targets: perAgent <= dispatchTarget(seeds) && r.per_update.mapAsync <= MAP_ASYNC_TARGET,
+          backend: r.backend,
+        }));
+      }
     }
   }
 } finally {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing the page needs, skipping whatever is already there:
 # the wasm target, trunk and wasm-bindgen-cli (from the crate registry, at the versions the build
-# expects), Debian's binaryen (wasm-opt) and chromium (browser tests), and the npm packages.
+# expects), Debian's binaryen (wasm-opt), chromium (browser tests) and libvulkan1 (the Vulkan
+# loader: the Dawn test runs the page's WebGPU on chromium's SwiftShader through it), and the npm
+# packages.
 # Idempotent and quiet the second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ fi
 missing=()
 command -v wasm-opt >/dev/null || missing+=(binaryen)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg -s libvulkan1 >/dev/null 2>&1 || missing+=(libvulkan1)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

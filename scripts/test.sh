@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 cargo test --release "$@"
 # The page: trunk's build reuses the wasm32 build that .ci/run checks (same profile/features).
 trunk build --quiet
+# The page's wasm under Node: WebGPU through Dawn (SwiftShader) against its CPU path (~1 min).
+node --test tests/dawn/
 # Every browser test runs twice, on the CPU and on a WebGPU adapter (SwiftShader); one file at a
 # time, since two Chromiums emulating a GPU on 2 cores would only slow each other down.
 node --test --test-concurrency=1 tests/browser/
