@@ -172,6 +172,9 @@ impl StackedCritics {
     }
 
     /// Q-values `[N, E, batch, 1]` of every seed's heads at its own (obs, act) `[N, batch, _]`.
+    /// The hidden layers run as `[N, E, batch, h]` products against the weights viewed as
+    /// `[N, E, h, h]`: the heads' axis is a view of the fused first layer's output (as the
+    /// agent's ensemble did), never copied into `N·E` stacks.
     fn forward(&self, obs: Tensor<3>, act: Tensor<3>) -> Tensor<4> {
         let [n, b, _] = obs.dims();
         let [stacks, _, hidden] = self.w2.dims();
@@ -185,9 +188,13 @@ impl StackedCritics {
         } else {
             relu(x.matmul(self.w1.val()) + self.b1.val())
         };
-        let x = x.reshape([n, b, heads, hidden]).swap_dims(1, 2).reshape([n * heads, b, hidden]);
-        let x = relu(x.matmul(self.w2.val()) + self.b2.val());
-        (x.matmul(self.w3.val()) + self.b3.val()).reshape([n, heads, b, 1])
+        let x: Tensor<4> = x.reshape([n, b, heads, hidden]).swap_dims(1, 2);
+        let per_head = |p: &Param<Tensor<3>>| {
+            let [_, rows, cols] = p.dims();
+            p.val().reshape([n, heads, rows, cols])
+        };
+        let x = relu(x.matmul(per_head(&self.w2)) + per_head(&self.b2));
+        x.matmul(per_head(&self.w3)) + per_head(&self.b3)
     }
 
     /// θ_target ← τ·θ + (1 − τ)·θ_target, per parameter.
