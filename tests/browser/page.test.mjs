@@ -299,7 +299,7 @@ test("[webgpu] the pretrained demo trains on, autosaves, reloads and resumes on 
     await page.goto(server.base);
     await ready(page);
     assert.match(await statusText(page, /^watching the pretrained demo/), /SAC-ALaM on point-goal after 20000 steps/);
-    assert.match(await page.textContent("#backend"), /^Training on: WebGPU \(WebGPU .* updates\/s vs CPU .*: using WebGPU \(measured earlier/);
+    assert.match(await page.textContent("#backend"), /^Training on: WebGPU \(WebGPU [\d.]+ agent-updates\/s vs CPU .*: using WebGPU \(measured earlier/);
     await page.click("#train-on"); // the demo's run trains on
     await page.waitForFunction(() => Number(document.querySelector("#steps").textContent) >= 20_030, null, { timeout: 240_000, polling: 500 });
     assert.match(await page.textContent("#status"), /^training on the pretrained demo/, "no error while it plays");
