@@ -132,12 +132,6 @@ impl PopulationTrainer {
         self.trainers
     }
 
-    /// The seeds' trainers, mutable: for what changes a run as a whole (its length, going on
-    /// after its end); never to step a seed on its own.
-    pub fn trainers_mut(&mut self) -> &mut [Trainer] {
-        &mut self.trainers
-    }
-
     /// [`Self::step_async`], blocking: the native path (not compiled for wasm).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn step(&mut self) -> Result<Vec<Vec<Record>>> {

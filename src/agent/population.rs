@@ -450,11 +450,11 @@ impl PopulationAgent {
     /// last good learner, its unread statistics and its acting policy — a full run file saved
     /// from `agent` then goes on exactly as the population would.
     pub fn write_seed(&self, i: usize, agent: &mut Agent) {
-        agent.set_nets(self.seed_nets(&self.learner, i));
         self.unstack_learner(&self.learner, i, &mut agent.learner);
         agent.set_updates(self.learner.updates);
         agent.rng = self.learner.rngs[i].clone();
         agent.checked = agent.learner.clone();
+        agent.unread.clear();
         if !self.unread.is_empty() {
             self.unstack_learner(&self.checked, i, &mut agent.checked);
             agent.checked_updates = self.checked.updates;
