@@ -4,20 +4,13 @@
 // video; the race's CSV holds every agent's records under an `algo` column.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { serve, open, ready, screenshot, devices } from "./harness.mjs";
+import { serve, open, ready, screenshot, devices, downloaded } from "./harness.mjs";
 
 let server;
 before(async () => {
   server = await serve();
 });
 after(async () => server?.close());
-
-/** The bytes of the download that clicking `selector` starts, and its suggested name. */
-async function downloaded(page, selector) {
-  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.click(selector)]);
-  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
-}
 
 /** A CSV without quoted cells (none of the run's fields is text) as header + rows of objects,
  *  numbers as numbers and empty cells as null. */

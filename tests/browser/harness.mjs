@@ -2,6 +2,7 @@
 // Chromium driven by playwright-core, with every console error and every request that
 // leaves the page's own origin recorded.
 import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { readFile, mkdir } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
@@ -158,4 +159,11 @@ export async function trainerWorkers(page, { count = 1, timeout = 120_000 } = {}
     if (Date.now() > until) throw new Error(`${workers.length} training workers with a trainer, not ${count}`);
     await new Promise((ok) => setTimeout(ok, 250));
   }
+}
+
+/** The download that clicking `selector` starts: its suggested name, its bytes and Playwright's
+ *  download (to save it elsewhere). */
+export async function downloaded(page, selector) {
+  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.click(selector)]);
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()), download };
 }

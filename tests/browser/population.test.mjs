@@ -5,22 +5,16 @@
 // as the run that never stopped (its records, seed by seed, as the CSV export gives them).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve, open, ready, screenshot, devices } from "./harness.mjs";
+import { serve, open, ready, screenshot, devices, downloaded } from "./harness.mjs";
 
 let server;
 before(async () => {
   server = await serve();
 });
 after(async () => server?.close());
-
-/** The bytes of the download that clicking `selector` starts, and its suggested name. */
-async function downloaded(page, selector) {
-  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.click(selector)]);
-  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()), download };
-}
 
 /** A CSV of numbers and plain words as rows of objects (empty cells as null). */
 function parseCsv(text) {
