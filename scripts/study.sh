@@ -7,6 +7,7 @@
 #   JOBS=16 scripts/study.sh              # on a bigger machine
 #   SHARD=3/16 scripts/study.sh           # one shard (a Slurm array task); no report
 #   GRID=pilot scripts/study.sh           # the pilot: point-goal, the four multiplier cells
+#   GRID=threshold scripts/study.sh       # the threshold study (issue 18 item 4)
 #
 # The grid (GRID=full): 8 seeds (0–7) per cell, 2×64 networks, batch 64 (the page's sizes).
 #   point-goal 100k steps, car-following 60k, double-integrator 30k (calibration, C3);
@@ -14,6 +15,9 @@
 #   FAC every update, ALaM (method of multipliers: the preset), ALaM re-anchored (the crate's
 #   step before the anchor: alam_anchor=false, every update, lr 3e-4 — the ablation);
 #   ALaM's ρ ∈ {0.3, 1, 3, 10} and dual period m ∈ {1, 10, 100} on point-goal and car-following.
+# The threshold study (GRID=threshold): ALaM on point-goal (50k steps, its preset length) and
+#   car-following (40k), 8 seeds, d ∈ {0, 0.1, 0.25, 1} with the discounted cost critic, and the
+#   probability-form cost critic (`cost_critic=probability`) at d = 0.1 and 0.25.
 # The pilot (GRID=pilot): point-goal only, 30k steps, ALaM, ALaM re-anchored, FAC, FAC every
 # update, 8 seeds — what this 2-core machine could run in one session (REPRODUCTION.md).
 set -euo pipefail
@@ -40,12 +44,25 @@ env_grid() {
   "$ALAM" sweep --algos fac --variant every1:multiplier_every=1 --shard "$(((i + k + 1) % n))/$n" "${s[@]}"
   "$ALAM" sweep --algos alam --variant "$REANCHORED" --shard "$(((i + k + 2) % n))/$n" "${s[@]}"
   if [ "$cells" = all ]; then
-    "$ALAM" sweep --algos alam --variant rho0.3:rho=0.3 --variant rho3:rho=3 --variant rho10:rho=10 \
+    "$ALAM" sweep --algos alam --variant rho0_3:rho=0.3 --variant rho3:rho=3 --variant rho10:rho=10 \
       --variant m1:multiplier_every=1 --variant m10:multiplier_every=10 --shard "$(((i + k + 3) % n))/$n" "${s[@]}"
   fi
 }
 
+threshold_grid() {
+  local env=$1 steps=$2 i=$3 n=$4
+  "$ALAM" sweep --algos alam --envs "$env" --steps "$steps" --set eval_every=$((steps / 10)) "${COMMON[@]}" \
+    --variant d0:cost_threshold=0 --variant d0_1:cost_threshold=0.1 --variant d0_25:cost_threshold=0.25 \
+    --variant d1:cost_threshold=1 --variant p0_1:cost_critic=probability,cost_threshold=0.1 \
+    --variant p0_25:cost_critic=probability,cost_threshold=0.25 --shard "$i/$n"
+}
+
 shard() {
+  if [ "$GRID" = threshold ]; then
+    threshold_grid point-goal 50000 "$1" "$2"
+    threshold_grid car-following 40000 "$1" "$2"
+    return
+  fi
   if [ "$GRID" = pilot ]; then
     env_grid point-goal 30000 "$1" "$2" 0 pilot
     return

@@ -44,6 +44,30 @@ impl Algo {
     }
 }
 
+/// What the cost critic Q_c estimates (docs/method.md §1, §4). Both read a step's cost c ∈ {0, 1}.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostCritic {
+    /// The discounted count of violations ahead: y_c = c + γ_c(1 − done)·Q'_c, in
+    /// [0, 1/(1 − γ_c)]. The paper family's form and the default.
+    #[default]
+    Discounted,
+    /// The discounted probability of a first violation ahead: y_c = c + (1 − c)·γ_c(1 − done)·Q'_c,
+    /// clipped to [0, 1] (the authors' group's later convention); its threshold d is a
+    /// probability, about 0.1 there.
+    Probability,
+}
+
+impl CostCritic {
+    /// The largest value Q_c can take, so the largest threshold that can bind.
+    pub fn max_value(self, cost_gamma: f64) -> f64 {
+        match self {
+            CostCritic::Discounted => 1.0 / (1.0 - cost_gamma),
+            CostCritic::Probability => 1.0,
+        }
+    }
+}
+
 impl std::fmt::Display for Algo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -107,9 +131,15 @@ pub struct TrainConfig {
     /// docs/method.md leaves it optional; off by default: on the double integrator it made ALaM
     /// over-cautious (return 63 → −2 between 8k and 16k steps, against 89 → 95 with one).
     pub twin_cost_critic: bool,
+    /// What Q_c estimates: `discounted` (the discounted count of violations ahead, the default)
+    /// or `probability` (the discounted probability of a first violation, in [0, 1]). Files from
+    /// before this field read as `discounted`.
+    #[serde(default)]
+    pub cost_critic: CostCritic,
 
     // --- the constraint (docs/method.md §1) ---
-    /// Threshold d of the state-wise constraint Q_c(s, a) − d ≤ 0 (0 = no violation ahead).
+    /// Threshold d of the state-wise constraint Q_c(s, a) − d ≤ 0 (0 = no violation ahead); a
+    /// count of discounted violations, or a probability with `cost_critic = probability`.
     pub cost_threshold: f64,
     /// Episode-cost budget of the expected-cost baselines (Lag, PID-Lag).
     pub cost_budget: f64,
@@ -255,6 +285,7 @@ impl TrainConfig {
             alpha_lr: 3e-4,
             init_alpha: 0.2,
             twin_cost_critic: false,
+            cost_critic: CostCritic::Discounted,
             cost_threshold,
             cost_budget: 0.0,
             lambda_max: 100.0,
@@ -384,18 +415,26 @@ impl TrainConfig {
         if !(self.init_alpha.is_finite() && self.init_alpha > 0.0 && self.init_alpha <= 1e3) {
             return Err(bad("init_alpha", num(self.init_alpha), "must be in (0, 1000]; usual: 0.01 to 1"));
         }
-        // A step's cost is 0 or 1, so Q_c ≤ 1/(1 − cost_gamma): a larger d can never bind.
-        let q_c_max = 1.0 / (1.0 - self.cost_gamma);
+        // A step's cost is 0 or 1, so Q_c ≤ 1/(1 − cost_gamma) (a probability: ≤ 1): a larger d
+        // can never bind.
+        let q_c_max = self.cost_critic.max_value(self.cost_gamma);
         if !(self.cost_threshold.is_finite() && self.cost_threshold >= 0.0 && self.cost_threshold <= q_c_max) {
-            return Err(bad(
-                "cost_threshold",
-                format!(
-                    "{} with cost_gamma = {} (1/(1 − cost_gamma) = {q_c_max:.4})",
-                    num(self.cost_threshold),
-                    self.cost_gamma
+            return Err(match self.cost_critic {
+                CostCritic::Discounted => bad(
+                    "cost_threshold",
+                    format!(
+                        "{} with cost_gamma = {} (1/(1 − cost_gamma) = {q_c_max:.4})",
+                        num(self.cost_threshold),
+                        self.cost_gamma
+                    ),
+                    "must be in [0, 1/(1 − cost_gamma)]: Q_c never exceeds 1/(1 − cost_gamma), so a larger threshold never binds",
                 ),
-                "must be in [0, 1/(1 − cost_gamma)]: Q_c never exceeds 1/(1 − cost_gamma), so a larger threshold never binds",
-            ));
+                CostCritic::Probability => bad(
+                    "cost_threshold",
+                    format!("{} with cost_critic = probability", num(self.cost_threshold)),
+                    "must be in [0, 1]: with cost_critic = probability Q_c is a probability",
+                ),
+            });
         }
         finite_in("cost_budget", self.cost_budget, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         positive("lambda_max", self.lambda_max)?;
@@ -636,6 +675,31 @@ mod tests {
         // The threshold's bound follows cost_gamma.
         let cfg = TrainConfig { cost_gamma: 0.99, cost_threshold: 99.0, ..TrainConfig::default() };
         cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn a_probability_cost_critic_takes_a_threshold_in_0_1_and_old_files_read_as_discounted() {
+        let prob =
+            |d| TrainConfig { cost_critic: CostCritic::Probability, cost_threshold: d, ..TrainConfig::default() };
+        prob(0.1).validate().unwrap();
+        prob(1.0).validate().unwrap();
+        let err = prob(1.5).validate().unwrap_err();
+        assert_eq!(err.field(), Some("cost_threshold"));
+        assert!(
+            err.to_string().contains("with cost_critic = probability") && err.to_string().contains("[0, 1]"),
+            "{err}"
+        );
+        // The same 1.5 is a count of discounted violations below 1/(1 − 0.97) under the default.
+        TrainConfig { cost_threshold: 1.5, ..TrainConfig::default() }.validate().unwrap();
+        // The page and URLs name it; a file from before the field reads as the discounted form.
+        let page =
+            TrainConfig::from_partial_json(&serde_json::json!({"cost_critic": "probability", "cost_threshold": 0.1}));
+        assert_eq!(page.unwrap().cost_critic, CostCritic::Probability);
+        let mut v: serde_json::Value = serde_json::from_str(&TrainConfig::default().to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("cost_critic");
+        assert_eq!(TrainConfig::from_json(&v.to_string()).unwrap().cost_critic, CostCritic::Discounted);
+        let err = TrainConfig::from_partial_json(&serde_json::json!({"cost_critic": "maybe"})).unwrap_err();
+        assert!(err.to_string().contains("cost_critic"), "{err}");
     }
 
     #[test]

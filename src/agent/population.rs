@@ -752,7 +752,8 @@ impl PopulationAgent {
         let (new_act, logp) = (actions.clone().narrow(1, 0, b), log_probs.clone().narrow(1, 0, b));
         let (next_act, next_logp) = (actions.narrow(1, b, b).inner(), log_probs.narrow(1, b, b).inner());
 
-        // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c.
+        // 1. Critic targets, no gradient: y = r + γ(1−done)(min Q'_r − α log π), y_c = c + γ_c(1−done) Q'_c
+        //    (or its probability form, `cost_critic`).
         let q_next = self.learner.critics_target.forward(next_obs.inner(), next_act);
         let y_r = steps::reward_target(
             reward,
@@ -762,7 +763,7 @@ impl PopulationAgent {
             alpha.clone().inner(),
             cfg.gamma,
         );
-        let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cfg.cost_gamma);
+        let y_c = steps::cost_target(cost, not_done, cost_value(&q_next), cfg.cost_gamma, cfg.cost_critic);
         // Each head's target `[N, E, b, 1]`: y_r on the reward heads, y_c on the cost heads,
         // chosen by a 0/1 mask over the heads (elementwise: it fuses into one kernel, where a
         // concatenation costs a copy kernel per head).

@@ -7,6 +7,8 @@
 
 use burn::tensor::Tensor;
 
+use crate::config::CostCritic;
+
 /// The mean over the batch axis (D − 2) of values `[.., batch, 1]`, one per agent: `[1, 1]`
 /// for one agent, `[N, 1, 1]` for N stacked seeds. One agent's (a population of one included)
 /// is the whole tensor's mean: the same number, and the axis mean cost ~3% of an update on
@@ -40,15 +42,24 @@ pub fn reward_target<const D: usize>(
     reward + not_done * soft_value.autodiff().mul_scalar(gamma)
 }
 
-/// The cost critic's target y_c = c + γ_c(1 − done) Q'_c(s', a') (§4), the next-state value
-/// from the plain device.
+/// The cost critic's target (§4), the next-state value Q'_c(s', a') from the plain device:
+/// - [`CostCritic::Discounted`]: y_c = c + γ_c(1 − done)·Q'_c, the discounted count of
+///   violations ahead;
+/// - [`CostCritic::Probability`]: y_c = clip(c + (1 − c)·γ_c(1 − done)·Q'_c, 0, 1), the
+///   discounted probability of a first violation (a violating step is certain, 1; a safe one
+///   inherits the next state's probability, discounted).
 pub fn cost_target<const D: usize>(
     cost: Tensor<D>,
     not_done: Tensor<D>,
     cost_value_next: Tensor<D>,
     cost_gamma: f64,
+    form: CostCritic,
 ) -> Tensor<D> {
-    cost + not_done * cost_value_next.autodiff().mul_scalar(cost_gamma)
+    let ahead = not_done * cost_value_next.autodiff().mul_scalar(cost_gamma);
+    match form {
+        CostCritic::Discounted => cost + ahead,
+        CostCritic::Probability => (cost.clone() + (cost.neg() + 1.0) * ahead).clamp(0.0, 1.0),
+    }
 }
 
 /// The actor's loss per sample `[.., batch, 1]`: α log π(a|s) − min Q_r(s, a) plus the
@@ -152,7 +163,23 @@ mod tests {
             0.5,
         );
         assert_eq!(read_floats(y).unwrap(), vec![1.0 + 0.5 * (2.0 + 0.5)]);
-        let y_c = cost_target(t(&[1.0, 0.0], [2, 1]), t(&[0.0, 1.0], [2, 1]), t(&[4.0, 4.0], [2, 1]).inner(), 0.25);
+        let discounted = CostCritic::Discounted;
+        let y_c = cost_target(
+            t(&[1.0, 0.0], [2, 1]),
+            t(&[0.0, 1.0], [2, 1]),
+            t(&[4.0, 4.0], [2, 1]).inner(),
+            0.25,
+            discounted,
+        );
         assert_eq!(read_floats(y_c).unwrap(), vec![1.0, 1.0]);
+        // The probability form, by hand with γ_c = 0.5. Rows: a violation (c = 1) is 1 whatever
+        // follows; a safe step takes γ_c·g' = 0.5·0.5 = 0.25; a safe last step (done) is 0; a
+        // safe step whose critic overshoots (g' = 4) is clipped to 1; an undershoot (g' = −1) to 0.
+        let (c, nd, g) = ([1.0, 0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 1.0, 1.0], [0.5, 0.5, 0.5, 4.0, -1.0]);
+        let y_p = cost_target(t(&c, [5, 1]), t(&nd, [5, 1]), t(&g, [5, 1]).inner(), 0.5, CostCritic::Probability);
+        assert_eq!(read_floats(y_p).unwrap(), vec![1.0, 0.25, 0.0, 1.0, 0.0]);
+        // The discounted form on the same rows: counts, not clipped.
+        let y_d = cost_target(t(&c, [5, 1]), t(&nd, [5, 1]), t(&g, [5, 1]).inner(), 0.5, discounted);
+        assert_eq!(read_floats(y_d).unwrap(), vec![1.25, 0.25, 0.0, 2.0, -0.5]);
     }
 }

@@ -59,6 +59,7 @@ fn allowed(env: EnvKind, algo: Algo, field: &str, default: &Value) -> String {
     match field {
         "env" => return EnvKind::ALL.map(|e| e.to_string()).join(", "),
         "algo" => return Algo::ALL.map(|a| a.name()).join(", "),
+        "cost_critic" => return "discounted, probability".into(),
         _ => {}
     }
     let probes = match default {
