@@ -14,7 +14,7 @@
 #   cells: SAC, SAC-Lag, PID-Lag, FAC (its authors' delay, every 10 updates: the preset),
 #   FAC every update, ALaM (method of multipliers: the preset), ALaM re-anchored (the crate's
 #   step before the anchor: alam_anchor=false, every update, lr 3e-4 — the ablation);
-#   ALaM's ρ ∈ {0.3, 1, 3, 10} and dual period m ∈ {1, 10, 100} on point-goal and car-following.
+#   ALaM's ρ ∈ {0.3, 1, 3, 10} and dual period m ∈ {1, 10, 100} on every env.
 # The threshold study (GRID=threshold): ALaM on point-goal (50k steps, its preset length) and
 #   car-following (40k), 8 seeds, d ∈ {0, 0.1, 0.25, 1} with the discounted cost critic, and the
 #   probability-form cost critic (`cost_critic=probability`) at d = 0.1 and 0.25.
@@ -67,9 +67,10 @@ shard() {
     env_grid point-goal 30000 "$1" "$2" 0 pilot
     return
   fi
+  # The cheapest env first: a partial grid then still has the calibration study (C3).
+  env_grid double-integrator 30000 "$1" "$2" 8 all
   env_grid point-goal 100000 "$1" "$2" 0 all
   env_grid car-following 60000 "$1" "$2" 4 all
-  env_grid double-integrator 30000 "$1" "$2" 8 core
 }
 
 if [ -n "${SHARD:-}" ]; then
