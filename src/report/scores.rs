@@ -186,18 +186,25 @@ pub struct GroupKey<'a> {
     pub scores: &'a BTreeMap<&'static str, Option<Spread>>,
 }
 
-/// Every comparison of [`SCORES`]' `versus` lists that the groups allow: each ALaM group
-/// against each rival's group of the same env and variant (a variant name from `sweep
-/// --variant` pairs `alam-stress` with `fac-stress`; `alam-rho10` has no rival and is skipped).
+/// Every comparison of [`SCORES`]' `versus` lists that the groups allow, in one env:
+/// - each ALaM group against each rival's group of the same variant (a variant name from `sweep
+///   --variant` pairs `alam-stress` with `fac-stress`);
+/// - the preset ALaM group (no variant) also against the rivals' variants (`fac-every1`: FAC
+///   every update beside FAC as its authors run it) and, on every score that has rivals, against
+///   ALaM's own variants (the ablation `alam-reanchored`, `alam-rho10`, `alam-m1`, …), so each
+///   claim about the method and each ablation gets its test.
 pub fn comparisons(groups: &[GroupKey]) -> Vec<Comparison> {
     let mut out = Vec::new();
     for a in groups.iter().filter(|g| g.algo == Algo::Alam) {
         for score in &SCORES {
-            for &rival in score.versus {
-                let Some(b) = groups.iter().find(|g| g.algo == rival && g.env == a.env && g.variant == a.variant)
-                else {
-                    continue;
-                };
+            let rival = |b: &GroupKey| {
+                let same_variant = score.versus.contains(&b.algo) && b.variant == a.variant;
+                let preset_vs_variant = a.variant.is_empty()
+                    && !b.variant.is_empty()
+                    && (score.versus.contains(&b.algo) || (b.algo == Algo::Alam && !score.versus.is_empty()));
+                b.env == a.env && (same_variant || preset_vs_variant)
+            };
+            for b in groups.iter().filter(|b| rival(b)) {
                 let values = |g: &GroupKey| g.scores.get(score.name).cloned().flatten().map(|s| s.present());
                 let (Some(va), Some(vb)) = (values(a), values(b)) else { continue };
                 let w = welch(&va, &vb);
@@ -358,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn alam_is_compared_with_its_rivals_of_the_same_env_and_variant() {
+    fn alam_is_compared_with_its_rivals_and_the_preset_with_every_variant() {
         use crate::env::EnvKind::{CarFollowing, DoubleIntegrator};
         // Every score of every group: its seeds' values 1, 2, 3 (FAC's shifted by 10).
         let spreads = |shift: f64| -> BTreeMap<&'static str, Option<Spread>> {
@@ -380,12 +387,21 @@ mod tests {
         ];
         let found = comparisons(&groups);
         let pairs: Vec<(&str, &str)> = found.iter().map(|c| (c.a.as_str(), c.b.as_str())).collect();
-        // Against FAC only (no Lag or PID-Lag on the double integrator; car-following's Lag is
-        // another env; SAC is no rival; rho10 has none), once per score with FAC in `versus`.
+        // Against FAC (no Lag or PID-Lag on the double integrator; car-following's Lag is
+        // another env; SAC is no rival), once per score with FAC in `versus`: the same variant,
+        // and the preset also against FAC's variant. The preset against its own variants on
+        // every score that has a rival; a variant against nothing but its own variant's rival.
         let per_pair = SCORES.iter().filter(|s| s.versus.contains(&Algo::Fac)).count();
-        assert_eq!(pairs.iter().filter(|p| **p == ("di-alam", "di-fac")).count(), per_pair);
-        assert_eq!(pairs.iter().filter(|p| **p == ("di-alam-stress", "di-fac-stress")).count(), per_pair);
-        assert_eq!(found.len(), 2 * per_pair, "{pairs:?}");
+        let with_rivals = SCORES.iter().filter(|s| !s.versus.is_empty()).count();
+        let count = |a, b| pairs.iter().filter(|p| **p == (a, b)).count();
+        assert_eq!(count("di-alam", "di-fac"), per_pair);
+        assert_eq!(count("di-alam-stress", "di-fac-stress"), per_pair);
+        assert_eq!(count("di-alam", "di-fac-stress"), per_pair);
+        assert_eq!(count("di-alam", "di-alam-stress"), with_rivals);
+        assert_eq!(count("di-alam", "di-alam-rho10"), with_rivals);
+        assert_eq!(count("di-alam-stress", "di-fac"), 0);
+        assert_eq!(count("di-alam-rho10", "di-alam"), 0);
+        assert_eq!(found.len(), 3 * per_pair + 2 * with_rivals, "{pairs:?}");
         let c = found.iter().find(|c| c.score == "final_violations").unwrap();
         // 1, 2, 3 against 11, 12, 13: diff −10, the most extreme of 20 splits (with its mirror).
         assert_eq!((c.mean_a, c.mean_b, c.diff, c.n_a, c.n_b), (2.0, 12.0, -10.0, 3, 3));
