@@ -118,7 +118,7 @@ fn write_fixtures() {
         t.step().unwrap();
     }
     let saved = t.trainer();
-    assert!(saved.state().ep_len > 0 && saved.agent().unread_updates() > 0);
+    assert!(saved.counters().ep_len > 0 && saved.agent().unread_updates() > 0);
     write(SINGLE, &checkpoint::save_run(saved, Vec::new(), None).unwrap());
     // Three seeds stopped at the first sync point from step 200 (step 200 itself: its probe reads).
     let cfgs: Vec<TrainConfig> = (0..3).map(tiny).collect();

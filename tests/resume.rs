@@ -48,7 +48,7 @@ fn resumes_exactly(env: EnvKind, algo: Algo, stops: &[u64]) {
         }
         let saved = t.trainer();
         let bytes = checkpoint::save_run(saved, Vec::new(), None).unwrap();
-        mid_episode |= saved.state().ep_len > 0;
+        mid_episode |= saved.counters().ep_len > 0;
         unread |= saved.agent().unread_updates() > 0;
         drop(t);
         let (loaded, header, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
