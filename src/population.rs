@@ -248,15 +248,7 @@ impl PopulationTrainer {
     /// never read again.
     fn idle_batch(&self) -> Batch {
         let t = &self.trainers[0];
-        let (rows, obs, act) = (t.config().batch_size, t.env().obs_dim(), t.env().act_dim());
-        Batch {
-            obs: vec![0.0; rows * obs],
-            act: vec![0.0; rows * act],
-            reward: vec![0.0; rows],
-            cost: vec![0.0; rows],
-            next_obs: vec![0.0; rows * obs],
-            done: vec![0.0; rows],
-        }
+        Batch::zeros(t.config().batch_size, t.env().obs_dim(), t.env().act_dim())
     }
 
     /// Writes every seed into its trainer's agent ([`PopulationAgent::write_seed`]: a full run
