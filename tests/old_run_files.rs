@@ -138,7 +138,7 @@ fn write_fixtures() {
     };
     // One run stopped at step 137: mid-episode, 89 updates (89 mod 7 ≠ 0: some unread).
     let mut t = single::Single::new(tiny(0), &dev).unwrap();
-    while t.counters().steps_done() < 137 {
+    while t.seed().steps_done() < 137 {
         t.step().unwrap();
     }
     let saved = t.trainer();
