@@ -13,6 +13,8 @@ pub mod checkpoint;
 pub mod config;
 pub mod env;
 pub mod error;
+/// A run's evaluation episodes and probes, and `alam eval`'s episodes.
+pub mod evaluation;
 /// One process per run folder (native only: files and OS locks).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod lock;

@@ -14,7 +14,6 @@
 use burn::tensor::Device;
 
 use crate::agent::population::{PopulationAgent, SeedSync};
-use crate::agent::squash_action;
 use crate::config::{TrainConfig, MAX_SEED};
 use crate::error::{AlamError, Result};
 use crate::metrics::Record;
@@ -139,67 +138,66 @@ impl PopulationTrainer {
     }
 
     /// One environment step of every seed still training and the updates it makes due;
-    /// returns each seed's records. Async only for the
-    /// browser's WebGPU readback; on the CPU it never waits.
+    /// returns each seed's records. Async only for the browser's WebGPU readback; on the CPU
+    /// it never waits.
     pub async fn step_async(&mut self) -> Result<Vec<Vec<Record>>> {
-        let n = self.trainers.len();
-        let mut out: Vec<Vec<Record>> = vec![Vec::new(); n];
+        let mut out: Vec<Vec<Record>> = vec![Vec::new(); self.trainers.len()];
         let live: Vec<bool> = self.trainers.iter().map(|t| !t.is_done()).collect();
+        self.act_and_step(&live, &mut out).await?;
+        self.update(&mut out).await?;
+        // As a single run: the last step and every evaluation or probe read what is left.
+        if self.trainers.iter().any(Trainer::needs_current_agent) && self.agent.unread_updates() > 0 {
+            self.sync(&mut out).await?;
+        }
+        // Evaluation and probe, per seed, on its own agent with its networks written back.
+        for (i, t) in self.trainers.iter_mut().enumerate() {
+            if live[i] && t.evaluation_due() {
+                self.agent.write_seed(i, t.agent_mut());
+                t.evaluate(&mut out[i]).await?;
+            }
+        }
+        Ok(out)
+    }
 
-        // 1. Act: random during the warm-up, else every seed's policy in one forward, each
-        //    seed's exploration noise from its own RNG (as `Agent::act`).
-        let mut actions: Vec<Option<Vec<f32>>> =
-            self.trainers.iter_mut().zip(&live).map(|(t, &l)| if l { t.random_action() } else { None }).collect();
-        if (0..n).any(|i| live[i] && actions[i].is_none()) {
+    /// Every `live` seed acts and steps its env: at random during the warm-up, else on its
+    /// row of one policy forward for all seeds, with its own exploration noise (as
+    /// `Agent::act`).
+    async fn act_and_step(&mut self, live: &[bool], out: &mut [Vec<Record>]) -> Result<()> {
+        let mut policy = None;
+        if self.trainers.iter().zip(live).any(|(t, &l)| l && t.acts_on_policy()) {
             if self.agent.policy_missing() || self.agent.unread_updates() as u64 >= self.sync_every() {
-                self.sync(&mut out).await?;
+                self.sync(out).await?;
             }
             let obs: Vec<f32> = self.trainers.iter().flat_map(|t| t.observation().iter().copied()).collect();
-            let policy = self.agent.policy(&obs).await?;
-            let act_dim = self.trainers[0].env().act_dim();
-            for (i, t) in self.trainers.iter_mut().enumerate() {
-                if live[i] && actions[i].is_none() && t.diverged().is_none() {
-                    let row = &policy[i * 2 * act_dim..(i + 1) * 2 * act_dim];
-                    actions[i] = Some(squash_action(row, act_dim, false, t.exploration_rng()));
-                }
-            }
+            policy = Some(self.agent.policy(&obs).await?);
         }
+        // [μ | log σ] of every seed, 2·act_dim floats each.
+        let width = 2 * self.trainers[0].env().act_dim();
         for (i, t) in self.trainers.iter_mut().enumerate() {
-            if let Some(a) = &actions[i] {
-                t.env_step(a, &mut out[i]);
+            // A seed whose update diverged at the sync above steps no more.
+            if live[i] && t.diverged().is_none() {
+                t.act_and_step(policy.as_ref().map(|p| &p[i * width..(i + 1) * width]), &mut out[i]);
             }
         }
+        Ok(())
+    }
 
-        // 2. Updates: the seeds share their config, so the same number falls due for each.
-        let due: Vec<u32> = self.trainers.iter_mut().map(|t| if t.is_done() { 0 } else { t.updates_due() }).collect();
-        for round in 0..due.iter().copied().max().unwrap_or(0) {
-            let batches: Vec<Batch> = (0..n)
-                .map(|i| if due[i] > round { self.trainers[i].sample_batch() } else { self.idle_batch() })
-                .collect();
+    /// The updates this step makes due: the seeds share their config, so the same number falls
+    /// due for each still training; one population update per round, each seed on its batch.
+    async fn update(&mut self, out: &mut [Vec<Record>]) -> Result<()> {
+        let mut due: Vec<std::vec::IntoIter<Batch>> =
+            self.trainers.iter_mut().map(|t| t.batches_due().into_iter()).collect();
+        let rounds = due.iter().map(ExactSizeIterator::len).max().unwrap_or(0);
+        for _ in 0..rounds {
+            let batches: Vec<Batch> = due.iter_mut().map(|d| d.next().unwrap_or_else(|| self.idle_batch())).collect();
             let states: Vec<_> = self.trainers.iter().map(|t| t.agent().handler().state()).collect();
             self.agent.update(&batches, &states);
             // As a single agent judged its first update at once (no acting policy yet).
             if self.agent.unread_updates() as u64 >= self.sync_every() || self.agent.policy_missing() {
-                self.sync(&mut out).await?;
+                self.sync(out).await?;
             }
         }
-        // As a single run: the last step and every evaluation or probe read what is left.
-        let finishing = self
-            .trainers
-            .iter()
-            .any(|t| t.diverged().is_none() && (t.steps_done() >= t.config().total_steps || t.periodic_due()));
-        if finishing && self.agent.unread_updates() > 0 {
-            self.sync(&mut out).await?;
-        }
-
-        // 3. Evaluation and probe, per seed, on its own agent with its networks written back.
-        for (i, t) in self.trainers.iter_mut().enumerate() {
-            if live[i] && t.diverged().is_none() && t.periodic_due() {
-                self.agent.write_seed(i, t.agent_mut());
-                out[i] = t.periodic_records(std::mem::take(&mut out[i])).await?;
-            }
-        }
-        Ok(out)
+        Ok(())
     }
 
     fn sync_every(&self) -> u64 {
@@ -218,19 +216,9 @@ impl PopulationTrainer {
         for ((t, result), out) in self.trainers.iter_mut().zip(results).zip(out.iter_mut()) {
             match result {
                 SeedSync::Idle => {}
-                SeedSync::Done(stats) => {
-                    // The i-th of n statistics is update number (updates − n + i + 1).
-                    let first = updates + 1 - stats.len() as u64;
-                    for (k, s) in stats.iter().enumerate() {
-                        t.agent_mut().handler_mut().observe_violation(s.violation);
-                        t.record_update(s, first + k as u64, out);
-                    }
-                    t.agent_mut().set_updates(updates);
-                }
+                SeedSync::Done(stats) => t.record_updates(&stats, updates, out),
                 SeedSync::Diverged { error, last_good, updates } => {
-                    t.agent_mut().set_nets(*last_good);
-                    t.agent_mut().set_updates(updates);
-                    t.stop_diverged(error.to_string(), out);
+                    t.stop_diverged(error.to_string(), *last_good, updates, out)
                 }
             }
         }
@@ -260,15 +248,7 @@ impl PopulationTrainer {
     /// never read again.
     fn idle_batch(&self) -> Batch {
         let t = &self.trainers[0];
-        let (rows, obs, act) = (t.config().batch_size, t.env().obs_dim(), t.env().act_dim());
-        Batch {
-            obs: vec![0.0; rows * obs],
-            act: vec![0.0; rows * act],
-            reward: vec![0.0; rows],
-            cost: vec![0.0; rows],
-            next_obs: vec![0.0; rows * obs],
-            done: vec![0.0; rows],
-        }
+        Batch::zeros(t.config().batch_size, t.env().obs_dim(), t.env().act_dim())
     }
 
     /// Writes every seed into its trainer's agent ([`PopulationAgent::write_seed`]: a full run

@@ -18,6 +18,34 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// `rows` transitions of zeros (`obs_dim` and `act_dim` floats each): a stand-in batch for
+    /// a population's seed that no longer trains.
+    pub fn zeros(rows: usize, obs_dim: usize, act_dim: usize) -> Batch {
+        Batch {
+            obs: vec![0.0; rows * obs_dim],
+            act: vec![0.0; rows * act_dim],
+            reward: vec![0.0; rows],
+            cost: vec![0.0; rows],
+            next_obs: vec![0.0; rows * obs_dim],
+            done: vec![0.0; rows],
+        }
+    }
+
+    /// `rows` random transitions for tests and benchmarks of the update: observations, actions
+    /// and rewards uniform in [−1, 1), a cost of 1 with probability 0.2 and a terminal state
+    /// with probability 0.05 (else 0), drawn from `rng` in that order.
+    pub fn random(rng: &mut Rng64, rows: usize, obs_dim: usize, act_dim: usize) -> Batch {
+        let mut v = |n: usize| (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>();
+        Batch {
+            obs: v(rows * obs_dim),
+            act: v(rows * act_dim),
+            reward: v(rows),
+            cost: v(rows).into_iter().map(|c| (c > 0.6) as u8 as f32).collect(),
+            next_obs: v(rows * obs_dim),
+            done: v(rows).into_iter().map(|d| (d > 0.9) as u8 as f32).collect(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.reward.len()
     }

@@ -206,7 +206,7 @@ pub fn resumable_step(dir: &Path, cfg: &TrainConfig) -> Option<u64> {
     let (header, _) = checkpoint::read_header(&bytes).ok()?;
     let state = header.state.as_ref()?;
     (header.config == *cfg
-        && state.trainer.diverged.is_none()
+        && state.trainer.counters.diverged.is_none()
         && header.steps < cfg.total_steps
         && dir.join(METRICS_FILE).is_file())
     .then_some(header.steps)

@@ -145,7 +145,7 @@ fn the_shipped_pretrained_demo_is_safe_and_reaches_goals() {
     let (agent, header) = checkpoint::load(&bytes, &Device::flex(), None).unwrap();
     assert_eq!((header.config.env, header.config.algo, header.config.hidden), (EnvKind::PointGoal, Algo::Alam, 64));
     let mut env = alam::env::make_env(EnvKind::PointGoal, 12345);
-    let e = pollster::block_on(alam::trainer::evaluate_policy(&agent, env.as_mut(), 10)).unwrap();
+    let e = pollster::block_on(alam::evaluation::evaluate_policy(&agent, env.as_mut(), 10)).unwrap();
     assert!(e.return_mean >= 50.0, "return {}", e.return_mean);
     assert!(e.violations_mean <= 0.5, "violating steps per episode {}", e.violations_mean);
 }

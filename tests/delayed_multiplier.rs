@@ -8,7 +8,7 @@ use alam::agent::Agent;
 use alam::replay::Batch;
 use alam::{Algo, EnvKind, TrainConfig};
 use burn::tensor::Device;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use std::time::Instant;
 
 /// Resident memory of this process, in MB (Linux: /proc/self/statm, pages of 4 kB).
@@ -16,18 +16,6 @@ fn rss_mb() -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
     let pages: f64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
     pages * 4096.0 / 1e6
-}
-
-fn batch(rng: &mut rand_chacha::ChaCha8Rng, rows: usize, obs_dim: usize, act_dim: usize) -> Batch {
-    let mut v = |n: usize| (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>();
-    Batch {
-        obs: v(rows * obs_dim),
-        act: v(rows * act_dim),
-        reward: v(rows),
-        cost: v(rows).into_iter().map(|c| (c > 0.6) as u8 as f32).collect(),
-        next_obs: v(rows * obs_dim),
-        done: vec![0.0; rows],
-    }
 }
 
 #[test]
@@ -46,7 +34,7 @@ fn a_delayed_multiplier_keeps_update_time_and_memory_flat() {
         let states = [agent.handler().state()];
         let mut learner = PopulationAgent::from_agents(&[&agent]).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let batches: Vec<Batch> = (0..8).map(|_| batch(&mut rng, rows, obs_dim, act_dim)).collect();
+        let batches: Vec<Batch> = (0..8).map(|_| Batch::random(&mut rng, rows, obs_dim, act_dim)).collect();
         // 5,000 updates in five blocks of 1,000: the time and the resident memory after each.
         let mut blocks = Vec::new();
         for block in 0..5 {

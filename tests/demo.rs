@@ -9,9 +9,10 @@ use std::process::{Command, Output};
 
 use alam::checkpoint;
 use alam::config::{Algo, TrainConfig};
+use alam::evaluation::evaluate_policy;
 use alam::metrics::{Record, HISTORY_CAP};
 use alam::run::read_metrics;
-use alam::trainer::{evaluate_policy, Trainer};
+use alam::trainer::Trainer;
 use alam::watch::{Watcher, WATCH_SEED};
 use alam::EnvKind;
 use burn::tensor::Device;

@@ -86,7 +86,7 @@ fn a_blow_up_in_any_step_keeps_finite_weights_that_evaluate() {
             // (Not through a run file: its header would carry the agent's config, which no
             // reader accepts.)
             let mut env = alam::env::make_env(t.config().env, 7);
-            let e = pollster::block_on(alam::trainer::evaluate_policy(t.agent(), env.as_mut(), 2)).unwrap();
+            let e = pollster::block_on(alam::evaluation::evaluate_policy(t.agent(), env.as_mut(), 2)).unwrap();
             assert!(e.return_mean.is_finite() && e.cost_mean.is_finite(), "{name}, K = {sync_every}: {e:?}");
         }
     }
@@ -131,7 +131,7 @@ fn a_non_finite_action_counts_as_a_violation_in_evaluation() {
     nets.actor = rebuild_params(nets.actor, &vec![f32::NAN; n], &Device::flex().autodiff()).unwrap();
     t.agent_mut().set_nets(nets);
     let mut env = alam::env::make_env(EnvKind::DoubleIntegrator, 7);
-    let e = pollster::block_on(alam::trainer::evaluate_policy(t.agent(), env.as_mut(), 3)).unwrap();
+    let e = pollster::block_on(alam::evaluation::evaluate_policy(t.agent(), env.as_mut(), 3)).unwrap();
     assert_eq!(e.non_finite_episodes, 3, "{e:?}");
     assert!(e.violations_mean >= 1.0 && e.cost_mean >= 1.0, "counted as violations, never safe: {e:?}");
 }

@@ -40,7 +40,7 @@ fn run_batch(env: EnvKind, algo: Algo, steps: u64, batch: usize) -> Episodes {
             }
         }
     }
-    assert!(t.counters().diverged().is_none(), "{:?}", t.counters().diverged());
+    assert!(t.seed().diverged().is_none(), "{:?}", t.seed().diverged());
     e
 }
 

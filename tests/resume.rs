@@ -43,12 +43,12 @@ fn resumes_exactly(env: EnvKind, algo: Algo, stops: &[u64]) {
     let mut t = Single::new(tiny(env, algo), &dev).unwrap();
     let (mut mid_episode, mut unread) = (false, false);
     for &stop in stops {
-        while t.counters().steps_done() < stop {
+        while t.seed().steps_done() < stop {
             got.extend(t.step().unwrap().iter().map(comparable));
         }
         let saved = t.trainer();
         let bytes = checkpoint::save_run(saved, Vec::new(), None).unwrap();
-        mid_episode |= saved.state().ep_len > 0;
+        mid_episode |= saved.counters().ep_len > 0;
         unread |= saved.agent().unread_updates() > 0;
         drop(t);
         let (loaded, header, kind) = checkpoint::load_run(&bytes, &dev, None).unwrap();
@@ -98,7 +98,7 @@ fn alam_resumes_exactly() {
 fn a_weights_only_file_refills_the_replay_first() {
     let dev = Device::flex();
     let mut t = Single::new(tiny(EnvKind::DoubleIntegrator, Algo::Alam), &dev).unwrap();
-    while t.counters().steps_done() < 200 {
+    while t.seed().steps_done() < 200 {
         t.step().unwrap();
     }
     let updates = t.0.updates();
@@ -109,14 +109,14 @@ fn a_weights_only_file_refills_the_replay_first() {
     assert!(kind.note(48).contains("refilled with 48 steps"));
     let mut r = Single::from(r).unwrap();
     for _ in 0..47 {
-        assert!(r.counters().refilling());
+        assert!(r.seed().refilling());
         r.step().unwrap();
     }
     assert_eq!(r.0.updates(), updates, "no update while the replay refills");
     // The 48th refill step stores the 48th transition and makes the first update due (as the
     // first update of a fresh run comes with its `learning_starts`-th step).
     r.step().unwrap();
-    assert!(!r.counters().refilling());
+    assert!(!r.seed().refilling());
     assert_eq!(r.0.updates(), updates + 1);
 }
 

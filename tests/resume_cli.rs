@@ -232,7 +232,7 @@ fn a_page_run_file_continues_in_the_cli() {
         alam::config::TrainConfig::from_json(&std::fs::read_to_string(whole.join("config.json")).unwrap()).unwrap();
     let mut trainer = Single::new(cfg, &burn::tensor::Device::flex()).unwrap();
     let mut history = Vec::new();
-    while trainer.counters().steps_done() < 700 {
+    while trainer.seed().steps_done() < 700 {
         history.extend(trainer.step().unwrap());
     }
     let bytes = alam::checkpoint::save_run(trainer.trainer(), alam::metrics::bounded_history(&history), None).unwrap();

@@ -6,7 +6,9 @@
 //! backend's global seed.
 
 use crate::Rng64;
-use burn::module::{Module, Param};
+use std::any::Any;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -126,14 +128,33 @@ pub(crate) fn param<const D: usize>(
     Param::from_tensor(Tensor::<D>::from_data(TensorData::new(uniform(rng, n, fan_in), shape), device))
 }
 
-/// θ_target ← τ·θ + (1 − τ)·θ_target for one parameter (the target lives without autodiff).
-pub(crate) fn polyak<const D: usize>(
-    target: Param<Tensor<D>>,
-    online: &Param<Tensor<D>>,
-    tau: f64,
-) -> Param<Tensor<D>> {
-    let (id, t, _) = target.consume();
-    Param::initialized(id, t.mul_scalar(1.0 - tau) + online.val().inner().mul_scalar(tau))
+/// θ_target ← τ·θ + (1 − τ)·θ_target for every float parameter of `target` (it lives without
+/// autodiff), θ from `online`, a module of the same type: the Polyak step of the target
+/// critics, whatever their layout (one agent's [`CriticEnsemble`] or a population's stack).
+pub(crate) fn soft_update<M: Module>(target: M, online: &M, tau: f64) -> M {
+    /// `online`'s float parameters (each a `Tensor<D>` of its own D), in visiting order.
+    struct Online(Vec<Box<dyn Any>>);
+    impl ModuleVisitor for Online {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(Box::new(param.val().inner()));
+        }
+    }
+    /// Visits `target`'s parameters in the same order (the same module type).
+    struct Polyak {
+        online: std::vec::IntoIter<Box<dyn Any>>,
+        tau: f64,
+    }
+    impl ModuleMapper for Polyak {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let online = self.online.next().and_then(|t| t.downcast::<Tensor<D>>().ok());
+            let online = *online.expect("a module of the same type has the same parameters, in the same order");
+            let (id, t, _) = param.consume();
+            Param::initialized(id, t.mul_scalar(1.0 - self.tau) + online.mul_scalar(self.tau))
+        }
+    }
+    let mut visitor = Online(Vec::new());
+    online.visit(&mut visitor);
+    target.map(&mut Polyak { online: visitor.0.into_iter(), tau })
 }
 
 impl CriticEnsemble {
@@ -158,18 +179,6 @@ impl CriticEnsemble {
         let x = x.reshape([b, heads, hidden]).swap_dims(0, 1);
         let x = relu(x.matmul(self.w2.val()) + self.b2.val());
         x.matmul(self.w3.val()) + self.b3.val()
-    }
-
-    /// Polyak averaging of the target copy toward `online`.
-    pub fn soft_update(self, online: &CriticEnsemble, tau: f64) -> Self {
-        CriticEnsemble {
-            w1: polyak(self.w1, &online.w1, tau),
-            b1: polyak(self.b1, &online.b1, tau),
-            w2: polyak(self.w2, &online.w2, tau),
-            b2: polyak(self.b2, &online.b2, tau),
-            w3: polyak(self.w3, &online.w3, tau),
-            b3: polyak(self.b3, &online.b3, tau),
-        }
     }
 }
 

@@ -34,7 +34,7 @@ use rand_distr::{Distribution, StandardNormal};
 use super::adam::Adam;
 use super::handler::{ConstraintHandler, HandlerState, MultiplierSchedule};
 use super::nets::{
-    polyak, smooth_cap, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX,
+    smooth_cap, soft_update, tanh_gaussian, Actor, CriticEnsemble, Mlp, MultiplierNet, Temperature, LOG_STD_MAX,
     LOG_STD_MIN, REWARD_HEADS,
 };
 use super::readback::{flatten_params, param_count, read_floats_async, rebuild_params};
@@ -195,18 +195,6 @@ impl StackedCritics {
         };
         let x = relu(x.matmul(per_head(&self.w2)) + per_head(&self.b2));
         x.matmul(per_head(&self.w3)) + per_head(&self.b3)
-    }
-
-    /// θ_target ← τ·θ + (1 − τ)·θ_target, per parameter.
-    fn soft_update(self, online: &StackedCritics, tau: f64) -> Self {
-        StackedCritics {
-            w1: polyak(self.w1, &online.w1, tau),
-            b1: polyak(self.b1, &online.b1, tau),
-            w2: polyak(self.w2, &online.w2, tau),
-            b2: polyak(self.b2, &online.b2, tau),
-            w3: polyak(self.w3, &online.w3, tau),
-            b3: polyak(self.b3, &online.b3, tau),
-        }
     }
 }
 
@@ -801,7 +789,7 @@ impl PopulationAgent {
         let multiplier_loss = self.multiplier_step(obs.clone(), lambda.clone(), h.clone(), handlers);
 
         // 6. Polyak-averaged targets.
-        self.learner.critics_target = self.learner.critics_target.clone().soft_update(&self.learner.critics, cfg.tau);
+        self.learner.critics_target = soft_update(self.learner.critics_target.clone(), &self.learner.critics, cfg.tau);
 
         // The batch's statistics in few kernels: λ, h and max(0, h) put in their statistics'
         // columns of one `[N, b, 10]` tensor (elementwise) and averaged over the batch in one
@@ -833,7 +821,7 @@ mod tests {
     use crate::agent::read_floats;
     use crate::config::Algo;
     use crate::env::EnvKind;
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
 
     /// Every parameter of an agent's networks, in a fixed order.
     fn params(nets: &AgentNets) -> Vec<f32> {
@@ -863,18 +851,6 @@ mod tests {
             v.extend(mlp(&m.net));
         }
         v
-    }
-
-    fn random_batch(rng: &mut Rng64, rows: usize, obs_dim: usize, act_dim: usize) -> Batch {
-        let mut v = |n: usize| (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>();
-        Batch {
-            obs: v(rows * obs_dim),
-            act: v(rows * act_dim),
-            reward: v(rows),
-            cost: v(rows).into_iter().map(|c| (c > 0.6) as u8 as f32).collect(),
-            next_obs: v(rows * obs_dim),
-            done: v(rows).into_iter().map(|d| (d > 0.9) as u8 as f32).collect(),
-        }
     }
 
     /// N agents trained alone (each a population of one, as a single run trains), and the
@@ -909,7 +885,7 @@ mod tests {
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
         let mut rng = Rng64::seed_from_u64(7);
         for _ in 0..updates {
-            let batches: Vec<Batch> = (0..n).map(|_| random_batch(&mut rng, rows, obs_dim, act_dim)).collect();
+            let batches: Vec<Batch> = (0..n).map(|_| Batch::random(&mut rng, rows, obs_dim, act_dim)).collect();
             let mut separate = Vec::new();
             for (i, learner) in alone.iter_mut().enumerate() {
                 learner.update(&batches[i..=i], &states[i..=i]);
@@ -971,8 +947,8 @@ mod tests {
         let mut pop = PopulationAgent::from_agents(&agents.iter().collect::<Vec<_>>()).unwrap();
         let before = params(&agents[1].nets());
         let mut rng = Rng64::seed_from_u64(1);
-        let good = random_batch(&mut rng, rows, obs_dim, act_dim);
-        let mut bad = random_batch(&mut rng, rows, obs_dim, act_dim);
+        let good = Batch::random(&mut rng, rows, obs_dim, act_dim);
+        let mut bad = Batch::random(&mut rng, rows, obs_dim, act_dim);
         bad.reward[0] = f32::NAN;
         let states: Vec<HandlerState> = agents.iter().map(|a| a.handler().state()).collect();
         pop.update(&[good.clone(), bad], &states);

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use alam::env::make_env;
+use alam::evaluation::evaluate_policy;
 use alam::stats::{mean, std_dev};
-use alam::trainer::evaluate_policy;
 use alam::{checkpoint, AlamError, Result};
 
 use super::{flag_in, Outcome};

@@ -17,10 +17,10 @@ use crate::checkpoint;
 use crate::config::{Algo, TrainConfig};
 use crate::env::{make_env, EnvKind};
 use crate::error::{AlamError, Result};
+use crate::evaluation::PROBE_GRID;
 use crate::metrics::Record;
 use crate::run::{io_context, read_metrics, CONFIG_FILE, DONE_FILE, METRICS_FILE, WEIGHTS_FILE};
 use crate::sweep::clip;
-use crate::trainer::PROBE_GRID;
 
 pub use scores::{score, Comparison, Score, Spread, SCORES};
 

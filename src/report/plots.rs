@@ -9,9 +9,9 @@ use plotters::prelude::*;
 
 use super::{doomed_labels, GroupSummary, Run, Spread, SCORES};
 use crate::env::EnvKind;
+use crate::evaluation::PROBE_GRID;
 use crate::metrics::Record;
 use crate::stats::{roc_auc, roc_curve};
-use crate::trainer::PROBE_GRID;
 use crate::AlamError;
 
 /// Points along the step axis of a learning curve.

@@ -38,7 +38,7 @@ impl Single {
     }
 
     /// The seed's trainer as it is (counters, config), its agent not written.
-    pub fn counters(&self) -> &Trainer {
+    pub fn seed(&self) -> &Trainer {
         &self.0.trainers()[0]
     }
 
