@@ -222,6 +222,11 @@ fn default_checkpoint_every() -> u64 {
     25_000
 }
 
+/// A refusal of `field`'s `value`, saying what is `allowed`.
+fn bad(field: &'static str, value: impl ToString, allowed: &'static str) -> AlamError {
+    AlamError::Config { field, value: value.to_string(), allowed }
+}
+
 /// The longest run a config may ask for (about 11 days at 1000 steps/s).
 pub const MAX_STEPS: u64 = 1_000_000_000;
 
@@ -351,11 +356,35 @@ impl TrainConfig {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The threshold d against the largest value Q_c can take (a larger d can never bind).
+    fn check_threshold(&self) -> Result<()> {
+        // A step's cost is 0 or 1, so Q_c ≤ 1/(1 − cost_gamma) (a probability: ≤ 1): a larger d
+        // can never bind.
+        let q_c_max = self.cost_critic.max_value(self.cost_gamma);
+        if !(self.cost_threshold.is_finite() && self.cost_threshold >= 0.0 && self.cost_threshold <= q_c_max) {
+            Err(match self.cost_critic {
+                CostCritic::Discounted => bad(
+                    "cost_threshold",
+                    format!(
+                        "{} with cost_gamma = {} (1/(1 − cost_gamma) = {q_c_max:.4})",
+                        num(self.cost_threshold),
+                        self.cost_gamma
+                    ),
+                    "must be in [0, 1/(1 − cost_gamma)]: Q_c never exceeds 1/(1 − cost_gamma), so a larger threshold never binds",
+                ),
+                CostCritic::Probability => bad(
+                    "cost_threshold",
+                    format!("{} with cost_critic = probability", num(self.cost_threshold)),
+                    "must be in [0, 1]: with cost_critic = probability Q_c is a probability",
+                ),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
     /// Checks every field against its allowed range before anything runs.
     pub fn validate(&self) -> Result<()> {
-        fn bad(field: &'static str, value: impl ToString, allowed: &'static str) -> AlamError {
-            AlamError::Config { field, value: value.to_string(), allowed }
-        }
         fn pos_int(field: &'static str, v: u64) -> Result<()> {
             if v == 0 {
                 Err(bad(field, v, "must be at least 1"))
@@ -415,27 +444,7 @@ impl TrainConfig {
         if !(self.init_alpha.is_finite() && self.init_alpha > 0.0 && self.init_alpha <= 1e3) {
             return Err(bad("init_alpha", num(self.init_alpha), "must be in (0, 1000]; usual: 0.01 to 1"));
         }
-        // A step's cost is 0 or 1, so Q_c ≤ 1/(1 − cost_gamma) (a probability: ≤ 1): a larger d
-        // can never bind.
-        let q_c_max = self.cost_critic.max_value(self.cost_gamma);
-        if !(self.cost_threshold.is_finite() && self.cost_threshold >= 0.0 && self.cost_threshold <= q_c_max) {
-            return Err(match self.cost_critic {
-                CostCritic::Discounted => bad(
-                    "cost_threshold",
-                    format!(
-                        "{} with cost_gamma = {} (1/(1 − cost_gamma) = {q_c_max:.4})",
-                        num(self.cost_threshold),
-                        self.cost_gamma
-                    ),
-                    "must be in [0, 1/(1 − cost_gamma)]: Q_c never exceeds 1/(1 − cost_gamma), so a larger threshold never binds",
-                ),
-                CostCritic::Probability => bad(
-                    "cost_threshold",
-                    format!("{} with cost_critic = probability", num(self.cost_threshold)),
-                    "must be in [0, 1]: with cost_critic = probability Q_c is a probability",
-                ),
-            });
-        }
+        self.check_threshold()?;
         finite_in("cost_budget", self.cost_budget, 0.0, f64::MAX, "must be a finite number ≥ 0")?;
         positive("lambda_max", self.lambda_max)?;
         // ψ_ρ weighs the squared violation by ρ in 32-bit floats: ρ = 1e20 overflowed in a few
