@@ -65,8 +65,39 @@ pub(super) fn run(
         PopulationSize::Off => shard(cells, i, n).into_iter().map(|c| vec![c]).collect(),
         _ => shard(seed_groups(cells), i, n),
     };
-    // Done runs: the stored config must be the one asked for (else refused, or with
-    // --force trained again), and a done run missing a file is trained again.
+    let (todo_units, skipped) = plan(units, &out, force, &config_of)?;
+    std::fs::create_dir_all(&out).map_err(io_context(&out, "--out: cannot create sweep folder"))?;
+    let total: usize = todo_units.iter().map(Vec::len).sum::<usize>() + skipped.len();
+    eprintln!("shard {i}/{n}: {total} runs into {}", out.display());
+    for name in &skipped {
+        eprintln!("{name} already done, skipped");
+    }
+    let mut k = skipped.len();
+    let (mut diverged, mut held) = (0, 0);
+    for todo in todo_units {
+        for chunk in todo.chunks(population.max_seeds()) {
+            k += chunk.len();
+            let (d, h) = train_chunk(chunk, &out, force, &config_of, (k, total))?;
+            (diverged, held) = (diverged + d, held + h);
+        }
+    }
+    if held > 0 {
+        eprintln!(
+            "{held} run(s) held by other processes were skipped: run this sweep again once they end to check them"
+        );
+    }
+    Ok(if diverged > 0 { Outcome::Diverged(diverged) } else { Outcome::Done })
+}
+
+/// The runs of `units` still to train, and the names of those done and skipped. A done run's
+/// stored config must be the one asked for (else refused, or with `force` trained again), and
+/// a done run missing a file is trained again.
+fn plan(
+    units: Vec<Vec<Cell>>,
+    out: &Path,
+    force: bool,
+    config_of: &impl Fn(&Cell) -> TrainConfig,
+) -> Result<(Vec<Vec<Cell>>, Vec<String>)> {
     let mut todo_units = Vec::new();
     let mut skipped = Vec::new();
     let mut differ = Vec::new();
@@ -105,91 +136,86 @@ pub(super) fn run(
             clip(&differ.join("; "), 1000)
         )));
     }
-    std::fs::create_dir_all(&out).map_err(io_context(&out, "--out: cannot create sweep folder"))?;
-    let total: usize = todo_units.iter().map(Vec::len).sum::<usize>() + skipped.len();
-    eprintln!("shard {i}/{n}: {total} runs into {}", out.display());
-    for name in &skipped {
-        eprintln!("{name} already done, skipped");
-    }
-    let mut k = skipped.len();
-    let mut diverged = 0;
+    Ok((todo_units, skipped))
+}
+
+/// Trains one chunk of runs (one population, or one run): claims every run's folder first (a
+/// population's seeds together) and lets the locks go once the chunk is done; a run another
+/// process holds, or finished meanwhile, is skipped. `(k, total)` numbers the progress line.
+/// Returns the runs that diverged and the runs skipped because another process held them.
+fn train_chunk(
+    chunk: &[Cell],
+    out: &Path,
+    force: bool,
+    config_of: &impl Fn(&Cell) -> TrainConfig,
+    (k, total): (usize, usize),
+) -> Result<(usize, usize)> {
     let mut held = 0;
-    for todo in todo_units {
-        for chunk in todo.chunks(population.max_seeds()) {
-            k += chunk.len();
-            // Every run's folder is claimed before any trains (a population's seeds together);
-            // the locks are let go once the chunk is done.
-            let mut claimed: Vec<(&Cell, RunLock)> = Vec::with_capacity(chunk.len());
-            for cell in chunk {
-                let (name, dir) = (cell.dir_name(), out.join(cell.dir_name()));
-                std::fs::create_dir_all(&dir).map_err(io_context(&dir, "cannot create run folder"))?;
-                let lock = match RunLock::try_acquire(&dir)? {
-                    Claim::Taken(lock) => lock,
-                    Claim::HeldBy(holder) => {
-                        eprintln!("{name} is being trained by {}: skipped", describe(holder.as_ref()));
-                        held += 1;
-                        continue;
-                    }
-                };
-                if let Some(note) = lock.stale_note() {
-                    eprintln!("{note}");
-                }
-                // Another process may have finished it since this sweep looked.
-                match done_state(&dir, &config_of(cell)) {
-                    DoneRun::Done => eprintln!("{name} was finished by another process meanwhile: skipped"),
-                    DoneRun::Differs(_) if !force => {
-                        eprintln!("{name} was finished by another process meanwhile, with another config: skipped")
-                    }
-                    _ => claimed.push((cell, lock)),
-                }
-            }
-            if claimed.is_empty() {
+    let mut claimed: Vec<(&Cell, RunLock)> = Vec::with_capacity(chunk.len());
+    for cell in chunk {
+        let (name, dir) = (cell.dir_name(), out.join(cell.dir_name()));
+        std::fs::create_dir_all(&dir).map_err(io_context(&dir, "cannot create run folder"))?;
+        let lock = match RunLock::try_acquire(&dir)? {
+            Claim::Taken(lock) => lock,
+            Claim::HeldBy(holder) => {
+                eprintln!("{name} is being trained by {}: skipped", describe(holder.as_ref()));
+                held += 1;
                 continue;
             }
-            let cfgs: Vec<TrainConfig> = claimed.iter().map(|(c, _)| config_of(c)).collect();
-            let dirs: Vec<PathBuf> = claimed.iter().map(|(c, _)| out.join(c.dir_name())).collect();
-            let names: Vec<String> = claimed.iter().map(|(c, _)| c.dir_name()).collect();
-            for dir in &dirs {
-                // A run not done is the sweep's own, cut short: resumed from its checkpoint
-                // below when it has one for this config, else started over.
-                let stale = dir.join(DONE_FILE);
-                if stale.exists() {
-                    std::fs::remove_file(&stale).map_err(io_context(&stale, "cannot remove"))?;
-                }
+        };
+        if let Some(note) = lock.stale_note() {
+            eprintln!("{note}");
+        }
+        // Another process may have finished it since this sweep looked.
+        match done_state(&dir, &config_of(cell)) {
+            DoneRun::Done => eprintln!("{name} was finished by another process meanwhile: skipped"),
+            DoneRun::Differs(_) if !force => {
+                eprintln!("{name} was finished by another process meanwhile, with another config: skipped")
             }
-            let resume_at: Vec<Option<u64>> = dirs.iter().zip(&cfgs).map(|(d, c)| resumable_step(d, c)).collect();
-            if claimed.len() == 1 {
-                eprintln!("[{k}/{total}] {}", names[0]);
-                diverged += match resume_at[0] {
-                    Some(step) => {
-                        eprintln!("resuming {} from its checkpoint at step {step}", names[0]);
-                        resume_in_dir(&dirs[0], None, |_| {}, |_, _| {})?.diverged().is_some() as usize
-                    }
-                    None => train(&cfgs[0], &dirs[0], true)? as usize,
-                };
-            } else if resume_at.iter().all(|s| s.is_some() && *s == resume_at[0]) {
-                eprintln!(
-                    "[{k}/{total}] {} (one population, resumed from step {})",
-                    names.join(", "),
-                    resume_at[0].unwrap_or(0)
-                );
-                diverged += report_population(resume_population_in_dirs(&dirs, |_, _| {})?, &dirs);
-            } else {
-                eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
-                diverged += report_population(train_population_to_dirs(&cfgs, &dirs, |_, _| {})?, &dirs);
-            }
-            for dir in &dirs {
-                let done = dir.join(DONE_FILE);
-                std::fs::write(&done, "").map_err(io_context(&done, "cannot write"))?;
-            }
+            _ => claimed.push((cell, lock)),
         }
     }
-    if held > 0 {
-        eprintln!(
-            "{held} run(s) held by other processes were skipped: run this sweep again once they end to check them"
-        );
+    if claimed.is_empty() {
+        return Ok((0, held));
     }
-    Ok(if diverged > 0 { Outcome::Diverged(diverged) } else { Outcome::Done })
+    let cfgs: Vec<TrainConfig> = claimed.iter().map(|(c, _)| config_of(c)).collect();
+    let dirs: Vec<PathBuf> = claimed.iter().map(|(c, _)| out.join(c.dir_name())).collect();
+    let names: Vec<String> = claimed.iter().map(|(c, _)| c.dir_name()).collect();
+    for dir in &dirs {
+        // A run not done is the sweep's own, cut short: resumed from its checkpoint below when
+        // it has one for this config, else started over.
+        let stale = dir.join(DONE_FILE);
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(io_context(&stale, "cannot remove"))?;
+        }
+    }
+    let resume_at: Vec<Option<u64>> = dirs.iter().zip(&cfgs).map(|(d, c)| resumable_step(d, c)).collect();
+    let diverged = if claimed.len() == 1 {
+        eprintln!("[{k}/{total}] {}", names[0]);
+        match resume_at[0] {
+            Some(step) => {
+                eprintln!("resuming {} from its checkpoint at step {step}", names[0]);
+                resume_in_dir(&dirs[0], None, |_| {}, |_, _| {})?.diverged().is_some() as usize
+            }
+            None => train(&cfgs[0], &dirs[0], true)? as usize,
+        }
+    } else if resume_at.iter().all(|s| s.is_some() && *s == resume_at[0]) {
+        eprintln!(
+            "[{k}/{total}] {} (one population, resumed from step {})",
+            names.join(", "),
+            resume_at[0].unwrap_or(0)
+        );
+        report_population(resume_population_in_dirs(&dirs, |_, _| {})?, &dirs)
+    } else {
+        eprintln!("[{k}/{total}] {} (one population)", names.join(", "));
+        report_population(train_population_to_dirs(&cfgs, &dirs, |_, _| {})?, &dirs)
+    };
+    for dir in &dirs {
+        let done = dir.join(DONE_FILE);
+        std::fs::write(&done, "").map_err(io_context(&done, "cannot write"))?;
+    }
+    drop(claimed);
+    Ok((diverged, held))
 }
 
 /// Whether a done run's folder holds what was asked for: its stored config is `cfg` and
