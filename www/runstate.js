@@ -4,7 +4,7 @@
 // state stays — so an event that comes too late (a Pause after the run was replaced, a lost
 // device after the view was disposed) changes nothing. Pure: no DOM, no timers; it only says
 // what the view may do next, and the view does it (tests/browser/runstate.test.mjs walks it in
-// Node).
+// Node). The race (race.js) has a machine of its own, RACE_TRANSITIONS.
 
 /**
  * The states:
@@ -47,30 +47,53 @@ export const TRANSITIONS = {
 /** What the controls offer in each state (controls.js `setState`). */
 const CONTROLS = { none: "none", starting: "none", resuming: "none", recovering: "none", disposed: "none", paused: "idle", demo: "idle", interrupted: "idle", playing: "playing", watching: "playing", finished: "done" };
 
-/** A view's run: its state, and the transitions of TRANSITIONS. */
-export class RunState {
-  /** @param {keyof TRANSITIONS} state where the run starts (a view starts with none). */
-  constructor(state = "none") {
-    if (!Object.hasOwn(TRANSITIONS, state)) throw new Error(`unknown run state "${state}"`);
+/**
+ * The race's life (race.js), as the same kind of table: `idle` (no race on screen, or its start
+ * failed), `starting` (its agents' trainers are being made), `racing`, `paused` (by Pause race,
+ * or by an agent's failure: Resume race tries again), `lost` (the WebGPU device was lost: only a
+ * restart, on the CPU, goes on). Events: `start`, `started`, `startFailed`, `pause`, `resume`,
+ * `fail`, `lost`, `stop` (the race ends: a newer start, or the page's own).
+ */
+export const RACE_TRANSITIONS = {
+  idle: { start: "starting", stop: "idle" },
+  starting: { start: "starting", started: "racing", startFailed: "idle", stop: "idle" },
+  racing: { pause: "paused", fail: "paused", lost: "lost", start: "starting", stop: "idle" },
+  paused: { resume: "racing", lost: "lost", start: "starting", stop: "idle" },
+  lost: { start: "starting", stop: "idle" },
+};
+
+/** A state and the transitions of `table` ({ state: { event: next state } }). */
+export class StateMachine {
+  constructor(table, state) {
+    if (!Object.hasOwn(table, state)) throw new Error(`unknown state "${state}"`);
+    this.table = table;
     this.state = state;
   }
 
   /** Whether `event` is allowed now. */
   can(event) {
-    return Object.hasOwn(TRANSITIONS[this.state], event);
+    return Object.hasOwn(this.table[this.state], event);
   }
 
   /** Moves to the state the table gives for `event`: true; false if the table has no such
    *  transition from here (refused: the state stays). */
   send(event) {
     if (!this.can(event)) return false;
-    this.state = TRANSITIONS[this.state][event];
+    this.state = this.table[this.state][event];
     return true;
   }
 
-  /** Whether the run is in one of `states`. */
+  /** Whether the machine is in one of `states`. */
   is(...states) {
     return states.includes(this.state);
+  }
+}
+
+/** A trainer view's run: its state, and the transitions of TRANSITIONS. */
+export class RunState extends StateMachine {
+  /** @param {keyof TRANSITIONS} state where the run starts (a view starts with none). */
+  constructor(state = "none") {
+    super(TRANSITIONS, state);
   }
 
   /** Slices are asked for (training, or the demo acting). */

@@ -1,10 +1,10 @@
 // www/runstate.js in Node (no browser): the trainer view's run as a state machine, walked through
 // the sequences that broke the page before it had one — Pause and Play in one go, Reset in the
 // middle of a slice, a device lost while a save is in flight, Train on after watching the demo —
-// and the transitions it refuses.
+// and the transitions it refuses; and the race's own machine.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RunState, TRANSITIONS } from "../../www/runstate.js";
+import { RACE_TRANSITIONS, RunState, StateMachine, TRANSITIONS } from "../../www/runstate.js";
 
 /** A machine in `state`, sent `events` in order, each of which must be allowed: its states on
  *  the way. */
@@ -25,10 +25,12 @@ function refused(state, event) {
 }
 
 test("every transition leads to a state of the table", () => {
-  for (const [from, events] of Object.entries(TRANSITIONS)) {
-    for (const [event, to] of Object.entries(events)) assert.ok(Object.hasOwn(TRANSITIONS, to), `${from} --${event}--> ${to}`);
+  for (const table of [TRANSITIONS, RACE_TRANSITIONS]) {
+    for (const [from, events] of Object.entries(table)) {
+      for (const [event, to] of Object.entries(events)) assert.ok(Object.hasOwn(table, to), `${from} --${event}--> ${to}`);
+    }
   }
-  assert.throws(() => new RunState("running"), /unknown run state "running"/);
+  assert.throws(() => new RunState("running"), /unknown state "running"/);
 });
 
 test("a fresh run: made, played, finished; nothing plays once it has finished", () => {
@@ -115,4 +117,20 @@ test("Train on after watching: the demo pauses, is left, and the run it continue
 test("a disposed view refuses every event", () => {
   for (const event of new Set(Object.values(TRANSITIONS).flatMap((t) => Object.keys(t)))) refused("disposed", event);
   for (const state of Object.keys(TRANSITIONS).filter((s) => s !== "disposed")) assert.deepEqual(walk(state, ["dispose"]), ["disposed"]);
+});
+
+test("the race: a failure pauses it, a lost device leaves only a restart, a stale start's end is refused", () => {
+  const race = new StateMachine(RACE_TRANSITIONS, "idle");
+  for (const e of ["start", "started", "fail"]) assert.ok(race.send(e), e);
+  assert.equal(race.state, "paused");
+  assert.ok(race.send("resume"));
+  assert.ok(race.send("pause"));
+  assert.ok(race.send("lost"));
+  for (const e of ["resume", "pause", "lost", "fail", "started"]) assert.equal(race.send(e), false, `${e} after a lost device`);
+  assert.equal(race.state, "lost");
+  assert.ok(race.send("start"));
+  // Restart race while its trainers are made: the first start is stopped, the second goes on.
+  assert.ok(race.send("stop"));
+  assert.equal(race.send("started"), false, "a stopped start cannot start");
+  assert.deepEqual(["start", "startFailed"].map((e) => (race.send(e), race.state)), ["starting", "idle"]);
 });
