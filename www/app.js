@@ -266,7 +266,7 @@ async function saveRun(v, weightsOnly) {
     return;
   }
   if (t === state.trainer && !weightsOnly) state.lastSave = { bytes, steps };
-  const name = runFileName(state.config, steps, weightsOnly);
+  const name = runFileName(state.config, steps, weightsOnly, t.seeds());
   try {
     download(bytes, name);
   } catch (e) {
