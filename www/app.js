@@ -74,7 +74,7 @@ export function createTrainerView(root, core, options) {
       /** What the status line says while watching the demo (Play comes back to it). */
       watchStatus: "",
       /** Finished watched episodes: { episodes, violations, return } summed, and the first
-       *  1000 of them one by one (`list`: { return, violations }). */
+       *  WATCHED_KEPT (demo.js) of them one by one (`list`: { return, violations }). */
       watched: { episodes: 0, violations: 0, return: 0, list: [] },
     },
     setStatus: (text, kind) => display.setStatus(text, kind),
