@@ -91,19 +91,36 @@ const H_BASE = [-1, -0.95, -0.9, -0.85, -0.8, -0.7, -0.6, -0.45, -0.25, 0.05, 0.
 /** Figure 3: rounds drawn. */
 const ROUNDS = 20;
 
+/** The text's variables, as math is written in it. */
+const [s, a, h, d, x, rho, eta, lam, m] = ["s", "a", "h", "d", "x", "ρ", "η", "λ", "m"].map(v);
+/** A "try this" row of links that set the trainer up. */
+const tryRow = (links) => `<p class="try">Try this: ${links.map(([label, params, hash]) => `<a href="${tryHref(params, hash)}">${label}</a>`).join(" · ")}</p>`;
+/** A figure's slider with its label and value. */
+const range = (id, label, min, max, step, value) => `<div class="slider">
+    <label for="${id}">${label}</label>
+    <input type="range" id="${id}" min="${min}" max="${max}" step="${step}" value="${value}" />
+    <output for="${id}" id="${id}-value">${value}</output>
+  </div>`;
+
 function markup() {
-  const [s, a, h, d, x, rho, eta, lam, m] = ["s", "a", "h", "d", "x", "ρ", "η", "λ", "m"].map(v);
-  const tryRow = (links) => `<p class="try">Try this: ${links.map(([label, params, hash]) => `<a href="${tryHref(params, hash)}">${label}</a>`).join(" · ")}</p>`;
-  const range = (id, label, min, max, step, value) => `<div class="slider">
-      <label for="${id}">${label}</label>
-      <input type="range" id="${id}" min="${min}" max="${max}" step="${step}" value="${value}" />
-      <output for="${id}" id="${id}-value">${value}</output>
-    </div>`;
   return `<h2 id="article-title">How it works: a constraint in every state</h2>
   <p class="article-lede">The trainer above runs SAC-ALaM. Here is the idea behind it in four steps, each with a small
   figure that computes what it shows, and links that set the trainer up to see it for real.</p>
 
-  <section id="article-budget" aria-labelledby="article-budget-title">
+  ${budgetSection()}
+
+  ${multiplierSection()}
+
+  ${dualAscentSection()}
+
+  ${alamSection()}
+  <p class="help article-end">The method in full: docs/method.md in the repository. To show the page without this text
+  (for embedding), add <code>?text=0</code> to its address.</p>`;
+}
+
+/** Section 1: an episode budget against a constraint in every state. */
+function budgetSection() {
+  return `<section id="article-budget" aria-labelledby="article-budget-title">
     <h3 id="article-budget-title">1. “On average” is not “never”</h3>
     <p>Textbook safe RL (a constrained MDP) bounds one number per episode: the expected episode cost,
     E[Σ<sub><var>t</var></sub> <var>c</var><sub><var>t</var></sub>] ≤ <var>B</var>, where <var>c</var><sub><var>t</var></sub> = 1
@@ -128,9 +145,12 @@ function markup() {
     <p class="help">d = 1 tolerates about one discounted violating step ahead. With d = 0 any error of the cost critic
     keeps ${h} &gt; 0, λ(${s}) climbs everywhere and the robot turns cautious (REPRODUCTION.md): compare the return and
     λ charts after a minute or two.</p>
-  </section>
+  </section>`;
+}
 
-  <section id="article-multiplier" aria-labelledby="article-multiplier-title">
+/** Section 2: one multiplier per state. */
+function multiplierSection() {
+  return `<section id="article-multiplier" aria-labelledby="article-multiplier-title">
     <h3 id="article-multiplier-title">2. One multiplier per state</h3>
     <p>A Lagrange multiplier turns a constraint into a price: the policy pays ${lam} units of reward per unit of
     expected cost. One constraint, one price: SAC-Lag and PID-Lag learn one scalar ${lam}. A constraint in every
@@ -152,9 +172,12 @@ function markup() {
     ${tryRow([["ALaM on the double integrator: watch the heat map of λ(s)", { env: "double-integrator", algo: "alam", autoplay: 1 }]])}
     <p class="help">The heat map draws λ(${s}) over position and velocity, with the states from which no braking
     avoids the wall outlined: λ(${s}) should grow there and stay near 0 in the safe middle.</p>
-  </section>
+  </section>`;
+}
 
-  <section id="article-dual-ascent" aria-labelledby="article-dual-ascent-title">
+/** Section 3: dual ascent overshoots. */
+function dualAscentSection() {
+  return `<section id="article-dual-ascent" aria-labelledby="article-dual-ascent-title">
     <h3 id="article-dual-ascent-title">3. Dual ascent overshoots</h3>
     <p>How should the price learn? The classic answer is <em>dual ascent</em>: raise it where the constraint is
     violated, lower it where there is slack, ${lam} ← max(0, ${lam} + ${eta}·${h}) with a learning rate ${eta}.
@@ -182,9 +205,12 @@ function markup() {
     <p class="help">The preset gives FAC's multiplier a 30× larger ascent step, taken every 200 policy updates
     instead of 10: a delayed, coarse dual update. ALaM keeps its own schedule, whose step is ${rho}${h} whatever its
     learning rate. One race is one seed; REPRODUCTION.md says what held over many.</p>
-  </section>
+  </section>`;
+}
 
-  <section id="article-alam" aria-labelledby="article-alam-title">
+/** Section 4: what ALaM changes. */
+function alamSection() {
+  return `<section id="article-alam" aria-labelledby="article-alam-title">
     <h3 id="article-alam-title">4. What ALaM changes</h3>
     <p><strong>The policy's loss.</strong> The price term λ·${h} becomes the augmented-Lagrangian penalty</p>
     <p class="math">ψ<sub>${rho}</sub>(${h}, ${lam}) = (max(0, ${lam} + ${rho}${h})² − ${lam}²) / (2${rho}),</p>
@@ -219,9 +245,7 @@ function markup() {
     <p class="help">ρ = 0 keeps dual ascent's loss λ·${h} with unit steps of the regression. Over five seeds on
     point-goal, ρ = 10 violated least (0.6 violating steps per episode against 1.7 for ρ = 0), at some return
     (REPRODUCTION.md); one run here is one seed, so expect noise.</p>
-  </section>
-  <p class="help article-end">The method in full: docs/method.md in the repository. To show the page without this text
-  (for embedding), add <code>?text=0</code> to its address.</p>`;
+  </section>`;
 }
 
 // ---- the figures -------------------------------------------------------------------------------

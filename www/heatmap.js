@@ -92,33 +92,7 @@ export function drawHeatmap(canvas, hm, scene, top) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, m.left, m.top, W, H);
 
-  // The doomed set's boundary: edges between a doomed cell and a safe neighbour.
-  if (hm.doomed) {
-    const cw = W / nx;
-    const ch = H / ny;
-    const d = (i, j) => hm.doomed[j * nx + i];
-    ctx.beginPath();
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        const x = m.left + i * cw;
-        const y = m.top + (ny - 1 - j) * ch;
-        if (i + 1 < nx && d(i, j) !== d(i + 1, j)) {
-          ctx.moveTo(x + cw, y);
-          ctx.lineTo(x + cw, y + ch);
-        }
-        if (j + 1 < ny && d(i, j) !== d(i, j + 1)) {
-          ctx.moveTo(x, y);
-          ctx.lineTo(x + cw, y);
-        }
-      }
-    }
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = "rgba(0,0,0,0.8)";
-    ctx.stroke();
-    ctx.lineWidth = 1.5;
-    ctx.strokeStyle = "#fff";
-    ctx.stroke();
-  }
+  if (hm.doomed) drawDoomedBoundary(ctx, hm, m, W, H);
 
   ctx.save();
   ctx.beginPath();
@@ -153,7 +127,55 @@ export function drawHeatmap(canvas, hm, scene, top) {
   }
   ctx.restore();
 
-  // Axis names and range ends (the grid is a picture, not a chart).
+  drawAxes(ctx, hm, m, W, H, { fg, muted });
+
+  let max = 0;
+  let flagged = 0;
+  for (const v of hm.lambda) {
+    if (v > max) max = v;
+    if (v >= 0.99 * hm.lambda_max) flagged++;
+  }
+  const doomedNote = hm.doomed ? " White line: boundary of the doomed set (no action avoids a violation)." : "";
+  const hazardNote = scene?.env === "point-goal" ? " White circles: hazards; dashed: the goal." : "";
+  return `λ(s) over ${hm.x_label} × ${hm.y_label}, ${nx}×${ny} cells: max ${num(max)}, ` +
+    `${Math.round((100 * flagged) / hm.lambda.length)}% at the cap ${num(hm.lambda_max)}.${doomedNote}${hazardNote}`;
+}
+
+/** The doomed set's boundary on the heat map's grid (drawn in the box at `m.left`, `m.top`,
+ *  `W` × `H` px): edges between a doomed cell and a safe neighbour. */
+function drawDoomedBoundary(ctx, hm, m, W, H) {
+  const { nx, ny } = hm;
+  const cw = W / nx;
+  const ch = H / ny;
+  const d = (i, j) => hm.doomed[j * nx + i];
+  ctx.beginPath();
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const x = m.left + i * cw;
+      const y = m.top + (ny - 1 - j) * ch;
+      if (i + 1 < nx && d(i, j) !== d(i + 1, j)) {
+        ctx.moveTo(x + cw, y);
+        ctx.lineTo(x + cw, y + ch);
+      }
+      if (j + 1 < ny && d(i, j) !== d(i, j + 1)) {
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + cw, y);
+      }
+    }
+  }
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = "rgba(0,0,0,0.8)";
+  ctx.stroke();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = "#fff";
+  ctx.stroke();
+}
+
+/** Axis names and range ends around the box at `m.left`, `m.top`, `W` × `H` px (the grid is a
+ *  picture, not a chart), in the theme's colours `fg` and `muted`. */
+function drawAxes(ctx, hm, m, W, H, { fg, muted }) {
+  const [x0, x1] = hm.x_range;
+  const [y0, y1] = hm.y_range;
   ctx.font = "11px system-ui, sans-serif";
   ctx.fillStyle = muted;
   ctx.textBaseline = "top";
@@ -178,15 +200,4 @@ export function drawHeatmap(canvas, hm, scene, top) {
   ctx.fillStyle = fg;
   ctx.fillText(hm.y_label, 0, 0);
   ctx.restore();
-
-  let max = 0;
-  let flagged = 0;
-  for (const v of hm.lambda) {
-    if (v > max) max = v;
-    if (v >= 0.99 * hm.lambda_max) flagged++;
-  }
-  const doomedNote = hm.doomed ? " White line: boundary of the doomed set (no action avoids a violation)." : "";
-  const hazardNote = scene?.env === "point-goal" ? " White circles: hazards; dashed: the goal." : "";
-  return `λ(s) over ${hm.x_label} × ${hm.y_label}, ${nx}×${ny} cells: max ${num(max)}, ` +
-    `${Math.round((100 * flagged) / hm.lambda.length)}% at the cap ${num(hm.lambda_max)}.${doomedNote}${hazardNote}`;
 }

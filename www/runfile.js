@@ -17,9 +17,11 @@ export async function fetchRunFile(href) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** The file name a saved run gets: env, algorithm, seed and step, and whether it holds the
- *  weights only. */
-export const runFileName = (config, steps, weightsOnly) => `alam-${config.env}-${config.algo}-s${config.seed}-step${steps}${weightsOnly ? "-weights" : ""}.alam`;
+/** The file name a saved run gets: env, algorithm, (first) seed and step, a population's size
+ *  when `seeds` > 1, and whether it holds the weights only
+ *  (`alam-point-goal-alam-s0-step2000-4seeds-weights.alam`). */
+export const runFileName = (config, steps, weightsOnly, seeds = 1) =>
+  `alam-${config.env}-${config.algo}-s${config.seed}-step${steps}${seeds > 1 ? `-${seeds}seeds` : ""}${weightsOnly ? "-weights" : ""}.alam`;
 
 /** Hands `bytes` to the browser as a download named `name`. */
 export function download(bytes, name) {

@@ -225,3 +225,48 @@ test("[webgpu] a lost GPU device is said and the run goes on on the CPU from its
     await browser.close();
   }
 });
+
+// The same for a population: the one save carries every seed, and the run comes back on the CPU
+// with each seed's counters where they were and the seed on screen still shown.
+test("[webgpu] a lost GPU device: a population of 4 comes back on the CPU with every seed's counters", { timeout: 300_000, skip: !has("webgpu") }, async () => {
+  const { browser, page, errors } = await open({ webgpu: true });
+  try {
+    await page.goto(`${server.base}?backend=webgpu&${TINY}&seed=5&seeds=4`);
+    await ready(page);
+    assert.match(await page.textContent("#backend"), /^Training on: WebGPU/);
+    assert.equal(await page.evaluate(() => window.alamPage.seeds()), 4);
+    await page.click("#play");
+    // Past the first episode of every seed (double-integrator's last 200 steps) and some updates.
+    await page.waitForFunction(() => Number(document.querySelector("#updates").textContent) > 10 && Number(document.querySelector("#steps").textContent) > 200, null, { timeout: 180_000 });
+    await page.click("#pause"); // the last save: the counters on screen are the saved run's
+    await page.waitForFunction(() => window.alamPage.autosaved > 0 && !window.alamPage.busy(), null, { timeout: 60_000 });
+    await page.selectOption("#seed-shown", "2");
+    await page.waitForFunction(() => window.alamPage.shownSeed() === 2 && !window.alamPage.busy(), null, { timeout: 60_000 });
+    const counters = () =>
+      page.evaluate(() => Object.fromEntries(["steps", "episodes", "violations", "episodes-per-seed", "violations-per-seed"].map((id) => [id, document.getElementById(id).textContent])));
+    const saved = await counters();
+    assert.equal(Number(saved.steps), await page.evaluate(() => window.alamPage.autosaved), "the pause saved the run on screen");
+    assert.match(saved["episodes-per-seed"], /^ \(by seed: \d+ · \d+ · \d+ · \d+\)$/);
+
+    const [worker] = await trainerWorkers(page);
+    await worker.evaluate(() => self.alamWorker.devices[0].destroy());
+    await statusMatches(page, new RegExp(`WebGPU device was lost.*training goes on on the CPU from the last save \\(step ${saved.steps}\\)`));
+    assert.match(await page.textContent("#backend"), /^Training on: CPU/);
+    assert.equal(await page.evaluate(() => window.alamPage.seeds()), 4, "still a population of 4");
+    // Each seed's counters are where they were, and seed 2 is still the one shown.
+    assert.deepEqual(await counters(), saved);
+    await page.waitForFunction(() => window.alamPage.shownSeed() === 2 && !window.alamPage.busy(), null, { timeout: 60_000 });
+    assert.equal(await page.inputValue("#seed-shown"), "2");
+    // It was paused: it stays paused, and Play trains every seed on the CPU.
+    assert.equal(await page.isEnabled("#play"), true);
+    await page.click("#play");
+    await page.waitForFunction((n) => Number(document.querySelector("#steps").textContent) > n + 50, Number(saved.steps), { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => window.alamPage.seeds()), 4);
+    await page.click("#pause");
+    await screenshot(page, "webgpu-device-lost-population.png");
+    const unexpected = errors.filter((e) => !/lost|destroy|WebGPU|wgpu|GPU|device|panicked|unreachable|Buffer/i.test(e));
+    assert.deepEqual(unexpected, [], "no error beyond the lost device's own");
+  } finally {
+    await browser.close();
+  }
+});

@@ -140,7 +140,7 @@ for (const dev of devices()) {
       assert.ok(saved.updates > 0, "the save comes after the warm-up");
       if (saved.episodes > 0) assert.match(saved.perSeed, /^ \(by seed: \d+ · \d+ · \d+ · \d+\)$/);
       const file = await downloaded(page, "#save");
-      assert.match(file.name, /^alam-double-integrator-alam-s5-step\d+\.alam$/);
+      assert.match(file.name, /^alam-double-integrator-alam-s5-step\d+-4seeds\.alam$/, "the file name says the population's size");
       const path = join(dir, file.name);
       await file.download.saveAs(path);
       // Seed 2 shown: the heat map and scene follow it.
