@@ -690,7 +690,7 @@ impl PopulationAgent {
             for _ in 0..due {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
-                let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
                     None => net,
@@ -772,7 +772,7 @@ impl PopulationAgent {
 
         // 2. Critic regression: per seed and head, `[N, E, 1, 1]`; the sum is every seed's loss.
         let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets);
-        let grads = GradientsParams::from_grads(per_head.clone().sum().backward(), &self.learner.critics);
+        let grads = GradientsParams::from_grads(per_head.backward(), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
 
         // 3. Actor: α log π − min Q_r + each seed's penalty on h = Q_c(s, a) − d. The critics
@@ -786,12 +786,12 @@ impl PopulationAgent {
         let per_sample =
             steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
         let actor_loss = steps::batch_mean(per_sample);
-        let grads = GradientsParams::from_grads(actor_loss.clone().sum().backward(), &self.learner.actor);
+        let grads = GradientsParams::from_grads(actor_loss.backward(), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
         // 4. Temperature, per seed: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
         let alpha_loss = steps::temperature_loss(self.learner.log_alpha.value.val(), steps::entropy_gap(logp, a));
-        let grads = GradientsParams::from_grads(alpha_loss.clone().sum().backward(), &self.learner.log_alpha);
+        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
 
         // 5. Multiplier: FAC's ascent or ALaM's regression to the dual target, as scheduled.
