@@ -679,7 +679,8 @@ impl PopulationAgent {
         handlers: &[HandlerState],
     ) -> Tensor<3> {
         let cfg = &self.cfg;
-        let mut multiplier_loss = Tensor::zeros([self.n, 1, 1], &lambda.device());
+        let device = lambda.device();
+        let mut multiplier_loss = None;
         let schedule = MultiplierSchedule::of(cfg);
         let due = schedule.steps_at(self.learner.updates);
         if self.learner.multiplier.is_some() && due > 0 {
@@ -695,13 +696,14 @@ impl PopulationAgent {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
                     None => net,
                 });
-                multiplier_loss = loss.detach().inner();
+                multiplier_loss = Some(loss.detach().inner());
             }
         }
         if self.learner.multiplier_anchor.is_some() && schedule.refresh_at(self.learner.updates) {
             self.learner.multiplier_anchor = self.learner.multiplier.clone();
         }
-        multiplier_loss
+        // The zeros only when no step was due: a fill is a kernel (a WebGPU dispatch).
+        multiplier_loss.unwrap_or_else(|| Tensor::zeros([self.n, 1, 1], &device))
     }
 
     /// The multiplier alone, one policy update's worth, on fixed batch states `obs`
@@ -771,6 +773,9 @@ impl PopulationAgent {
             (y_r.unsqueeze_dim::<4>(1) * (is_cost.clone().neg() + 1.0) + y_c.unsqueeze_dim::<4>(1) * is_cost).detach();
 
         // 2. Critic regression: per seed and head, `[N, E, 1, 1]`; the sum is every seed's loss.
+        //    Here and below, `backward()` on the per-seed (per-head) losses seeds their gradient
+        //    with ones of their shape: the sum's gradient bit for bit, without the sum's
+        //    reduction kernel and its backward broadcast.
         let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets);
         let grads = GradientsParams::from_grads(per_head.backward(), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
