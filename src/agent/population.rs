@@ -28,7 +28,7 @@ use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::adam::Adam;
@@ -207,6 +207,21 @@ impl StackedCritics {
             w3: polyak(self.w3, &online.w3, tau),
             b3: polyak(self.b3, &online.b3, tau),
         }
+    }
+}
+
+/// The gradients of the sum of every seed's losses `loss` (`[N, ..]`). A population of one
+/// calls `backward()` on its loss itself, which seeds ones of the loss's shape: the sum's
+/// gradient bit for bit, without the sum's reduction kernel and its backward broadcast (at
+/// N = 1 on WebGPU, 2×64: 4 to 6 fewer dispatches per backward pass, BENCHMARKS.md). Several
+/// seeds keep the sum: seeded with ones `[N, 1, 1]`, burn's fusion left parts of the backward
+/// passes and Adam steps as single unfused kernels (alam at N = 4: 240 → 271 dispatches per
+/// update with every step seeded so, 249 with only the multiplier's).
+fn seeds_backward<const D: usize>(loss: &Tensor<D>) -> Gradients {
+    if loss.dims()[0] == 1 {
+        loss.backward()
+    } else {
+        loss.clone().sum().backward()
     }
 }
 
@@ -691,7 +706,7 @@ impl PopulationAgent {
             for _ in 0..due {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
-                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                let grads = GradientsParams::from_grads(seeds_backward(&loss), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
                     None => net,
@@ -773,11 +788,8 @@ impl PopulationAgent {
             (y_r.unsqueeze_dim::<4>(1) * (is_cost.clone().neg() + 1.0) + y_c.unsqueeze_dim::<4>(1) * is_cost).detach();
 
         // 2. Critic regression: per seed and head, `[N, E, 1, 1]`; the sum is every seed's loss.
-        //    Here and below, `backward()` on the per-seed (per-head) losses seeds their gradient
-        //    with ones of their shape: the sum's gradient bit for bit, without the sum's
-        //    reduction kernel and its backward broadcast.
         let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets);
-        let grads = GradientsParams::from_grads(per_head.backward(), &self.learner.critics);
+        let grads = GradientsParams::from_grads(seeds_backward(&per_head), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
 
         // 3. Actor: α log π − min Q_r + each seed's penalty on h = Q_c(s, a) − d. The critics
@@ -791,12 +803,12 @@ impl PopulationAgent {
         let per_sample =
             steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
         let actor_loss = steps::batch_mean(per_sample);
-        let grads = GradientsParams::from_grads(actor_loss.backward(), &self.learner.actor);
+        let grads = GradientsParams::from_grads(seeds_backward(&actor_loss), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
         // 4. Temperature, per seed: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
         let alpha_loss = steps::temperature_loss(self.learner.log_alpha.value.val(), steps::entropy_gap(logp, a));
-        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.learner.log_alpha);
+        let grads = GradientsParams::from_grads(seeds_backward(&alpha_loss), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
 
         // 5. Multiplier: FAC's ascent or ALaM's regression to the dual target, as scheduled.
