@@ -10,6 +10,11 @@
 // the figure that matters is dispatches per agent-update (per update ÷ N), against the target
 // 200/N + 10, and mapAsync per update of the population, against ≤ 1 per 8 updates.
 //
+// Each line also breaks the dispatches per update down by kernel (`kernels_per_update`): the
+// name of each compute shader's entry point, as burn/CubeCL writes it, without its type
+// specialisation and hash (elemwise_fuse: a fused elementwise kernel; matmul_entry; reduce_kernel;
+// kernel_binop: an unfused binary op; full_kernel: a fill; slice_assign_kernel, copy_kernel, …).
+//
 // Usage: node bench/webgpu_calls.mjs [algos] [sizes] [seeds]   e.g.  node bench/webgpu_calls.mjs alam 64 1,16
 //   algos: comma list of sac,lag,pid-lag,fac,alam (default all); sizes: comma list of 64,256
 //   (hidden = batch; default both); seeds: comma list of N (default 1,4,16; N > 1 needs a build
@@ -27,19 +32,50 @@ const N = { 64: Number(process.env.UPDATES_64 ?? 64), 256: Number(process.env.UP
 const dispatchTarget = (seeds) => 200 / seeds + 10;
 const MAP_ASYNC_TARGET = 1 / 8;
 
-/** Runs in the page before its scripts: wraps each counted WebGPU entry point. */
+/** Runs in the page before its scripts: wraps each counted WebGPU entry point, and tallies the
+ *  dispatches by kernel (each pipeline named after its shader's entry point). */
 function wrapWebGpu() {
   const counts = { dispatchWorkgroups: 0, mapAsync: 0, submit: 0, writeBuffer: 0, createBuffer: 0 };
+  const kernels = {};
   window.__gpuCalls = counts;
-  const wrap = (proto, name) => {
+  window.__gpuKernels = kernels;
+  const wrap = (proto, name, before = () => {}) => {
     if (!proto) return;
     const f = proto[name];
     proto[name] = function (...args) {
       counts[name] += 1;
+      before(this, args);
       return f.apply(this, args);
     };
   };
-  wrap(globalThis.GPUComputePassEncoder?.prototype, "dispatchWorkgroups");
+  // "kernel_binop_c_f32_n_4_1a2b3c4d" → "kernel_binop": the entry point without types and hash.
+  const kernelName = (code) => {
+    const entry = /@compute[^\n]*\n\s*fn (\w+)\(/.exec(code ?? "")?.[1] ?? "unknown";
+    return entry.replace(/_[0-9a-f]{8}$/, "").replace(/_f32.*$/, "").replace(/_(t|c|e|f|in|lhs)$/, "");
+  };
+  const name = (proto, method, label) => {
+    if (!proto?.[method]) return;
+    const f = proto[method];
+    proto[method] = function (desc, ...rest) {
+      const out = f.call(this, desc, ...rest);
+      const tag = (x) => Object.defineProperty(x, "__kernel", { value: label(desc) });
+      return out instanceof Promise ? out.then(tag) : tag(out);
+    };
+  };
+  name(globalThis.GPUDevice?.prototype, "createShaderModule", (desc) => kernelName(desc.code));
+  name(globalThis.GPUDevice?.prototype, "createComputePipeline", (desc) => desc.compute.module.__kernel);
+  name(globalThis.GPUDevice?.prototype, "createComputePipelineAsync", (desc) => desc.compute.module.__kernel);
+  const setPipeline = globalThis.GPUComputePassEncoder?.prototype.setPipeline;
+  if (setPipeline) {
+    GPUComputePassEncoder.prototype.setPipeline = function (pipeline) {
+      this.__kernel = pipeline.__kernel;
+      return setPipeline.call(this, pipeline);
+    };
+  }
+  wrap(globalThis.GPUComputePassEncoder?.prototype, "dispatchWorkgroups", (pass) => {
+    const k = pass.__kernel ?? "unknown";
+    kernels[k] = (kernels[k] ?? 0) + 1;
+  });
   wrap(globalThis.GPUBuffer?.prototype, "mapAsync");
   wrap(globalThis.GPUQueue?.prototype, "submit");
   wrap(globalThis.GPUQueue?.prototype, "writeBuffer");
@@ -65,6 +101,7 @@ async function count(page, algo, size, seeds, updates) {
       // Warm-up: past learning_starts, shader compilation, and a full sync period or more.
       const warm = await upTo(warmUpdates);
       const c0 = { ...window.__gpuCalls };
+      const k0 = { ...window.__gpuKernels };
       const t0 = performance.now();
       const end = await upTo(warm.updates + updates);
       const seconds = (performance.now() - t0) / 1000;
@@ -72,7 +109,11 @@ async function count(page, algo, size, seeds, updates) {
       const done = end.updates - warm.updates;
       const steps = end.steps - warm.steps;
       const per = Object.fromEntries(Object.keys(c1).map((k) => [k, (c1[k] - c0[k]) / done]));
-      return { backend: t.backend(), updates: done, env_steps: steps, seconds, per_update: per };
+      const kernels = Object.entries(window.__gpuKernels)
+        .map(([k, n]) => [k, (n - (k0[k] ?? 0)) / done])
+        .filter(([, n]) => n > 0)
+        .sort((x, y) => y[1] - x[1]);
+      return { backend: t.backend(), updates: done, env_steps: steps, seconds, per_update: per, kernels };
     } finally {
       t.free();
     }
@@ -107,6 +148,7 @@ try {
           updates_per_mapAsync: r.per_update.mapAsync > 0 ? round(1 / r.per_update.mapAsync) : null,
           dispatchWorkgroups_per_agent_update: round(perAgent),
           dispatch_target: round(dispatchTarget(seeds)),
+          kernels_per_update: Object.fromEntries(r.kernels.map(([k, n]) => [k, round(n)])),
           meets_targets: perAgent <= dispatchTarget(seeds) && r.per_update.mapAsync <= MAP_ASYNC_TARGET,
           backend: r.backend,
         }));

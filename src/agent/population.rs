@@ -28,7 +28,7 @@ use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::adam::Adam;
@@ -195,6 +195,21 @@ impl StackedCritics {
         };
         let x = relu(x.matmul(per_head(&self.w2)) + per_head(&self.b2));
         x.matmul(per_head(&self.w3)) + per_head(&self.b3)
+    }
+}
+
+/// The gradients of the sum of every seed's losses `loss` (`[N, ..]`). A population of one
+/// calls `backward()` on its loss itself, which seeds ones of the loss's shape: the sum's
+/// gradient bit for bit, without the sum's reduction kernel and its backward broadcast (at
+/// N = 1 on WebGPU, 2×64: 4 to 6 fewer dispatches per backward pass, BENCHMARKS.md). Several
+/// seeds keep the sum: seeded with ones `[N, 1, 1]`, burn's fusion left parts of the backward
+/// passes and Adam steps as single unfused kernels (alam at N = 4: 240 → 271 dispatches per
+/// update with every step seeded so, 249 with only the multiplier's).
+fn seeds_backward<const D: usize>(loss: &Tensor<D>) -> Gradients {
+    if loss.dims()[0] == 1 {
+        loss.backward()
+    } else {
+        loss.clone().sum().backward()
     }
 }
 
@@ -667,7 +682,8 @@ impl PopulationAgent {
         handlers: &[HandlerState],
     ) -> Tensor<3> {
         let cfg = &self.cfg;
-        let mut multiplier_loss = Tensor::zeros([self.n, 1, 1], &lambda.device());
+        let device = lambda.device();
+        let mut multiplier_loss = None;
         let schedule = MultiplierSchedule::of(cfg);
         let due = schedule.steps_at(self.learner.updates);
         if self.learner.multiplier.is_some() && due > 0 {
@@ -678,18 +694,19 @@ impl PopulationAgent {
             for _ in 0..due {
                 let Some(net) = self.learner.multiplier.take() else { break };
                 let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
-                let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &net);
+                let grads = GradientsParams::from_grads(seeds_backward(&loss), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
                     None => net,
                 });
-                multiplier_loss = loss.detach().inner();
+                multiplier_loss = Some(loss.detach().inner());
             }
         }
         if self.learner.multiplier_anchor.is_some() && schedule.refresh_at(self.learner.updates) {
             self.learner.multiplier_anchor = self.learner.multiplier.clone();
         }
-        multiplier_loss
+        // The zeros only when no step was due: a fill is a kernel (a WebGPU dispatch).
+        multiplier_loss.unwrap_or_else(|| Tensor::zeros([self.n, 1, 1], &device))
     }
 
     /// The multiplier alone, one policy update's worth, on fixed batch states `obs`
@@ -761,7 +778,7 @@ impl PopulationAgent {
 
         // 2. Critic regression: per seed and head, `[N, E, 1, 1]`; the sum is every seed's loss.
         let per_head = steps::critic_losses(self.learner.critics.forward(obs.clone(), act), targets);
-        let grads = GradientsParams::from_grads(per_head.clone().sum().backward(), &self.learner.critics);
+        let grads = GradientsParams::from_grads(seeds_backward(&per_head), &self.learner.critics);
         self.learner.critics = self.learner.critic_opt.step(cfg.critic_lr, self.learner.critics.clone(), grads);
 
         // 3. Actor: α log π − min Q_r + each seed's penalty on h = Q_c(s, a) − d. The critics
@@ -775,12 +792,12 @@ impl PopulationAgent {
         let per_sample =
             steps::actor_objective(logp.clone(), alpha.clone(), min_q, penalty, lambda.clone(), cfg.normalize_penalty);
         let actor_loss = steps::batch_mean(per_sample);
-        let grads = GradientsParams::from_grads(actor_loss.clone().sum().backward(), &self.learner.actor);
+        let grads = GradientsParams::from_grads(seeds_backward(&actor_loss), &self.learner.actor);
         self.learner.actor = self.learner.actor_opt.step(cfg.actor_lr, self.learner.actor.clone(), grads);
 
         // 4. Temperature, per seed: α ← α − η ∂/∂log α [−log α (log π + target entropy)], target −|A|.
         let alpha_loss = steps::temperature_loss(self.learner.log_alpha.value.val(), steps::entropy_gap(logp, a));
-        let grads = GradientsParams::from_grads(alpha_loss.clone().sum().backward(), &self.learner.log_alpha);
+        let grads = GradientsParams::from_grads(seeds_backward(&alpha_loss), &self.learner.log_alpha);
         self.learner.log_alpha = self.learner.alpha_opt.step(cfg.alpha_lr, self.learner.log_alpha.clone(), grads);
 
         // 5. Multiplier: FAC's ascent or ALaM's regression to the dual target, as scheduled.

@@ -12,10 +12,12 @@ use crate::config::CostCritic;
 /// The mean over the batch axis (D − 2) of values `[.., batch, 1]`, one per agent: `[1, 1]`
 /// for one agent, `[N, 1, 1]` for N stacked seeds. One agent's (a population of one included)
 /// is the whole tensor's mean: the same number, and the axis mean cost ~3% of an update on
-/// burn's CPU device (BENCHMARKS.md).
+/// burn's CPU device (BENCHMARKS.md). It is taken over the values flattened to one axis: burn's
+/// GPU backends reduce a whole tensor one axis at a time, one kernel per axis (size-1 axes
+/// included), so `[1, b, 1]` cost three WebGPU dispatches where `[b]` costs one.
 pub fn batch_mean<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if D == 2 || x.dims()[0] == 1 {
-        x.mean().reshape([1; D])
+        x.reshape([-1]).mean().reshape([1; D])
     } else {
         x.mean_dim(D - 2)
     }
