@@ -142,9 +142,9 @@ function budgetSection() {
       ["ALaM on point-goal, d = 0", { env: "point-goal", algo: "alam", cost_threshold: 0, autoplay: 1 }],
       ["ALaM on point-goal, d = 1", { env: "point-goal", algo: "alam", cost_threshold: 1, autoplay: 1 }],
     ])}
-    <p class="help">d = 1 tolerates about one discounted violating step ahead. With d = 0 any error of the cost critic
-    keeps ${h} &gt; 0, λ(${s}) climbs everywhere and the robot turns cautious (REPRODUCTION.md): compare the return and
-    λ charts after a minute or two.</p>
+    <p class="help">d = 1 tolerates about one discounted violating step ahead; d = 0 tolerates none, so wherever the
+    cost critic errs upward ${h} stays &gt; 0 and λ(${s}) keeps rising there: compare the return and λ charts after a
+    minute or two. One run here is one seed; REPRODUCTION.md says what held over many.</p>
   </section>`;
 }
 
@@ -242,9 +242,9 @@ function alamSection() {
       ["ALaM on point-goal, ρ = 0", { env: "point-goal", algo: "alam", rho: 0, autoplay: 1 }],
       ["ALaM on point-goal, ρ = 10", { env: "point-goal", algo: "alam", rho: 10, autoplay: 1 }],
     ])}
-    <p class="help">ρ = 0 keeps dual ascent's loss λ·${h} with unit steps of the regression. Over five seeds on
-    point-goal, ρ = 10 violated least (0.6 violating steps per episode against 1.7 for ρ = 0), at some return
-    (REPRODUCTION.md); one run here is one seed, so expect noise.</p>
+    <p class="help">ρ = 0 keeps dual ascent's loss λ·${h} with unit steps of the regression; ρ = 10 makes each dual
+    period's step ten times ρ = 1's and the penalty on ${h} &gt; 0 steeper. One run here is one seed, so expect noise;
+    REPRODUCTION.md says what held over many.</p>
   </section>`;
 }
 
