@@ -13,31 +13,18 @@
 mod single;
 use alam::checkpoint::{self, RunKind};
 use alam::config::{Algo, TrainConfig};
-use alam::metrics::Record;
 use alam::population::PopulationTrainer;
 use alam::EnvKind;
 use burn::tensor::Device;
+use single::comparable;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 const SINGLE: &str = "double-integrator-alam-step137.alam";
 const POPULATION: &str = "double-integrator-alam-3-seeds.alam";
 
-/// resume.rs's tiny run: 420 steps, updates from step 48, a sync every 7 updates.
+/// resume.rs's tiny run (the fixtures were written with it), seed `seed`.
 fn tiny(seed: u64) -> TrainConfig {
-    let mut cfg = TrainConfig::preset(EnvKind::DoubleIntegrator, Algo::Alam);
-    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps) = (8, 16, 48, 420);
-    (cfg.log_every, cfg.eval_every, cfg.eval_episodes, cfg.probe_every, cfg.sync_every) = (5, 150, 1, 100, 7);
-    (cfg.buffer_size, cfg.multiplier_every, cfg.seed) = (300, 2, seed);
-    cfg
-}
-
-/// A record as JSON with its timing fields zeroed.
-fn comparable(r: &Record) -> String {
-    let mut r = r.clone();
-    if let Record::Update { updates_per_s, env_steps_per_s, .. } = &mut r {
-        (*updates_per_s, *env_steps_per_s) = (0.0, 0.0);
-    }
-    serde_json::to_string(&r).unwrap()
+    TrainConfig { seed, ..single::tiny_run(EnvKind::DoubleIntegrator, Algo::Alam) }
 }
 
 /// Steps `p` to its end: each seed's records.

@@ -6,27 +6,9 @@
 mod single;
 use alam::checkpoint::{self, RunKind};
 use alam::config::{Algo, TrainConfig};
-use alam::metrics::Record;
 use alam::EnvKind;
 use burn::tensor::Device;
-use single::Single;
-
-fn tiny(env: EnvKind, algo: Algo) -> TrainConfig {
-    let mut cfg = TrainConfig::preset(env, algo);
-    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps) = (8, 16, 48, 420);
-    (cfg.log_every, cfg.eval_every, cfg.eval_episodes, cfg.probe_every, cfg.sync_every) = (5, 150, 1, 100, 7);
-    (cfg.buffer_size, cfg.multiplier_every) = (300, 2);
-    cfg
-}
-
-/// A record as JSON with its timing fields zeroed.
-fn comparable(r: &Record) -> String {
-    let mut r = r.clone();
-    if let Record::Update { updates_per_s, env_steps_per_s, .. } = &mut r {
-        (*updates_per_s, *env_steps_per_s) = (0.0, 0.0);
-    }
-    serde_json::to_string(&r).unwrap()
-}
+use single::{comparable, tiny_run as tiny, Single};
 
 fn run_to_end(t: &mut Single, out: &mut Vec<String>) {
     while !t.is_done() {

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use alam::config::TrainConfig;
+use alam::config::{Algo, TrainConfig};
+use alam::env::EnvKind;
 use alam::metrics::Record;
 use alam::population::PopulationTrainer;
 use alam::trainer::Trainer;
@@ -54,4 +55,25 @@ impl Single {
     pub fn into_trainer(self) -> Trainer {
         self.0.into_trainers().remove(0)
     }
+}
+
+/// The resume tests' tiny run of `env` × `algo`: 420 steps, 2×8 networks, updates from step 48,
+/// a sync every 7 updates and a dual period of 2, so a run crosses every kind of boundary (an
+/// episode, an evaluation, a probe, a sync, an anchor refresh) within a second.
+/// `tests/fixtures` were written with it.
+pub fn tiny_run(env: EnvKind, algo: Algo) -> TrainConfig {
+    let mut cfg = TrainConfig::preset(env, algo);
+    (cfg.hidden, cfg.batch_size, cfg.learning_starts, cfg.total_steps) = (8, 16, 48, 420);
+    (cfg.log_every, cfg.eval_every, cfg.eval_episodes, cfg.probe_every, cfg.sync_every) = (5, 150, 1, 100, 7);
+    (cfg.buffer_size, cfg.multiplier_every) = (300, 2);
+    cfg
+}
+
+/// A record as JSON with its timing fields zeroed, to compare two runs' records.
+pub fn comparable(r: &Record) -> String {
+    let mut r = r.clone();
+    if let Record::Update { updates_per_s, env_steps_per_s, .. } = &mut r {
+        (*updates_per_s, *env_steps_per_s) = (0.0, 0.0);
+    }
+    serde_json::to_string(&r).unwrap()
 }
