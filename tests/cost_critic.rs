@@ -6,9 +6,9 @@ use alam::agent::population::{PopulationAgent, SeedSync};
 use alam::agent::Agent;
 use alam::config::CostCritic;
 use alam::replay::Batch;
-use alam::{Algo, EnvKind, TrainConfig};
+use alam::{Algo, EnvKind, Rng64, TrainConfig};
 use burn::tensor::Device;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 /// Mean Q_c(s, π(s)) over the batch after `updates` updates on one batch whose every step
 /// violates (c = 1, not done).
@@ -28,15 +28,10 @@ fn cost_value_after(form: CostCritic, updates: usize) -> f64 {
     let agent = Agent::new(&cfg, obs_dim, act_dim, &Device::flex());
     let states = [agent.handler().state()];
     let mut learner = PopulationAgent::from_agents(&[&agent]).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-    let mut v = |n: usize| (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>();
     let batch = Batch {
-        obs: v(rows * obs_dim),
-        act: v(rows * act_dim),
-        reward: v(rows),
         cost: vec![1.0; rows],
-        next_obs: v(rows * obs_dim),
         done: vec![0.0; rows],
+        ..Batch::random(&mut Rng64::seed_from_u64(3), rows, obs_dim, act_dim)
     };
     let mut last = f64::NAN;
     for _ in 0..updates {
