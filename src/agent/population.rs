@@ -97,22 +97,13 @@ impl StackedMlp {
         Mlp { l1: linear(0), l2: linear(1), l3: linear(2) }
     }
 
-    /// Every stack's MLP on its own rows: `[stacks, batch, in]` → `[stacks, batch, out]`. One
-    /// stack (a population of one) runs as plain matrix products, as one agent's network.
+    /// Every stack's MLP on its own rows: `[stacks, batch, in]` → `[stacks, batch, out]`, as
+    /// batched matrix products for any number of stacks: at one stack (a population of one) the
+    /// same numbers as plain ones, bit for bit on the CPU device, without reshaping each
+    /// parameter on every pass (autodiff nodes: 1.7% of a 2×64 update's instructions,
+    /// BENCHMARKS.md).
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let [stacks, batch, _] = x.dims();
         let last = self.weights.len() - 1;
-        if stacks == 1 {
-            let mut x: Tensor<2> = x.reshape([batch as i32, -1]);
-            for (k, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-                let [_, d_in, d_out] = w.dims();
-                x = x.matmul(w.val().reshape([d_in, d_out])) + b.val().reshape([1, d_out]);
-                if k < last {
-                    x = relu(x);
-                }
-            }
-            return x.unsqueeze();
-        }
         let mut x = x;
         for (k, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             x = x.matmul(w.val()) + b.val();
@@ -180,14 +171,7 @@ impl StackedCritics {
         let [stacks, _, hidden] = self.w2.dims();
         let heads = stacks / n;
         let x = Tensor::cat(vec![obs, act], 2);
-        let x = if n == 1 {
-            // One seed: its first layer as one agent's, a plain matrix product.
-            let [_, d_in, width] = self.w1.dims();
-            let x: Tensor<2> = x.reshape([b, d_in]).matmul(self.w1.val().reshape([d_in, width]));
-            relu(x + self.b1.val().reshape([1, width])).unsqueeze()
-        } else {
-            relu(x.matmul(self.w1.val()) + self.b1.val())
-        };
+        let x = relu(x.matmul(self.w1.val()) + self.b1.val());
         let x: Tensor<4> = x.reshape([n, b, heads, hidden]).swap_dims(1, 2);
         let per_head = |p: &Param<Tensor<3>>| {
             let [_, rows, cols] = p.dims();
@@ -671,19 +655,20 @@ impl PopulationAgent {
 
     /// Step 5 of the update, after the count of policy updates moved on: the Adam steps of the
     /// multiplier network that [`MultiplierSchedule`] asks for at this update, on the handler's
-    /// loss per seed (FAC's ascent, ALaM's regression to the dual target) built from the λ the
-    /// penalty used and h `[N, b, 1]` (plain, detached); then ALaM's anchor refresh when a dual
-    /// period ends. Returns the last loss per seed `[N, 1, 1]` (0 when no step was due).
+    /// loss (FAC's ascent, ALaM's regression to the dual target) built from the λ the penalty
+    /// used and h `[N, b, 1]` (plain, detached); then ALaM's anchor refresh when a dual period
+    /// ends. Returns the last step's loss (`[1]`, the seeds' sum, [`steps::seeds_loss`]) and
+    /// its terms per sample `[N, b, 1]` (their batch mean is each seed's loss), both plain;
+    /// `None` when no step was due.
     fn multiplier_step(
         &mut self,
         obs: Tensor<3>,
         lambda: Tensor<3>,
         h: Tensor<3>,
         handlers: &[HandlerState],
-    ) -> Tensor<3> {
+    ) -> Option<(Tensor<1>, Tensor<3>)> {
         let cfg = &self.cfg;
-        let device = lambda.device();
-        let mut multiplier_loss = None;
+        let mut last = None;
         let schedule = MultiplierSchedule::of(cfg);
         let due = schedule.steps_at(self.learner.updates);
         if self.learner.multiplier.is_some() && due > 0 {
@@ -693,20 +678,20 @@ impl PopulationAgent {
                 .expect("a handler with a multiplier network has its loss");
             for _ in 0..due {
                 let Some(net) = self.learner.multiplier.take() else { break };
-                let loss = loss_of(self.multiplier_lambda(&net, obs.clone()));
-                let grads = GradientsParams::from_grads(seeds_backward(&loss), &net);
+                let terms = loss_of(self.multiplier_lambda(&net, obs.clone()));
+                let loss = steps::seeds_loss(terms.clone());
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
                 self.learner.multiplier = Some(match self.learner.multiplier_opt.as_mut() {
                     Some(opt) => opt.step(cfg.multiplier_lr, net, grads),
                     None => net,
                 });
-                multiplier_loss = Some(loss.detach().inner());
+                last = Some((loss.detach().inner(), terms.detach().inner()));
             }
         }
         if self.learner.multiplier_anchor.is_some() && schedule.refresh_at(self.learner.updates) {
             self.learner.multiplier_anchor = self.learner.multiplier.clone();
         }
-        // The zeros only when no step was due: a fill is a kernel (a WebGPU dispatch).
-        multiplier_loss.unwrap_or_else(|| Tensor::zeros([self.n, 1, 1], &device))
+        last
     }
 
     /// The multiplier alone, one policy update's worth, on fixed batch states `obs`
@@ -722,7 +707,10 @@ impl PopulationAgent {
     ) -> (Tensor<3>, Tensor<3>) {
         let lambda = self.penalty_lambda(obs.clone().inner(), handlers);
         self.learner.updates += 1;
-        let loss = self.multiplier_step(obs, lambda.clone(), h, handlers);
+        let loss = match self.multiplier_step(obs, lambda.clone(), h, handlers) {
+            Some((_, per_sample)) => per_sample.mean_dim(1),
+            None => Tensor::zeros([self.n, 1, 1], &lambda.device()),
+        };
         (lambda, loss)
     }
 
@@ -808,14 +796,21 @@ impl PopulationAgent {
         // 6. Polyak-averaged targets.
         self.learner.critics_target = soft_update(self.learner.critics_target.clone(), &self.learner.critics, cfg.tau);
 
-        // The batch's statistics in few kernels: λ, h and max(0, h) put in their statistics'
-        // columns of one `[N, b, 10]` tensor (elementwise) and averaged over the batch in one
-        // reduction; the heads' losses summed into theirs by one product with a `[E, 10]` 0/1
+        // The batch's statistics in few kernels: λ, h, max(0, h) and the multiplier's loss per
+        // sample (when it stepped) put in their statistics' columns of one `[N, b, 10]` tensor
+        // (elementwise) and averaged over the batch in one reduction; the heads' losses summed into theirs by one product with a `[E, 10]` 0/1
         // matrix; the scalars added at their columns (elementwise, where a concatenation costs
         // a copy kernel per statistic: dispatches per update on WebGPU, BENCHMARKS.md).
         let width = UpdateStats::NAMES.len();
         let unit = |i: usize| self.stat_units[i].clone();
-        let columns = lambda.clone() * unit(5) + h.clone() * unit(8) + relu(h) * unit(9);
+        let mut columns = lambda.clone() * unit(5) + h.clone() * unit(8) + relu(h) * unit(9);
+        let mut scalars = vec![];
+        match multiplier_loss {
+            // One seed: its loss is the batch mean the step already took (one kernel fewer).
+            Some((loss, _)) if n == 1 => scalars.push((7, loss.reshape([1, 1]))),
+            Some((_, per_sample)) => columns = columns + per_sample * unit(7),
+            None => {}
+        }
         let means = columns.mean_dim(1).reshape([n, width]);
         let head_losses = per_head.inner().reshape([n, self.heads]).matmul(self.head_stats.clone());
         let unit2 = |i: usize| self.stat_units[i].clone().reshape([1, width]);
@@ -825,9 +820,9 @@ impl PopulationAgent {
             (3, per_seed(alpha_loss.inner())),
             (4, per_seed(alpha.inner())),
             (6, per_seed(lambda.max_dim(1))),
-            (7, per_seed(multiplier_loss)),
         ]
         .into_iter()
+        .chain(scalars)
         .fold(means + head_losses + unit2(8).mul_scalar(d), |packed, (i, s)| packed + unit2(i) * s)
     }
 }

@@ -23,6 +23,21 @@ pub fn batch_mean<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     }
 }
 
+/// The loss a population's backward pass starts from, given per-sample terms `[N, b, 1]`: the
+/// sum over seeds of each seed's batch mean, `[1]` (each seed's gradient is its own mean's). One
+/// reduction over the values flattened to one axis, where [`batch_mean`] and a sum over the seeds
+/// cost two on WebGPU (BENCHMARKS.md); for one seed it is [`batch_mean`]'s number. Per-seed values,
+/// where wanted, come from the statistics' batch mean (`population.rs`).
+pub fn seeds_loss(terms: Tensor<3>) -> Tensor<1> {
+    let [n, b, _] = terms.dims();
+    let flat: Tensor<1> = terms.reshape([-1]);
+    if n == 1 {
+        flat.mean()
+    } else {
+        flat.sum().div_scalar(b as f64)
+    }
+}
+
 /// Each critic head's regression loss E[(Q(s, a) − y)²] over the batch axis (D − 2): `q` and
 /// its `targets` `[.., heads, batch, 1]` give `[.., heads, 1, 1]`; the critics' loss is their sum.
 pub fn critic_losses<const D: usize>(q: Tensor<D>, targets: Tensor<D>) -> Tensor<D> {
@@ -151,6 +166,9 @@ mod tests {
         // The batch mean: one value for the agent, one per seed.
         assert_eq!(read_floats(batch_mean(t(&logp, [4, 1]))).unwrap(), vec![0.3125]);
         assert_eq!(read_floats(batch_mean(t(&logp, [2, 2, 1]))).unwrap(), vec![-0.25, 0.875]);
+        // The population's loss: the seeds' batch means summed (one seed: its mean).
+        assert_eq!(read_floats(seeds_loss(t(&logp, [1, 4, 1]))).unwrap(), vec![0.3125]);
+        assert_eq!(read_floats(seeds_loss(t(&logp, [2, 2, 1]))).unwrap(), vec![0.625]);
         // Temperature: −log α · (E[log π] − |A|) with |A| = 2.
         let gap = entropy_gap(t(&logp, [4, 1]), 2);
         assert_eq!(read_floats(gap.clone()).unwrap(), vec![0.3125 - 2.0]);

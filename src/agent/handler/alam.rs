@@ -9,7 +9,6 @@ use burn::tensor::Tensor;
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer, StackedLoss};
 use crate::agent::adam::Adam;
 use crate::agent::nets::MultiplierNet;
-use crate::agent::steps::batch_mean;
 use crate::config::{Algo, TrainConfig};
 
 /// (a) ψ_ρ(h, λ) = (max(0, λ + ρh)² − λ²) / (2ρ): λh + ρh²/2 where the constraint is active,
@@ -32,11 +31,12 @@ pub fn dual_target<const D: usize>(lambda: Tensor<D>, h: Tensor<D>, rho: f64, la
     (lambda + h.mul_scalar(step)).clamp(0.0, lambda_max).detach()
 }
 
-/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²], one per agent ([`batch_mean`]). With the target
-/// held fixed for a dual period the fit approaches it and cannot step past it; re-anchored at
-/// every step its gradient is 2ρ times dual ascent's, which Adam cannot tell apart (§3c).
-pub fn regression_loss<const D: usize>(lambda: Tensor<D>, target: Tensor<D>) -> Tensor<D> {
-    batch_mean((lambda - target).square())
+/// (c) the regression loss E_s[(λ_ξ(s) − λ̂(s))²] per sample, (λ_ξ(s) − λ̂(s))², same shape as
+/// λ; the loss is its batch mean ([`crate::agent::steps::seeds_loss`]). With the target held
+/// fixed for a dual period the fit approaches it and cannot step past it; re-anchored at every
+/// step its gradient is 2ρ times dual ascent's, which Adam cannot tell apart (§3c).
+pub fn regression_loss_per_sample<const D: usize>(lambda: Tensor<D>, target: Tensor<D>) -> Tensor<D> {
+    (lambda - target).square()
 }
 
 /// `f(x, y, ρ)` on stacked seeds' `[N, batch, 1]` tensors, each seed with its own ρ (`rhos`):
@@ -107,7 +107,7 @@ impl ConstraintHandler for AlamHandler {
         let rhos: Vec<f64> = states.iter().map(|s| s.rho).collect();
         let lambda_max = self.multiplier.lambda_max;
         let target = per_seed_rho(&rhos, lambda_used, h, |l, h, rho| dual_target(l, h, rho, lambda_max));
-        Some(Box::new(move |lambda| regression_loss(lambda, target.clone())))
+        Some(Box::new(move |lambda| regression_loss_per_sample(lambda, target.clone())))
     }
 
     /// The classic method-of-multipliers schedule: grow ρ when a window's mean violation did

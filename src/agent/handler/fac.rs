@@ -7,7 +7,6 @@ use burn::tensor::Tensor;
 use super::{ConstraintHandler, HandlerState, MultiplierTrainer, StackedLoss};
 use crate::agent::adam::Adam;
 use crate::agent::nets::MultiplierNet;
-use crate::agent::steps::batch_mean;
 use crate::config::{Algo, TrainConfig};
 
 #[derive(Clone)]
@@ -21,12 +20,13 @@ impl FacHandler {
     }
 }
 
-/// Dual ascent as a loss to minimise, one per agent ([`batch_mean`]):
-/// −E_s[λ_ξ(s)·h(s)] = E_s[λ_ξ(s)·(−h(s))], with h detached. Written with the sign on h: the
-/// same number bit for bit, but a negation after the mean kept burn's kernel fusion from fusing
-/// the backward pass (17 more WebGPU dispatches per update, BENCHMARKS.md).
-pub fn ascent_loss<const D: usize>(lambda: Tensor<D>, h: Tensor<D>) -> Tensor<D> {
-    batch_mean(lambda * h.neg())
+/// Dual ascent as a loss to minimise, per sample: λ_ξ(s)·(−h(s)), h detached, same shape as λ;
+/// the loss −E_s[λ_ξ(s)·h(s)] is its batch mean ([`crate::agent::steps::seeds_loss`]). Written
+/// with the sign on h: the same number bit for bit, but a negation after the mean kept burn's
+/// kernel fusion from fusing the backward pass (17 more WebGPU dispatches per update,
+/// BENCHMARKS.md).
+pub fn ascent_loss_per_sample<const D: usize>(lambda: Tensor<D>, h: Tensor<D>) -> Tensor<D> {
+    lambda * h.neg()
 }
 
 impl ConstraintHandler for FacHandler {
@@ -40,7 +40,7 @@ impl ConstraintHandler for FacHandler {
         h: Tensor<3>,
         _states: &[HandlerState],
     ) -> Option<StackedLoss> {
-        Some(Box::new(move |lambda| ascent_loss(lambda, h.clone())))
+        Some(Box::new(move |lambda| ascent_loss_per_sample(lambda, h.clone())))
     }
 
     fn lambda(&self, obs: Tensor<2>) -> Tensor<2> {

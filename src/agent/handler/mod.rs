@@ -8,8 +8,8 @@ mod lag;
 mod pid_lag;
 mod sac;
 
-pub use alam::{dual_target, psi, regression_loss, AlamHandler};
-pub use fac::{ascent_loss, FacHandler};
+pub use alam::{dual_target, psi, regression_loss_per_sample, AlamHandler};
+pub use fac::{ascent_loss_per_sample, FacHandler};
 pub use lag::LagHandler;
 pub use pid_lag::PidLagHandler;
 pub use sac::NoConstraint;
@@ -65,8 +65,9 @@ pub trait ConstraintHandler: Send {
 
     /// The multiplier network's loss for N stacked seeds, built once per update from the λ the
     /// penalty used and h (detached) `[N, b, 1]`: a function of the network's output λ_ξ(s)
-    /// `[N, b, 1]` (with gradient) giving one loss per seed `[N, 1, 1]` (FAC's ascent, ALaM's
-    /// regression to the dual target), called on each of the k multiplier steps. `None` for
+    /// `[N, b, 1]` (with gradient) giving the loss per sample `[N, b, 1]`, whose batch mean is
+    /// each seed's loss (FAC's ascent, ALaM's regression to the dual target), called on each of
+    /// the k multiplier steps. `None` for
     /// algorithms without a multiplier network.
     fn stacked_multiplier_loss(
         &self,
@@ -119,7 +120,7 @@ pub trait ConstraintHandler: Send {
     fn box_clone(&self) -> Box<dyn ConstraintHandler>;
 }
 
-/// [`ConstraintHandler::stacked_multiplier_loss`]: λ_ξ(s) `[N, b, 1]` ↦ one loss per seed `[N, 1, 1]`.
+/// [`ConstraintHandler::stacked_multiplier_loss`]: λ_ξ(s) `[N, b, 1]` ↦ the loss per sample `[N, b, 1]`.
 pub type StackedLoss = Box<dyn Fn(Tensor<3>) -> Tensor<3>>;
 
 /// Builds the handler of `cfg.algo`; network handlers draw their initial weights from `rng`.
