@@ -45,11 +45,18 @@ use crate::error::{AlamError, Result};
 use crate::replay::Batch;
 use crate::Rng64;
 
-/// `stacks` independent 3-layer ReLU MLPs evaluated as one: input `[stacks, batch, in]`.
+/// `stacks` independent 3-layer ReLU MLPs evaluated as one: input `[stacks, batch, in]`. Layer
+/// k's weight `[stacks, in, out]` and bias `[stacks, 1, out]` are named fields, not `Vec`s: burn
+/// names each `Vec` element with a formatted index on every visit (the Adam step, the gradients'
+/// lookup), 0.5% of a 2×64 update's instructions on the CPU device (BENCHMARKS.md).
 #[derive(Module, Debug)]
 pub struct StackedMlp {
-    weights: Vec<Param<Tensor<3>>>,
-    biases: Vec<Param<Tensor<3>>>,
+    w1: Param<Tensor<3>>,
+    w2: Param<Tensor<3>>,
+    w3: Param<Tensor<3>>,
+    b1: Param<Tensor<3>>,
+    b2: Param<Tensor<3>>,
+    b3: Param<Tensor<3>>,
 }
 
 /// A fresh parameter holding `t`'s values (no graph), on the autodiff device.
@@ -58,12 +65,6 @@ fn own<const D: usize>(t: Tensor<D>) -> Param<Tensor<D>> {
 }
 
 impl StackedMlp {
-    /// Layer by layer `(weight [stacks, in, out], bias [stacks, 1, out])`.
-    fn from_layers(layers: Vec<(Tensor<3>, Tensor<3>)>) -> Self {
-        let (weights, biases) = layers.into_iter().map(|(w, b)| (own(w), own(b))).unzip();
-        StackedMlp { weights, biases }
-    }
-
     /// N agents' MLPs, stacked in order.
     fn stack(mlps: &[&Mlp]) -> Self {
         let layer = |pick: fn(&Mlp) -> &Linear| {
@@ -81,31 +82,49 @@ impl StackedMlp {
                     (w.unsqueeze::<3>(), b.reshape([1, 1, out]))
                 })
                 .unzip();
-            (Tensor::cat(w, 0), Tensor::cat(b, 0))
+            (own(Tensor::cat(w, 0)), own(Tensor::cat(b, 0)))
         };
-        Self::from_layers(vec![layer(|m| &m.l1), layer(|m| &m.l2), layer(|m| &m.l3)])
+        let ((w1, b1), (w2, b2), (w3, b3)) = (layer(|m| &m.l1), layer(|m| &m.l2), layer(|m| &m.l3));
+        StackedMlp { w1, w2, w3, b1, b2, b3 }
+    }
+
+    /// The layers in order, `(weight, bias)`.
+    fn layers(&self) -> [(&Param<Tensor<3>>, &Param<Tensor<3>>); 3] {
+        [(&self.w1, &self.b1), (&self.w2, &self.b2), (&self.w3, &self.b3)]
     }
 
     /// Stack `i` as an agent's [`Mlp`].
     fn unstack(&self, i: usize) -> Mlp {
-        let linear = |k: usize| {
-            let w: Tensor<3> = self.weights[k].val().narrow(0, i, 1);
-            let b: Tensor<3> = self.biases[k].val().narrow(0, i, 1);
+        let [l1, l2, l3] = self.layers().map(|(w, b)| {
+            let w: Tensor<3> = w.val().narrow(0, i, 1);
+            let b: Tensor<3> = b.val().narrow(0, i, 1);
             let [_, d_in, d_out] = w.dims();
             Linear { weight: own(w.reshape([d_in, d_out])), bias: Some(own(b.reshape([d_out]))) }
-        };
-        Mlp { l1: linear(0), l2: linear(1), l3: linear(2) }
+        });
+        Mlp { l1, l2, l3 }
     }
 
-    /// Every stack's MLP on its own rows: `[stacks, batch, in]` → `[stacks, batch, out]`, as
-    /// batched matrix products for any number of stacks: at one stack (a population of one) the
-    /// same numbers as plain ones, bit for bit on the CPU device, without reshaping each
-    /// parameter on every pass (autodiff nodes: 1.7% of a 2×64 update's instructions,
-    /// BENCHMARKS.md).
+    /// Every stack's MLP on its own rows: `[stacks, batch, in]` → `[stacks, batch, out]`. One
+    /// stack (a population of one) runs as plain matrix products, as one agent's network: as
+    /// batched products of one, burn's WebGPU fusion left 26 more kernels unfused per ALaM
+    /// update (BENCHMARKS.md).
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let last = self.weights.len() - 1;
+        let [stacks, batch, _] = x.dims();
+        let layers = self.layers();
+        let last = layers.len() - 1;
+        if stacks == 1 {
+            let mut x: Tensor<2> = x.reshape([batch as i32, -1]);
+            for (k, (w, b)) in layers.into_iter().enumerate() {
+                let [_, d_in, d_out] = w.dims();
+                x = x.matmul(w.val().reshape([d_in, d_out])) + b.val().reshape([1, d_out]);
+                if k < last {
+                    x = relu(x);
+                }
+            }
+            return x.unsqueeze();
+        }
         let mut x = x;
-        for (k, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+        for (k, (w, b)) in layers.into_iter().enumerate() {
             x = x.matmul(w.val()) + b.val();
             if k < last {
                 x = relu(x);
@@ -736,7 +755,12 @@ impl PopulationAgent {
         // Per seed and sample, `[N, batch, 1]`: head e's Q, and the pessimistic cost value (the
         // max of the cost twins, as the reward side takes the min of its twins).
         let head = |q: &Tensor<4>, e: usize| q.clone().narrow(1, e, 1).reshape([n, b, 1]);
-        let cost_value = |q: &Tensor<4>| q.clone().narrow(1, REWARD_HEADS, n_cost).max_dim(1).reshape([n, b, 1]);
+        // One cost head (the default) is its own max: no reduction over a size-1 axis, which
+        // burn's GPU backends run as a kernel of its own.
+        let cost_value = |q: &Tensor<4>| match n_cost {
+            1 => head(q, REWARD_HEADS),
+            _ => q.clone().narrow(1, REWARD_HEADS, n_cost).max_dim(1).reshape([n, b, 1]),
+        };
 
         // One actor pass over [obs; next_obs] (the actor does not change before step 3): the
         // next actions of the critic targets, without gradient, and the actions the actor loss
