@@ -16,8 +16,9 @@
 #   step before the anchor: alam_anchor=false, every update, lr 3e-4 — the ablation);
 #   ALaM's ρ ∈ {0.3, 1, 3, 10} and dual period m ∈ {1, 10, 100} on every env.
 # The threshold study (GRID=threshold): ALaM on point-goal (50k steps, its preset length) and
-#   car-following (40k), 8 seeds, d ∈ {0, 0.1, 0.25, 1} with the discounted cost critic, and the
-#   probability-form cost critic (`cost_critic=probability`) at d = 0.1 and 0.25.
+#   car-following (40k), 8 seeds, d ∈ {0, 0.1, 0.25, 1} with the discounted cost critic (the
+#   preset's d as the plain group), and the probability-form cost critic
+#   (`cost_critic=probability`) at d = 0.1 and 0.25.
 # The pilot (GRID=pilot): point-goal only, 30k steps, ALaM, ALaM re-anchored, FAC, FAC every
 # update, 8 seeds — what this 2-core machine could run in one session (REPRODUCTION.md).
 set -euo pipefail
@@ -49,18 +50,24 @@ env_grid() {
   fi
 }
 
+# The env's preset threshold (d = 1 on point-goal, 0 elsewhere) runs as the plain group, the
+# reference `alam report` tests every other threshold against.
 threshold_grid() {
-  local env=$1 steps=$2 i=$3 n=$4
-  "$ALAM" sweep --algos alam --envs "$env" --steps "$steps" --set eval_every=$((steps / 10)) "${COMMON[@]}" \
-    --variant d0:cost_threshold=0 --variant d0_1:cost_threshold=0.1 --variant d0_25:cost_threshold=0.25 \
-    --variant d1:cost_threshold=1 --variant p0_1:cost_critic=probability,cost_threshold=0.1 \
-    --variant p0_25:cost_critic=probability,cost_threshold=0.25 --shard "$i/$n"
+  local env=$1 steps=$2 i=$3 n=$4 preset=$5
+  local s=(--algos alam --envs "$env" --steps "$steps" --set eval_every=$((steps / 10)) "${COMMON[@]}" --shard "$i/$n")
+  local variants=()
+  for v in d0:cost_threshold=0 d0_1:cost_threshold=0.1 d0_25:cost_threshold=0.25 d1:cost_threshold=1 \
+    p0_1:cost_critic=probability,cost_threshold=0.1 p0_25:cost_critic=probability,cost_threshold=0.25; do
+    [ "${v%%:*}" = "$preset" ] || variants+=(--variant "$v")
+  done
+  "$ALAM" sweep "${s[@]}"
+  "$ALAM" sweep "${s[@]}" "${variants[@]}"
 }
 
 shard() {
   if [ "$GRID" = threshold ]; then
-    threshold_grid point-goal 50000 "$1" "$2"
-    threshold_grid car-following 40000 "$1" "$2"
+    threshold_grid point-goal 50000 "$1" "$2" d1
+    threshold_grid car-following 40000 "$1" "$2" d0
     return
   fi
   if [ "$GRID" = pilot ]; then
