@@ -144,7 +144,8 @@ function budgetSection() {
     ])}
     <p class="help">d = 1 tolerates about one discounted violating step ahead; d = 0 tolerates none, so wherever the
     cost critic errs upward ${h} stays &gt; 0 and λ(${s}) keeps rising there: compare the return and λ charts after a
-    minute or two. One run here is one seed; REPRODUCTION.md says what held over many.</p>
+    minute or two. One run here is one seed. Over 8 seeds (point-goal, 50k steps, REPRODUCTION.md) d = 0 halved the
+    return (64 against 147, p &lt; 0.001) and cut the violations in training (0.9 against 3.1 per episode, p = 0.005).</p>
   </section>`;
 }
 
