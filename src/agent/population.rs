@@ -48,7 +48,7 @@ use crate::Rng64;
 /// `stacks` independent 3-layer ReLU MLPs evaluated as one: input `[stacks, batch, in]`. Layer
 /// k's weight `[stacks, in, out]` and bias `[stacks, 1, out]` are named fields, not `Vec`s: burn
 /// names each `Vec` element with a formatted index on every visit (the Adam step, the gradients'
-/// lookup), 0.5% of a 2×64 update's instructions on the CPU device (BENCHMARKS.md).
+/// lookup), 0.4% of a 2×64 update's instructions on the CPU device (BENCHMARKS.md).
 #[derive(Module, Debug)]
 pub struct StackedMlp {
     w1: Param<Tensor<3>>,
@@ -822,9 +822,10 @@ impl PopulationAgent {
 
         // The batch's statistics in few kernels: λ, h, max(0, h) and the multiplier's loss per
         // sample (when it stepped) put in their statistics' columns of one `[N, b, 10]` tensor
-        // (elementwise) and averaged over the batch in one reduction; the heads' losses summed into theirs by one product with a `[E, 10]` 0/1
-        // matrix; the scalars added at their columns (elementwise, where a concatenation costs
-        // a copy kernel per statistic: dispatches per update on WebGPU, BENCHMARKS.md).
+        // (elementwise) and averaged over the batch in one reduction; the heads' losses summed
+        // into theirs by one product with a `[E, 10]` 0/1 matrix; the scalars added at their
+        // columns (elementwise, where a concatenation costs a copy kernel per statistic:
+        // dispatches per update on WebGPU, BENCHMARKS.md).
         let width = UpdateStats::NAMES.len();
         let unit = |i: usize| self.stat_units[i].clone();
         let mut columns = lambda.clone() * unit(5) + h.clone() * unit(8) + relu(h) * unit(9);

@@ -67,8 +67,7 @@ pub trait ConstraintHandler: Send {
     /// penalty used and h (detached) `[N, b, 1]`: a function of the network's output λ_ξ(s)
     /// `[N, b, 1]` (with gradient) giving the loss per sample `[N, b, 1]`, whose batch mean is
     /// each seed's loss (FAC's ascent, ALaM's regression to the dual target), called on each of
-    /// the k multiplier steps. `None` for
-    /// algorithms without a multiplier network.
+    /// the k multiplier steps. `None` for algorithms without a multiplier network.
     fn stacked_multiplier_loss(
         &self,
         lambda_used: Tensor<3>,
