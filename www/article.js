@@ -244,8 +244,10 @@ function alamSection() {
       ["ALaM on point-goal, ρ = 10", { env: "point-goal", algo: "alam", rho: 10, autoplay: 1 }],
     ])}
     <p class="help">ρ = 0 keeps dual ascent's loss λ·${h} with unit steps of the regression; ρ = 10 makes each dual
-    period's step ten times ρ = 1's and the penalty on ${h} &gt; 0 steeper. One run here is one seed, so expect noise;
-    REPRODUCTION.md says what held over many.</p>
+    period's step ten times ρ = 1's and the penalty on ${h} &gt; 0 steeper. In the study (point-goal, two sets of 8
+    seeds) ρ = 10 ended with less return than ρ = 1 in both (19% and 36% less) and with fewer final violations in only
+    the first, so ρ = 1 stays the default. One run here is one seed, so expect noise; REPRODUCTION.md says what held
+    over many.</p>
   </section>`;
 }
 
