@@ -8,6 +8,7 @@
 #   SHARD=3/16 scripts/study.sh           # one shard (a Slurm array task); no report
 #   GRID=pilot scripts/study.sh           # the pilot: point-goal, the four multiplier cells
 #   GRID=threshold scripts/study.sh       # the threshold study (issue 18 item 4)
+#   GRID=confirm scripts/study.sh         # the confirmatory run of point-goal's ρ = 10, seeds 8–15
 #
 # The grid (GRID=full): 8 seeds (0–7) per cell, 2×64 networks, batch 64 (the page's sizes).
 #   point-goal 100k steps, car-following 60k, double-integrator 30k (calibration, C3);
@@ -19,6 +20,9 @@
 #   car-following (40k), 8 seeds, d ∈ {0, 0.1, 0.25, 1} with the discounted cost critic (the
 #   preset's d as the plain group), and the probability-form cost critic
 #   (`cost_critic=probability`) at d = 0.1 and 0.25.
+# The confirmatory run (GRID=confirm): point-goal, 100k steps, fresh seeds 8–15: ALaM, ALaM ρ = 10,
+#   and FAC, PID-Lag and SAC-Lag under the variant name rho10 (they do not read ρ; the name pairs
+#   them with ALaM's ρ = 10 in `alam report`). Its hypotheses are in REPRODUCTION.md.
 # The pilot (GRID=pilot): point-goal only, 30k steps, ALaM, ALaM re-anchored, FAC, FAC every
 # update, 8 seeds — what this 2-core machine could run in one session (REPRODUCTION.md).
 set -euo pipefail
@@ -28,7 +32,9 @@ GRID="${GRID:-full}"
 RUNS="${RUNS:-runs/study-$GRID}"
 REPORT="${REPORT:-reports/study-$GRID}"
 JOBS="${JOBS:-$(nproc)}"
-SEEDS="${SEEDS:-0,1,2,3,4,5,6,7}"
+SEEDS_DEFAULT=0,1,2,3,4,5,6,7
+[ "$GRID" = confirm ] && SEEDS_DEFAULT=8,9,10,11,12,13,14,15
+SEEDS="${SEEDS:-$SEEDS_DEFAULT}"
 [ -x "$ALAM" ] || cargo build --release --bin alam
 COMMON=(--seeds "$SEEDS" --out "$RUNS" --set hidden=64 --set batch_size=64 --set probe_every=1000
   --set eval_episodes=10)
@@ -65,6 +71,12 @@ threshold_grid() {
 }
 
 shard() {
+  if [ "$GRID" = confirm ]; then
+    local s=(--envs point-goal --steps 100000 --set eval_every=10000 "${COMMON[@]}" --shard "$1/$2")
+    "$ALAM" sweep --algos alam "${s[@]}"
+    "$ALAM" sweep --algos alam,fac,pid-lag,lag --variant rho10:rho=10 "${s[@]}"
+    return
+  fi
   if [ "$GRID" = threshold ]; then
     threshold_grid point-goal 50000 "$1" "$2" d1
     threshold_grid car-following 40000 "$1" "$2" d0
