@@ -158,6 +158,29 @@ fn the_report_gives_intervals_per_seed_values_and_tests() {
     assert_eq!(summary(&out)["groups"], summary(&again)["groups"]);
 }
 
+/// A group's per-seed values are in seed order, as a number: seeds 8, 9, 10 read 8, 9, 10, not
+/// 10, 8, 9 as their folder names sort.
+#[test]
+fn per_seed_values_are_in_seed_order() {
+    let (plain, plain_out) = (runs_of("order-plain", &["alam"]), tmp("order-plain-out"));
+    let (plain_stdout, _) = ok(report(&plain, &plain_out));
+    // The same three runs as seeds 8, 9 and 10.
+    let (renamed, renamed_out) = (tmp("order"), tmp("order-out"));
+    for (from, to) in [(0, 8), (1, 9), (2, 10)] {
+        let run = |seed: u32| format!("double-integrator-alam-s{seed}");
+        copy_dir(&plain.join(run(from)), &renamed.join(run(to)));
+    }
+    let (stdout, _) = ok(report(&renamed, &renamed_out));
+    let group = summary(&renamed_out)["groups"][0].clone();
+    let scored: Vec<&str> = group["scored_runs"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert_eq!(scored, ["double-integrator-alam-s8", "double-integrator-alam-s9", "double-integrator-alam-s10"]);
+    // Seed 0's run is seed 8's now, and so on: the values, and the printed line, as before.
+    let values = &summary(&plain_out)["groups"][0]["final_return"]["values"];
+    assert_eq!(&group["final_return"]["values"], values);
+    let line = |s: &str| s.lines().find(|l| l.trim_start().starts_with("final_return")).map(str::to_string);
+    assert_eq!(line(&stdout), line(&plain_stdout), "{stdout}");
+}
+
 /// Issue 21.4: files of an older report that the new one does not write are gone; what is
 /// not a report file (another report's folder) is kept.
 #[test]

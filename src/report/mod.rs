@@ -236,7 +236,13 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join(CONFIG_FILE).is_file() || p.join(METRICS_FILE).is_file())
         .collect();
-    entries.sort();
+    // By group, then by seed as a number, so a group's per-seed values read in seed order
+    // (`-s8` before `-s10`, which a sort by name would put first).
+    entries.sort_by_cached_key(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let seed = name.rsplit_once("-s").and_then(|(_, s)| s.parse::<u64>().ok());
+        (strip_seed(&name).to_string(), seed, name)
+    });
     for path in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let group = strip_seed(&name).to_string();
