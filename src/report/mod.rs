@@ -479,7 +479,7 @@ pub fn write_report(runs_dir: &Path, out: &Path) -> Result<Written> {
         "unfinished": "runs that stopped before total_steps without diverging (killed, still running, or a torn last line)",
         "unreadable": "runs whose files could not be read or hold values the report refuses (beyond ±1e12), with the file and reason",
         "scores": format!("each score below, per group: mean and std over its scored runs, ci95 = 95% percentile-bootstrap interval of the mean ({} resamples, a fixed seed), values = per scored run (null: no value)", crate::stats::RESAMPLES),
-        "comparisons": "ALaM against SAC-Lag, PID-Lag and FAC (C1) and FAC (C2–C4) in the same env and variant; the preset ALaM also against the rivals' variants (FAC every update) and its own variants (the re-anchored ablation, ρ, m): diff = mean_a − mean_b with ci_diff, its 95% bootstrap interval; t and df of Welch's test; two-sided p-values of Welch's t test (p_welch) and of a permutation test (p_permutation: exact up to 100 000 splits, else Monte Carlo); a_better: diff points the score's better way",
+        "comparisons": "ALaM against SAC-Lag, PID-Lag and FAC (C1) and FAC (C2–C4) in the same env and variant; the preset ALaM also against the rivals' variants (FAC every update) and its own variants (the re-anchored ablation, ρ, m); every other algorithm's preset against its own variants (FAC against FAC every update): diff = mean_a − mean_b with ci_diff, its 95% bootstrap interval; t and df of Welch's test; two-sided p-values of Welch's t test (p_welch) and of a permutation test (p_permutation: exact up to 100 000 splits, else Monte Carlo); a_better: diff points the score's better way",
     });
     for s in &SCORES {
         notes[s.name] =

@@ -192,17 +192,22 @@ pub struct GroupKey<'a> {
 /// - the preset ALaM group (no variant) also against the rivals' variants (`fac-every1`: FAC
 ///   every update beside FAC as its authors run it) and, on every score that has rivals, against
 ///   ALaM's own variants (the ablation `alam-reanchored`, `alam-rho10`, `alam-m1`, …), so each
-///   claim about the method and each ablation gets its test.
+///   claim about the method and each ablation gets its test;
+/// - every other algorithm's preset group against its own variants, on the same scores (`fac`
+///   against `fac-every1`: what the authors' delay does to FAC).
 pub fn comparisons(groups: &[GroupKey]) -> Vec<Comparison> {
     let mut out = Vec::new();
-    for a in groups.iter().filter(|g| g.algo == Algo::Alam) {
+    for a in groups.iter().filter(|g| g.algo == Algo::Alam || g.variant.is_empty()) {
         for score in &SCORES {
             let rival = |b: &GroupKey| {
+                let own_variant =
+                    a.variant.is_empty() && !b.variant.is_empty() && b.algo == a.algo && !score.versus.is_empty();
+                if a.algo != Algo::Alam {
+                    return b.env == a.env && own_variant;
+                }
                 let same_variant = score.versus.contains(&b.algo) && b.variant == a.variant;
-                let preset_vs_variant = a.variant.is_empty()
-                    && !b.variant.is_empty()
-                    && (score.versus.contains(&b.algo) || (b.algo == Algo::Alam && !score.versus.is_empty()));
-                b.env == a.env && (same_variant || preset_vs_variant)
+                let rivals_variant = a.variant.is_empty() && !b.variant.is_empty() && score.versus.contains(&b.algo);
+                b.env == a.env && (same_variant || rivals_variant || own_variant)
             };
             for b in groups.iter().filter(|b| rival(b)) {
                 let values = |g: &GroupKey| g.scores.get(score.name).cloned().flatten().map(|s| s.present());
@@ -401,14 +406,19 @@ mod tests {
         assert_eq!(count("di-alam", "di-alam-rho10"), with_rivals);
         assert_eq!(count("di-alam-stress", "di-fac"), 0);
         assert_eq!(count("di-alam-rho10", "di-alam"), 0);
-        assert_eq!(found.len(), 3 * per_pair + 2 * with_rivals, "{pairs:?}");
-        let c = found.iter().find(|c| c.score == "final_violations").unwrap();
+        // FAC's preset against its own variant, on the same scores as ALaM's; nothing else of
+        // FAC's, and SAC has no variant here.
+        assert_eq!(count("di-fac", "di-fac-stress"), with_rivals);
+        assert_eq!(count("di-fac", "di-alam"), 0);
+        assert_eq!(count("di-fac-stress", "di-fac"), 0);
+        assert_eq!(found.len(), 3 * per_pair + 3 * with_rivals, "{pairs:?}");
+        let c = found.iter().find(|c| c.score == "final_violations" && c.a == "di-alam").unwrap();
         // 1, 2, 3 against 11, 12, 13: diff −10, the most extreme of 20 splits (with its mirror).
         assert_eq!((c.mean_a, c.mean_b, c.diff, c.n_a, c.n_b), (2.0, 12.0, -10.0, 3, 3));
         assert!(c.a_better, "fewer violations is better");
         assert!((c.p_permutation.unwrap() - 0.1).abs() < 1e-15);
         assert_eq!(c.df, Some(4.0), "equal variances and sizes: df = 2n − 2");
-        let final_return = found.iter().find(|c| c.score == "final_return").unwrap();
+        let final_return = found.iter().find(|c| c.score == "final_return" && c.a == "di-alam").unwrap();
         assert!(!final_return.a_better, "a lower return is worse");
     }
 }
