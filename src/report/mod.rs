@@ -240,8 +240,8 @@ pub fn load_runs(dir: &Path) -> Result<Loaded> {
     // (`-s8` before `-s10`, which a sort by name would put first).
     entries.sort_by_cached_key(|p| {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let seed = name.rsplit_once("-s").and_then(|(_, s)| s.parse::<u64>().ok());
-        (strip_seed(&name).to_string(), seed, name)
+        let (group, seed) = split_seed(&name);
+        (group.to_string(), seed, name)
     });
     for path in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -409,9 +409,15 @@ fn record_step(r: &Record) -> Option<u64> {
 
 /// `double-integrator-alam-rho10-s3` → `double-integrator-alam-rho10`.
 fn strip_seed(name: &str) -> &str {
+    split_seed(name).0
+}
+
+/// `double-integrator-alam-rho10-s3` → (`double-integrator-alam-rho10`, Some(3)); a name with no
+/// `-s<digits>` suffix is its own group, with no seed (and so is a seed past u64's range).
+fn split_seed(name: &str) -> (&str, Option<u64>) {
     match name.rsplit_once("-s") {
-        Some((head, seed)) if !seed.is_empty() && seed.chars().all(|c| c.is_ascii_digit()) => head,
-        _ => name,
+        Some((head, seed)) if !seed.is_empty() && seed.chars().all(|c| c.is_ascii_digit()) => (head, seed.parse().ok()),
+        _ => (name, None),
     }
 }
 

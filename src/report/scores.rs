@@ -197,17 +197,15 @@ pub struct GroupKey<'a> {
 ///   against `fac-every1`: what the authors' delay does to FAC).
 pub fn comparisons(groups: &[GroupKey]) -> Vec<Comparison> {
     let mut out = Vec::new();
-    for a in groups.iter().filter(|g| g.algo == Algo::Alam || g.variant.is_empty()) {
+    for a in groups {
         for score in &SCORES {
             let rival = |b: &GroupKey| {
-                let own_variant =
-                    a.variant.is_empty() && !b.variant.is_empty() && b.algo == a.algo && !score.versus.is_empty();
-                if a.algo != Algo::Alam {
-                    return b.env == a.env && own_variant;
-                }
-                let same_variant = score.versus.contains(&b.algo) && b.variant == a.variant;
-                let rivals_variant = a.variant.is_empty() && !b.variant.is_empty() && score.versus.contains(&b.algo);
-                b.env == a.env && (same_variant || rivals_variant || own_variant)
+                let preset_vs_variant = a.variant.is_empty() && !b.variant.is_empty();
+                let own_variant = preset_vs_variant && b.algo == a.algo && !score.versus.is_empty();
+                let is_alam = a.algo == Algo::Alam;
+                let same_variant = is_alam && score.versus.contains(&b.algo) && b.variant == a.variant;
+                let rivals_variant = is_alam && preset_vs_variant && score.versus.contains(&b.algo);
+                b.env == a.env && (own_variant || same_variant || rivals_variant)
             };
             for b in groups.iter().filter(|b| rival(b)) {
                 let values = |g: &GroupKey| g.scores.get(score.name).cloned().flatten().map(|s| s.present());
